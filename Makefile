@@ -1,0 +1,38 @@
+# hotline-kg: raw report text → facts → graph → validated → served.
+# Every target creates/uses the virtual environment in .venv and installs what it needs.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install facts serve test lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+## facts: extract every report in data/raw into data/facts/<year>.csv
+facts: install
+	$(BIN)/hotline-kg extract data/raw/*.txt --out-dir data/facts
+
+## serve: install, run the pipeline steps that exist, then serve
+serve: facts
+	@echo "make serve: facts extracted to data/facts/. The graph build, validation and the"
+	@echo "server are not built yet (issues 3-5); nothing is served on http://127.0.0.1:8000 yet."
+
+## test: lint, then the whole pytest suite
+test: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,65 @@
+"""The one command: ``hotline-kg extract|…``. I/O lives here; the steps are pure."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hotline_kg.extract import ReportError, extract_file, to_csv
+from hotline_kg.io import write_atomic
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hotline-kg", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ex = commands.add_parser("extract", help="report text → one CSV row per stated fact")
+    ex.add_argument("reports", nargs="+", type=Path, metavar="REPORT.txt")
+    out = ex.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", type=Path, metavar="FACTS.csv", help="write here (default: stdout)")
+    out.add_argument("--out-dir", type=Path, metavar="DIR", help="write DIR/<year>.csv for each report")
+    ex.add_argument(
+        "--unclaimed",
+        action="store_true",
+        help="list the numbers in the text that no fact used (exit 1 if any)",
+    )
+    args = parser.parse_args(argv)
+    return extract(args)
+
+
+def extract(args: argparse.Namespace) -> int:
+    if args.output and len(args.reports) > 1:
+        print("hotline-kg extract: -o takes one report; use --out-dir for several", file=sys.stderr)
+        return 2
+    status = 0
+    for path in args.reports:
+        try:
+            result = extract_file(path)
+        except ReportError as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = 1
+            continue
+        for line, message in result.warnings:
+            print(f"{path}:{line}: warning: {message}", file=sys.stderr)
+        if args.unclaimed:
+            for n in result.unclaimed:
+                print(f"{path}:{n.line}:{n.column + 1}: unclaimed number {n.text}")
+            print(
+                f"{path}: {len(result.unclaimed)} unclaimed numbers, {len(result.facts)} facts",
+                file=sys.stderr,
+            )
+            status = max(status, 1 if result.unclaimed else 0)
+            continue
+        csv_text = to_csv(result.facts)
+        if args.out_dir:
+            write_atomic(args.out_dir / f"{result.year}.csv", csv_text)
+        elif args.output:
+            write_atomic(args.output, csv_text)
+        else:
+            sys.stdout.write(csv_text)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

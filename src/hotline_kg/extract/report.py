@@ -1,0 +1,111 @@
+"""Extract every stated fact of one report text: raw text in, facts out.
+
+The steps: classify the lines (``lines``), cut them into blocks by heading
+(``sections``), read each block's sentences with the rules for its kind
+(``rules``, ``table``), then account for every number (``unclaimed``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+
+from hotline_kg.extract import rules, sections
+from hotline_kg.extract.collect import Collector
+from hotline_kg.extract.errors import ReportError
+from hotline_kg.extract.facts import Fact
+from hotline_kg.extract.lines import ITEM_HEADING, TEXT, Line, classify, read_text, split_lines
+from hotline_kg.extract.sections import Block
+from hotline_kg.extract.stream import Stream
+from hotline_kg.extract.table import topic_table
+from hotline_kg.extract.unclaimed import Number, not_figures, unclaimed
+
+PERIOD_RE = re.compile(r"(\d{4})年1月1日(?:0时)?至\1年12月31日")
+FIRST_YEAR_RE = re.compile(r"(\d{4})年")
+#: Line kinds read only to account for their numbers (dates, names), not for facts.
+SIDE_TEXT = {"footnote_body", "note", "chart_label", "heading", "subheading", "table"}
+KNOWN_PARTS = {sections.OVERVIEW, sections.CATEGORIES, sections.HANDLING}
+
+
+@dataclass(frozen=True)
+class Extraction:
+    path: Path
+    year: int
+    facts: list[Fact]
+    warnings: list[tuple[int, str]]
+    unclaimed: list[Number]
+
+
+def extract_file(path: Path) -> Extraction:
+    return extract_text(read_text(path), path)
+
+
+def extract_text(text: str, path: Path) -> Extraction:
+    lines = classify(split_lines(text))
+    outline = sections.outline(lines)
+    if not KNOWN_PARTS & {block.kind for block in outline.blocks}:
+        raise ReportError(
+            path,
+            None,
+            "not a 12345 hotline annual report: none of its parts "
+            "(“一、总体情况”, “二、…前十类问题…”, “…诉求办理情况”) was found",
+        )
+    col = Collector(report_year(lines, path))
+    col.warnings.extend(outline.warnings)
+    streams = [read_block(col, block) for block in outline.blocks]
+    streams += [Stream.of(run) for kind, run in _runs(lines) if kind in SIDE_TEXT]
+    if not col.facts:
+        raise ReportError(
+            path, None, "no facts found: the text has report headings but no figures the rules know"
+        )
+    skipped = not_figures(lines, streams) | col.not_facts
+    return Extraction(
+        path,
+        col.year,
+        sorted(col.facts, key=lambda f: f.order),
+        sorted(col.warnings),
+        unclaimed(lines, col.claimed, skipped),
+    )
+
+
+def report_year(lines: list[Line], path: Path) -> int:
+    """The year the report covers: from its reporting period, else its first "YYYY 年"."""
+    text = Stream.of(line for line in lines if line.kind == TEXT).text
+    m = PERIOD_RE.search(text) or FIRST_YEAR_RE.search(text[:200])
+    if not m:
+        raise ReportError(
+            path,
+            None,
+            "no report year found (expected a period such as “2024年1月1日0时至2024年12月31日24时”)",
+        )
+    return int(m.group(1))
+
+
+def read_block(col: Collector, block: Block) -> Stream:
+    """Apply the rules for the block's kind to its sentences; return its text."""
+    stream = Stream.of(line for line in block.lines if line.kind == TEXT)
+    text = stream.whole()
+    kind = block.kind
+    if kind in (sections.SUMMARY, sections.OVERVIEW):
+        rules.overview(col, kind, text)
+    elif kind == sections.CATEGORIES and block.heading is not None and block.heading.kind != "heading":
+        rules.category(col, kind, text, block.title)
+    elif kind == sections.TRENDS:
+        rules.trends(col, kind, text)
+    elif kind == sections.HANDLING:
+        rules.handling_intro(col, kind, text)
+    elif kind == sections.DISTRICTS:
+        item = block.heading is not None and block.heading.kind == ITEM_HEADING
+        rules.districts(col, kind, text, block.title if item else None)
+    elif kind in (sections.CITY_DEPARTMENTS, sections.STATE_OWNED_ENTERPRISES):
+        rules.handlers(kind.rstrip("s"))(col, kind, text)
+    elif kind == sections.MONTHLY_TOPICS:
+        rules.topics_intro(col, kind, text)
+        topic_table(col, kind, block.lines)
+    return stream
+
+
+def _runs(lines: list[Line]) -> list[tuple[str, list[Line]]]:
+    return [(kind, list(run)) for kind, run in groupby(lines, key=lambda line: line.kind)]

@@ -1,0 +1,114 @@
+"""Text of several raw lines joined into one searchable string.
+
+PDF text breaks sentences across lines and puts spaces inside numbers and
+words ("N 万件" for N万件, "12345 热线"). A ``Stream`` joins the lines and drops
+that whitespace, and remembers for every character the line and column it came
+from, so a match in the clean text can name its place in the raw file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from hotline_kg.extract.lines import Line
+
+ASCII_WORD = re.compile(r"[0-9A-Za-z.%]")
+SENTENCE_END = "。"
+CLAUSE_SEPARATORS = "，；：,;"
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Clean text and, per character, its (line, column) in the raw file."""
+
+    text: str
+    where: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def of(cls, lines: Iterable[Line]) -> Stream:
+        chars: list[str] = []
+        where: list[tuple[int, int]] = []
+        for line in lines:
+            raw = line.text
+            for col, ch in enumerate(raw):
+                if ch.isspace():
+                    continue
+                if chars and _needs_space(chars[-1], ch, raw, col, where[-1], line.no):
+                    chars.append(" ")
+                    where.append((line.no, col))
+                chars.append(ch)
+                where.append((line.no, col))
+        return cls("".join(chars), tuple(where))
+
+    def line_at(self, index: int) -> int:
+        return self.where[index][0]
+
+    def whole(self) -> Piece:
+        return Piece(self, 0, len(self.text))
+
+
+def _needs_space(prev: str, ch: str, raw: str, col: int, prev_where: tuple[int, int], line_no: int) -> bool:
+    """Keep one space between two ASCII words that whitespace separated
+    ("2022 2023"), so that they do not run together into one number."""
+    if not (ASCII_WORD.match(prev) and ASCII_WORD.match(ch)):
+        return False
+    if prev_where[0] != line_no:
+        return True
+    return col > 0 and raw[col - 1].isspace()
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A slice [start, end) of a stream: a sentence, a clause, a match."""
+
+    stream: Stream
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.stream.text[self.start : self.end]
+
+    @property
+    def line(self) -> int:
+        return self.stream.line_at(self.start)
+
+    def sub(self, start: int, end: int) -> Piece:
+        """The piece for offsets relative to this piece's text."""
+        return Piece(self.stream, self.start + start, self.start + end)
+
+    def group(self, match: re.Match[str], name: int | str) -> Piece:
+        return self.sub(match.start(name), match.end(name))
+
+    def finditer(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        return pattern.finditer(self.text)
+
+    def split(self, separators: str) -> list[Piece]:
+        """Split at any of the separator characters (dropped), skipping empty parts."""
+        parts: list[Piece] = []
+        begin = 0
+        for i, ch in enumerate(self.text):
+            if ch in separators:
+                if i > begin:
+                    parts.append(self.sub(begin, i))
+                begin = i + 1
+        if begin < len(self.text):
+            parts.append(self.sub(begin, len(self.text)))
+        return parts
+
+    def sentences(self) -> list[Piece]:
+        """Sentences end at "。"; the mark stays with its sentence."""
+        parts: list[Piece] = []
+        begin = 0
+        for i, ch in enumerate(self.text):
+            if ch == SENTENCE_END:
+                parts.append(self.sub(begin, i + 1))
+                begin = i + 1
+        if begin < len(self.text):
+            parts.append(self.sub(begin, len(self.text)))
+        return [p for p in parts if p.text.strip(SENTENCE_END)]
+
+    def clauses(self) -> list[Piece]:
+        return self.split(CLAUSE_SEPARATORS + SENTENCE_END)

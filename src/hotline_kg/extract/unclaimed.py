@@ -1,0 +1,84 @@
+"""Account for every number in a report: used by a fact, or not a fact, or unclaimed.
+
+Not facts are page numbers, footnote markers, chart axis labels, table row and
+list numbers, dates ("2022 年", "6 月至 8 月", "24 时"), and numbers that are
+part of a name ("12345 热线", "“23·7”", "7×24 小时"). Every other number must be
+used by some fact; the rest is listed, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hotline_kg.extract.lines import (
+    CHART_AXIS,
+    FOOTNOTE_BODY,
+    FOOTNOTE_MARKER,
+    ITEM_HEADING,
+    PAGE_NUMBER,
+    Line,
+)
+from hotline_kg.extract.stream import Stream
+
+NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+FOOTNOTE_NUMBER_RE = re.compile(r"^\s*(\d{1,2})(?:\s|$)")
+#: Whole lines whose numbers are layout, not content.
+LAYOUT_KINDS = {
+    PAGE_NUMBER: "page number",
+    FOOTNOTE_MARKER: "footnote marker",
+    CHART_AXIS: "chart axis label",
+}
+#: Patterns in clean text whose numbers are not figures; group "n" spans the numbers.
+NOT_FIGURES = (
+    (re.compile(r"\d+(?=年|月|日|时)"), "date"),
+    (re.compile(r"\d+(?=(?:市民服务)?热线)"), "name of the hotline"),
+    (re.compile(r"\d+×\d+(?=小时)"), "service hours"),
+    (re.compile(r"“\d+[·.]\d+”"), "name of an event"),
+)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number in the raw file, where it is and why it is not a fact."""
+
+    line: int
+    column: int
+    text: str
+    why: str = ""
+
+
+def numbers(lines: list[Line]) -> list[Number]:
+    return [Number(line.no, m.start(), m.group()) for line in lines for m in NUMBER_RE.finditer(line.text)]
+
+
+def not_figures(lines: list[Line], streams: list[Stream]) -> dict[tuple[int, int], str]:
+    """(line, column) → why, for numbers that are layout, dates or names."""
+    found: dict[tuple[int, int], str] = {}
+    for line in lines:
+        why = LAYOUT_KINDS.get(line.kind)
+        if line.kind == ITEM_HEADING:
+            why = "list number"
+            m = NUMBER_RE.search(line.text)
+            if m:
+                found[(line.no, m.start())] = why
+            continue
+        if line.kind == FOOTNOTE_BODY and (m := FOOTNOTE_NUMBER_RE.match(line.text)):
+            found[(line.no, m.start(1))] = "footnote number"
+        if why:
+            for m in NUMBER_RE.finditer(line.text):
+                found[(line.no, m.start())] = why
+    for stream in streams:
+        for pattern, why in NOT_FIGURES:
+            for m in pattern.finditer(stream.text):
+                for n in NUMBER_RE.finditer(m.group()):
+                    found.setdefault(stream.where[m.start() + n.start()], why)
+    return found
+
+
+def unclaimed(
+    lines: list[Line], claimed: set[tuple[int, int]], skipped: dict[tuple[int, int], str]
+) -> list[Number]:
+    """Numbers that no fact used and that are not layout, dates or names."""
+    accounted = claimed | skipped.keys()
+    return [n for n in numbers(lines) if (n.line, n.column) not in accounted]

@@ -1,0 +1,50 @@
+"""Helpers: write a small hand-made report text and extract it."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hotline_kg.extract import Extraction, extract_file
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+FACTS = ROOT / "data" / "facts"
+
+
+def report_text(body: str) -> str:
+    return textwrap.dedent(body).lstrip("\n")
+
+
+@pytest.fixture
+def write_report(tmp_path: Path) -> Callable[..., Path]:
+    def write(body: str, name: str = "report.txt") -> Path:
+        path = tmp_path / name
+        path.write_text(report_text(body), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def extract(write_report: Callable[..., Path]) -> Callable[[str], Extraction]:
+    def run(body: str) -> Extraction:
+        return extract_file(write_report(body))
+
+    return run
+
+
+def pick(result: Extraction, **where: str) -> list[dict[str, str]]:
+    """Rows of the extraction whose columns equal the given values."""
+    rows = [fact.row() for fact in result.facts]
+    return [row for row in rows if all(row[k] == v for k, v in where.items())]
+
+
+def value(result: Extraction, **where: str) -> str:
+    """The one value matching the columns given (fails if none or several)."""
+    rows = pick(result, **where)
+    assert len(rows) == 1, f"expected one fact for {where}, got {rows}"
+    return rows[0]["value"]
