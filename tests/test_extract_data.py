@@ -57,7 +57,15 @@ def test_facts_tables_have_the_documented_columns_and_no_duplicates():
             assert tuple(reader.fieldnames or ()) == COLUMNS
             rows = list(reader)
         keys = [
-            (r["section"], r["subject"], r["measure"], r["period"], r["relative_to"], r["source_line"])
+            (
+                r["section"],
+                r["subject"],
+                r["measure"],
+                r["period"],
+                r["relative_to"],
+                r["qualifier"],
+                r["source_line"],
+            )
             for r in rows
         ]
         assert len(keys) == len(set(keys)), table

@@ -47,7 +47,8 @@ NEWER_STYLE = """
  转至承办单位办理。
  2032年 12345热线电话渠道受理 1800.0万件，占比 90.0%，
 网络渠道受理 200.0 万件，占比 10.0%。推出增值服务等
-7 条具体措施，5 月正式推广。
+7 条具体措施，5 月正式推广后，受理
+企业来电同比、环比均实现翻倍增长，受理外籍人员来电 3.3 万件。
 
 -3-
 
@@ -109,10 +110,13 @@ def test_share_of_an_earlier_year_keeps_its_year(extract):
 def test_monthly_totals_and_multiple(extract):
     r = extract(OLDER_STYLE)
     assert value(r, subject="12345热线", period="2031-01") == "80.1"
-    assert value(r, subject="12345热线", period="2031-07") == "150.2"
+    assert value(r, subject="12345热线", measure="requests", period="2031-07") == "150.2"
     assert pick(r, subject="12345热线", period="2031-07")[0]["unit"] == "万件"
+    assert pick(r, subject="12345热线", measure="requests", period="2031-07")[0]["qualifier"] == "最高"
     multiple = pick(r, measure="growth_multiple")
     assert [(m["value"], m["unit"], m["qualifier"]) for m in multiple] == [("一", "倍", "约")]
+    # the growth is from the first month named to the last
+    assert (multiple[0]["period"], multiple[0]["relative_to"]) == ("2031-07", "2031-01")
 
 
 def test_theme_top_twenty_and_measures(extract):
@@ -124,5 +128,16 @@ def test_theme_top_twenty_and_measures(extract):
 
 
 def test_every_number_accounted_for(extract):
-    for body in (OLDER_STYLE, NEWER_STYLE):
-        assert extract(body).unclaimed == []
+    assert extract(OLDER_STYLE).unclaimed == []
+
+
+def test_doubling_in_words(extract):
+    rows = pick(extract(NEWER_STYLE), subject="企业来电", measure="growth_multiple")
+    assert [(r["value"], r["qualifier"]) for r in rows] == [("翻倍", "同比"), ("翻倍", "环比")]
+
+
+def test_a_count_after_unknown_words_is_not_given_to_the_hotline(extract):
+    r = extract(NEWER_STYLE)
+    # "受理外籍人员来电 3.3 万件" names a subject the rules do not know
+    assert pick(r, value="3.3") == []
+    assert [n.text for n in r.unclaimed] == ["3.3"]

@@ -45,6 +45,9 @@ SHARE_TREND_RE = re.compile(
 MONTH_VALUE_RE = re.compile(rf"(?P<m>\d{{1,2}})月份?的(?P<v>{NUM})(?P<unit>万件|万|件)")
 MONTH_RE = re.compile(r"(?P<m>\d{1,2})月")
 PEAK_RE = re.compile(r"最高|高点|峰值")
+DOUBLING_RE = re.compile(
+    r"受理(?P<name>[\u4e00-\u9fff]{2,8}?)(?P<bases>(?:同比|环比)(?:、(?:同比|环比))*)均?实现(?P<word>翻倍)增长"
+)
 VALUES_RE = re.compile(rf"^(?:分别)?为(?P<vals>{NUM}万件(?:(?:和|、){NUM}万件)*)")
 MULTIPLE_LIST_RE = re.compile(
     rf"(?:其中)?(?P<names>[\u4e00-\u9fff、和]+?)(?:消费)?(?:反映量)?增幅分别(?:达到|为)"
@@ -54,7 +57,11 @@ CATEGORY_RE = re.compile(rf"^(?P<name>[\u4e00-\u9fff]+?)类(?:问题)?(?={NUM})"
 SUBCATEGORY_LIST_RE = re.compile(r"主要反映(?P<list>.+?)等问题")
 SUBCATEGORY_ITEM_RE = re.compile(rf"(?P<name>[^、（）()]+?)[（(](?P<approx>约)?(?P<v>{NUM})万件[）)]")
 NAMED_ISSUE_RE = re.compile(r"^(?:其中)?(?!其他)(?P<name>[\u4e00-\u9fff]{2,12}?)(?:类|相关)?问题")
+THEME_RE = re.compile(r"^(?:其中)?(?P<name>[\u4e00-\u9fff]{2,10}?)(?:类问题|问题|反映量|相关反映)")
 RANKED_RE = re.compile(r"(?P<q>最多|最少|其次)(?:的)?是(?P<name>[^，；。、]+)")
+
+#: Words that may stand before a figure in a clause that names no subject.
+FILLER_RE = re.compile(r"(?:其中|共计|共|约|计|为|达到|达|承办|办理|受理|交办|涉及|诉求|派单|量|了|的)*")
 
 Detect = Callable[[str], "Subject | None"]
 
@@ -76,7 +83,12 @@ def read_clauses(
     subject: Subject | None,
 ) -> Subject | None:
     """Read counts, year-on-year changes and shares clause by clause, each for
-    the subject most recently named (``detect``) in the sentence."""
+    the subject most recently named (``detect``) in the sentence.
+
+    A clause that names no subject of its own ("同比上升 N%", "共办理诉求 N 万件")
+    speaks of the previous one; but a figure after words the rules do not know
+    ("受理企业来电 N 万件") is left alone, to show up as unclaimed rather than be
+    given to the wrong subject."""
     for clause in sentence.clauses():
         text = clause.text
         found = detect(SHARE_RE.sub("", text))
@@ -84,13 +96,15 @@ def read_clauses(
             subject = found
         if subject is None:
             continue
+
+        named_here = found is not None
         for m in YOY_RE.finditer(text):
             value = clause.group(m, "v")
-            if not col.is_claimed(value):
+            if not col.is_claimed(value) and (named_here or _only_filler_before(text, m)):
                 col.add(section, subject, "yoy_change", value, "%", sentence, qualifier=m.group("dir"))
         for m in SHARE_RE.finditer(text):
             value = clause.group(m, "v")
-            if not col.is_claimed(value):
+            if not col.is_claimed(value) and (named_here or _only_filler_before(text, m)):
                 whole = whole_name(m.group("whole")) if m.group("whole") else subject.parent
                 col.add(section, subject, "share", value, "%", sentence, relative_to=whole)
         for m in COUNT_OF_RE.finditer(text):
@@ -100,7 +114,8 @@ def read_clauses(
                 col.add(section, subject, measure, value, m.group("unit"), sentence)
         for m in COUNT_RE.finditer(text):
             value = clause.group(m, "v")
-            if not col.is_claimed(value):
+            if not col.is_claimed(value) and (named_here or _only_filler_before(text, m)):
+                qualifier = m.group("approx") or ""
                 col.add(
                     section,
                     subject,
@@ -108,9 +123,13 @@ def read_clauses(
                     value,
                     unit_of(m.group("unit")),
                     sentence,
-                    qualifier=m.group("approx") or "",
+                    qualifier=qualifier,
                 )
     return subject
+
+
+def _only_filler_before(text: str, m: re.Match[str]) -> bool:
+    return FILLER_RE.fullmatch(text[: m.start()]) is not None
 
 
 def unit_of(printed: str) -> str:
@@ -150,8 +169,9 @@ def overview(col: Collector, section: str, text: Piece) -> None:
     for sentence in text.sentences():
         rates(col, section, sentence)
         share_trend(col, section, sentence)
-        monthly_totals(col, section, sentence)
-        multiples(col, section, sentence, HOTLINE)
+        months = monthly_totals(col, section, sentence)
+        volume_multiple(col, section, sentence, months)
+        doubling(col, section, sentence)
         read_clauses(col, section, sentence, detect_overview, HOTLINE)
 
 
@@ -175,11 +195,12 @@ def share_trend(col: Collector, section: str, sentence: Piece) -> None:
             continue
         for y, v in (("y1", "v1"), ("y2", "v2")):
             year = sentence.group(m, y)
+            share = sentence.group(m, v)
             col.add(
                 section,
                 subject,
                 "share",
-                sentence.group(m, v),
+                share,
                 "%",
                 sentence,
                 period=year.text,
@@ -188,38 +209,63 @@ def share_trend(col: Collector, section: str, sentence: Piece) -> None:
             )
 
 
-def monthly_totals(col: Collector, section: str, sentence: Piece) -> None:
-    """ "单月受理量从 M 月份的 N 万提升至全年最高点 M 月份的 N 万"."""
+def monthly_totals(col: Collector, section: str, sentence: Piece) -> list[str]:
+    """ "单月受理量从 M 月份的 N 万提升至全年最高点 M 月份的 N 万"; returns the
+    periods read, in order."""
     if not re.search(r"单月|各月|月受理量", sentence.text):
-        return
+        return []
+    periods = []
+    last = 0
     for m in MONTH_VALUE_RE.finditer(sentence.text):
+        peak = "最高" if "最高" in sentence.text[last : m.start()] else ""
+        last = m.end()
+        value, month = sentence.group(m, "v"), sentence.group(m, "m")
         col.add(
             section,
             HOTLINE,
             "requests",
-            sentence.group(m, "v"),
+            value,
             unit_of(m.group("unit")),
             sentence,
-            month=sentence.group(m, "m"),
+            month=month,
+            qualifier=peak,
         )
+        periods.append(col.facts[-1].period)
+    return periods
 
 
-def multiples(col: Collector, section: str, sentence: Piece, subject: Subject) -> None:
-    """ "单月受理量提升约八倍": growth stated as a multiple."""
-    for m in MULTIPLE_RE.finditer(sentence.text):
-        value = sentence.group(m, "v")
-        if value.text[0].isdigit() and col.is_claimed(value):
+def volume_multiple(col: Collector, section: str, sentence: Piece, periods: list[str]) -> None:
+    """ "单月受理量提升约八倍": growth of the hotline's volume as a multiple, from
+    the first to the last month the sentence names."""
+    span = {"period": periods[-1], "relative_to": periods[0]} if len(periods) > 1 else {}
+    for clause in sentence.clauses():
+        if "受理量" not in clause.text:
             continue
-        col.add(
-            section,
-            subject,
-            "growth_multiple",
-            value if value.text[0].isdigit() else value.text,
-            "倍",
-            sentence,
-            place=value,
-            qualifier=m.group("approx") or "",
-        )
+        for m in MULTIPLE_RE.finditer(clause.text):
+            value = clause.group(m, "v")
+            printed = value if value.text[0].isdigit() else value.text
+            col.add(
+                section,
+                HOTLINE,
+                "growth_multiple",
+                printed,
+                "倍",
+                sentence,
+                place=value,
+                qualifier=m.group("approx") or "",
+                **span,
+            )
+
+
+def doubling(col: Collector, section: str, sentence: Piece) -> None:
+    """ "受理企业来电同比、环比均实现翻倍增长": a doubling, against each base named."""
+    for m in DOUBLING_RE.finditer(sentence.text):
+        subject = Subject(m.group("name"), "theme", HOTLINE.name)
+        word = sentence.group(m, "word")
+        for base in re.findall("同比|环比", m.group("bases")):
+            col.add(
+                section, subject, "growth_multiple", word.text, "倍", sentence, place=word, qualifier=base
+            )
 
 
 # --- top-ten categories --------------------------------------------------------------------
@@ -239,7 +285,7 @@ def category(col: Collector, section: str, text: Piece, title: str) -> None:
                     "the heading's name is used",
                 )
             known += subcategories(col, section, sentence, cat)
-            read_clauses(col, section, sentence, lambda _t: None, cat)
+            read_clauses(col, section, sentence, lambda t: cat if CATEGORY_RE.match(t) else None, cat)
         else:
             monthly_peaks(col, section, sentence, cat, known)
 
@@ -269,6 +315,7 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
     "分别为" forms, pairing several months or several subjects with the values."""
     subjects: list[Subject] = []
     months: list[Piece] = []
+    peak = ""
     by_length = sorted(known, key=len, reverse=True)
     for clause in sentence.clauses():
         named = names_in(clause.text, by_length)
@@ -284,6 +331,7 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
             found = [clause.group(m, "m") for m in MONTH_RE.finditer(clause.text)]
             if found:
                 months = found
+                peak = "相对高点" if "相对高点" in clause.text else "最高"
         v = VALUES_RE.match(clause.text)
         if not v:
             continue
@@ -298,7 +346,7 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
                 clause.line, f"cannot pair the monthly figures in “{clause.text}” with subjects and months"
             )
         for subject, month, value in pairs:
-            col.add(section, subject, "requests", value, "万件", sentence, month=month)
+            col.add(section, subject, "requests", value, "万件", sentence, month=month, qualifier=peak)
 
 
 def names_in(text: str, names_by_length: list[str]) -> list[str]:
@@ -329,6 +377,14 @@ def trends(col: Collector, section: str, text: Piece) -> None:
                 col.add(
                     section, Subject(name, "category", HOTLINE.name), "growth_multiple", value, "倍", sentence
                 )
+        read_clauses(col, section, sentence, detect_theme, None)
+
+
+def detect_theme(text: str) -> Subject | None:
+    """A theme named at the start of a clause: "消防安全反映量…", "公园管理类问题…"."""
+    if m := THEME_RE.match(text):
+        return Subject(m.group("name"), "theme", HOTLINE.name)
+    return None
 
 
 # --- handling: districts, city departments, state-owned enterprises, monthly topics ------------
