@@ -163,3 +163,22 @@ def test_topic_table_rows_with_and_without_handlers(extract):
     }
     assert {row["unit"] for row in pick(r, section="monthly_topics", subject_kind="topic_handler")} == {"件"}
     assert r.unclaimed == []
+
+
+def test_other_heading_forms_for_districts_and_categories(extract):
+    r = extract(
+        """
+         2031 年，12345 热线持续优化服务。
+        二、群众反映前十类问题情况
+        （一）住房类
+        住房类问题 50.0 万件，同比下降 1.5%，主要反映小区配套（20.0 万件）等问题。
+        三、群众诉求办理情况
+        （一）区级诉求派单情况
+        （1）东城区
+        东城区诉求派单量约 10.0 万件，占全市各区诉求派单量的 2.0%。
+        """
+    )
+    assert value(r, subject="住房", measure="requests") == "50.0"
+    assert value(r, subject="住房/小区配套") == "20.0"
+    assert value(r, subject="东城区", measure="requests") == "10.0"
+    assert r.warnings == [] and r.unclaimed == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -39,6 +40,16 @@ def extract(args: argparse.Namespace) -> int:
         except ReportError as err:
             print(f"error: {err}", file=sys.stderr)
             status = 1
+            continue
+        except Exception as err:  # a bug, not bad input: still one line, never a traceback
+            if os.environ.get("HOTLINE_KG_DEBUG"):
+                raise
+            print(
+                f"error: {path}: the extractor failed ({type(err).__name__}: {err}); "
+                "set HOTLINE_KG_DEBUG=1 for details",
+                file=sys.stderr,
+            )
+            status = 2
             continue
         for line, message in result.warnings:
             print(f"{path}:{line}: warning: {message}", file=sys.stderr)

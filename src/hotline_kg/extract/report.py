@@ -16,7 +16,7 @@ from hotline_kg.extract import rules, sections
 from hotline_kg.extract.collect import Collector
 from hotline_kg.extract.errors import ReportError
 from hotline_kg.extract.facts import Fact
-from hotline_kg.extract.lines import ITEM_HEADING, TEXT, Line, classify, read_text, split_lines
+from hotline_kg.extract.lines import HEADING, ITEM_HEADING, TEXT, Line, classify, read_text, split_lines
 from hotline_kg.extract.sections import Block
 from hotline_kg.extract.stream import Stream
 from hotline_kg.extract.table import topic_table
@@ -26,6 +26,11 @@ PERIOD_RE = re.compile(r"(\d{4})年1月1日(?:0时)?至\1年12月31日")
 FIRST_YEAR_RE = re.compile(r"(\d{4})年")
 #: Line kinds read only to account for their numbers (dates, names), not for facts.
 SIDE_TEXT = {"footnote_body", "note", "chart_label", "heading", "subheading", "table"}
+#: Section → kind of the bodies it names.
+HANDLER_KINDS = {
+    sections.CITY_DEPARTMENTS: "city_department",
+    sections.STATE_OWNED_ENTERPRISES: "state_owned_enterprise",
+}
 KNOWN_PARTS = {sections.OVERVIEW, sections.CATEGORIES, sections.HANDLING}
 
 
@@ -90,7 +95,7 @@ def read_block(col: Collector, block: Block) -> Stream:
     kind = block.kind
     if kind in (sections.SUMMARY, sections.OVERVIEW):
         rules.overview(col, kind, text)
-    elif kind == sections.CATEGORIES and block.heading is not None and block.heading.kind != "heading":
+    elif kind == sections.CATEGORIES and block.heading is not None and block.heading.kind != HEADING:
         rules.category(col, kind, text, block.title)
     elif kind == sections.TRENDS:
         rules.trends(col, kind, text)
@@ -99,8 +104,8 @@ def read_block(col: Collector, block: Block) -> Stream:
     elif kind == sections.DISTRICTS:
         item = block.heading is not None and block.heading.kind == ITEM_HEADING
         rules.districts(col, kind, text, block.title if item else None)
-    elif kind in (sections.CITY_DEPARTMENTS, sections.STATE_OWNED_ENTERPRISES):
-        rules.handlers(kind.rstrip("s"))(col, kind, text)
+    elif kind in HANDLER_KINDS:
+        rules.handlers(HANDLER_KINDS[kind])(col, kind, text)
     elif kind == sections.MONTHLY_TOPICS:
         rules.topics_intro(col, kind, text)
         topic_table(col, kind, block.lines)

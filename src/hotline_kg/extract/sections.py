@@ -45,9 +45,13 @@ HANDLING_PARTS = (
     ("市属机构", CITY_DEPARTMENTS),
     ("市级部门", CITY_DEPARTMENTS),
     ("市级机构", CITY_DEPARTMENTS),
+    ("国企", STATE_OWNED_ENTERPRISES),
+    ("市属", CITY_DEPARTMENTS),
+    ("市级", CITY_DEPARTMENTS),
     ("街道乡镇", DISTRICTS),
     ("街乡镇", DISTRICTS),
     ("各区", DISTRICTS),
+    ("区", DISTRICTS),
 )
 
 
@@ -88,9 +92,11 @@ def outline(lines: list[Line]) -> Outline:
                 sub = _lookup(name, HANDLING_PARTS)
                 if sub == UNKNOWN:
                     warnings.append((line.no, f"unknown sub-section “{s}”: its figures are not extracted"))
+            if part == CATEGORIES:
+                name = name.removesuffix("问题").removesuffix("类")
             blocks.append(Block(sub, name, line))
         elif line.kind == ITEM_HEADING:
-            name = ITEM_HEADING_RE.match(s).group(2)  # type: ignore[union-attr]
+            name = ITEM_HEADING_RE.match(s).group(3)  # type: ignore[union-attr]
             blocks.append(Block(sub, name, line))
         else:
             blocks[-1].lines.append(line)
