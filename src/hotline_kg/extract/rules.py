@@ -26,7 +26,17 @@ STREET_LEVEL = "街道乡镇"
 DISTRICT_LEVEL = "区级部门"
 
 YOY_RE = re.compile(rf"同比(?P<dir>上升|下降|增长|减少|增加|提升|降低)(?P<v>{NUM})%")
-SHARE_RE = re.compile(rf"占(?:比|(?P<whole>[^，。；%]{{1,20}}?)的)(?P<v>{NUM})%")
+#: The printed words for the direction of a change, and the one each is recorded as.
+DIRECTION = {
+    "上升": "上升",
+    "增长": "上升",
+    "增加": "上升",
+    "提升": "上升",
+    "下降": "下降",
+    "减少": "下降",
+    "降低": "下降",
+}
+SHARE_RE = re.compile(rf"占(?:比|(?P<whole>[^，。；%]{{1,20}}?)的)为?(?P<v>{NUM})%")
 COUNT_RE = re.compile(rf"(?P<approx>约)?(?P<v>{NUM})(?P<unit>万件|件|万)(?![\d%])")
 COUNT_OF_RE = re.compile(
     rf"(?P<v>{NUM})(?P<unit>个|项|条)[\u4e00-\u9fff]{{0,10}}?(?P<head>问题|任务|政策|措施)"
@@ -50,10 +60,10 @@ DOUBLING_RE = re.compile(
 )
 VALUES_RE = re.compile(rf"^(?:分别)?为(?P<vals>{NUM}万件(?:(?:和|、){NUM}万件)*)")
 MULTIPLE_LIST_RE = re.compile(
-    rf"(?:其中)?(?P<names>[\u4e00-\u9fff、和]+?)(?:消费)?(?:反映量)?增幅分别(?:达到|为)"
-    rf"(?P<vals>{NUM}倍(?:(?:和|、){NUM}倍)+)"
+    rf"^(?:其中|全年|今年|同时)?(?P<names>[\u4e00-\u9fff、和]+?)(?:类问题|问题|类)?(?:消费)?(?:相关)?"
+    rf"(?:反映量)?增幅(?:分别)?(?:达到|为)(?P<vals>{NUM}倍(?:(?:和|、){NUM}倍)*)"
 )
-CATEGORY_RE = re.compile(rf"^(?P<name>[\u4e00-\u9fff]+?)类(?:问题)?(?={NUM})")
+CATEGORY_RE = re.compile(rf"^(?P<name>[\u4e00-\u9fff]+?)类(?:问题)?(?:共计|共|为)?(?={NUM})")
 SUBCATEGORY_LIST_RE = re.compile(r"主要反映(?P<list>.+?)等问题")
 SUBCATEGORY_ITEM_RE = re.compile(rf"(?P<name>[^、（）()]+?)[（(](?P<approx>约)?(?P<v>{NUM})万件[）)]")
 NAMED_ISSUE_RE = re.compile(r"^(?:其中)?(?!其他)(?P<name>[\u4e00-\u9fff]{2,12}?)(?:类|相关)?问题")
@@ -101,7 +111,9 @@ def read_clauses(
         for m in YOY_RE.finditer(text):
             value = clause.group(m, "v")
             if not col.is_claimed(value) and (named_here or _only_filler_before(text, m)):
-                col.add(section, subject, "yoy_change", value, "%", sentence, qualifier=m.group("dir"))
+                col.add(
+                    section, subject, "yoy_change", value, "%", sentence, qualifier=DIRECTION[m.group("dir")]
+                )
         for m in SHARE_RE.finditer(text):
             value = clause.group(m, "v")
             if not col.is_claimed(value) and (named_here or _only_filler_before(text, m)):
@@ -367,9 +379,14 @@ def names_in(text: str, names_by_length: list[str]) -> list[str]:
 def trends(col: Collector, section: str, text: Piece) -> None:
     """ "旅游、文体市场消费反映量增幅分别达到 N 倍和 N 倍"."""
     for sentence in text.sentences():
-        for m in MULTIPLE_LIST_RE.finditer(sentence.text):
-            names = [n for n in re.split("[、和]", m.group("names")) if n]
-            values = values_of(sentence, m, "vals")
+        for clause in sentence.clauses():
+            m = MULTIPLE_LIST_RE.match(clause.text)
+            if not m:
+                continue
+            names = [
+                n.removesuffix("问题").removesuffix("类") for n in re.split("[、和]", m.group("names")) if n
+            ]
+            values = values_of(clause, m, "vals")
             if len(names) != len(values):
                 col.warn(sentence.line, f"{len(names)} names but {len(values)} multiples")
                 continue

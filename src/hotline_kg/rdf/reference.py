@@ -1,0 +1,248 @@
+"""The curated code lists in data/reference, and how a fact's subject resolves to one.
+
+Each list is a CSV of names, labels, slugs, codes and verified links — no figures.
+A subject printed in a facts table ("朝阳区/区级部门", "市场管理/网络交易") resolves
+to a ``Code``: a URI path under ``id/`` and labels in Chinese and English.
+Names under which one thing is printed in different years are alternative labels
+of the same code (开发区管委会 / 经开区管委会).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hotline_kg.rdf.errors import BuildError
+
+#: subject_kind of the facts table → (reference file, URI path prefix) for simple kinds.
+SIMPLE_KINDS = {
+    "hotline": "service",
+    "disposition": "disposition",
+    "theme": "theme",
+    "category_group": "category-group",
+    "district_group": "district-group",
+    "topic_program": "programme",
+    "district_part": "level",
+}
+
+
+@dataclass(frozen=True)
+class Code:
+    """One code of a code list: what a figure can be about."""
+
+    path: str  # under id/, e.g. "district/110105"
+    kind: str  # ontology class name, e.g. "District"
+    label_zh: str
+    label_en: str
+    alt_zh: tuple[str, ...] = ()
+    scheme: str = ""  # its own code list, e.g. "districts"
+    broader: str = ""  # path of the broader code
+    links: dict[str, str] = field(default_factory=dict)  # property name → value
+    note_en: str = ""
+    note_zh: str = ""
+
+
+@dataclass
+class Reference:
+    """All code lists, indexed by the names printed in the reports."""
+
+    codes: dict[str, Code] = field(default_factory=dict)  # path → code
+    by_name: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, printed name) → path
+    subcategory: dict[tuple[str, str], str] = field(default_factory=dict)  # (category path, name) → path
+    topic: dict[tuple[int, str], str] = field(default_factory=dict)  # (year, name) → path
+    close_matches: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, code: Code, kind: str, where: str) -> None:
+        if code.path in self.codes:
+            raise BuildError(where, None, f"two rows for {code.path}")
+        self.codes[code.path] = code
+        for name in (code.label_zh, *code.alt_zh):
+            key = (kind, name)
+            if key in self.by_name:
+                raise BuildError(where, None, f"the name “{name}” is given to two {kind} codes")
+            self.by_name[key] = code.path
+
+    def resolve(self, subject: str, kind: str, year: int) -> list[Code]:
+        """The code for a printed subject, preceded by the codes it is made of
+        (a district part needs its district; a topic handling its topic and handler).
+        Raises KeyError with the name not found."""
+        if kind == "subcategory":
+            cat, _, sub = subject.partition("/")
+            parent = self._named("category", cat)
+            path = self.subcategory.get((parent, sub))
+            if path is None:
+                raise KeyError(f"subcategory “{sub}” of “{cat}”")
+            return [self.codes[parent], self.codes[path]]
+        if kind == "district_part":
+            whole, _, level = subject.partition("/")
+            whole_path = self.by_name.get(("district", whole)) or self._named("district_group", whole)
+            level_code = self.codes[self._named("district_part", level)]
+            return [self.codes[whole_path], level_code, self._part(self.codes[whole_path], level_code)]
+        if kind == "monthly_topic":
+            return [self.codes[self._topic(year, subject)]]
+        if kind == "topic_handler":
+            topic_name, _, handler_name = subject.rpartition("/")
+            topic = self.codes[self._topic(year, topic_name)]
+            handler = self.codes[self._handler(handler_name)]
+            return [topic, handler, self._handling(topic, handler)]
+        if kind in ("city_department", "state_owned_enterprise"):
+            return [self.codes[self._handler(subject)]]
+        return [self.codes[self._named(kind, subject)]]
+
+    def _named(self, kind: str, name: str) -> str:
+        path = self.by_name.get((kind, name))
+        if path is None:
+            raise KeyError(f"{kind.replace('_', ' ')} “{name}”")
+        return path
+
+    def _topic(self, year: int, name: str) -> str:
+        path = self.topic.get((year, name))
+        if path is None:
+            raise KeyError(f"monthly topic “{name}” of {year}")
+        return path
+
+    def _handler(self, name: str) -> str:
+        path = self.by_name.get(("district", name)) or self.by_name.get(("handler", name))
+        if path is None:
+            raise KeyError(f"handler “{name}”")
+        return path
+
+    @staticmethod
+    def _part(whole: Code, level: Code) -> Code:
+        slug = level.path.rsplit("/", 1)[-1]
+        return Code(
+            path=f"{whole.path}/{slug}",
+            kind="DistrictBody",
+            label_zh=f"{whole.label_zh}{level.label_zh}",
+            label_en=f"{whole.label_en}: {level.label_en[:1].lower()}{level.label_en[1:]}",
+            scheme="handlers",
+            broader=whole.path,
+            links={"district": whole.path, "level": level.path},
+        )
+
+    @staticmethod
+    def _handling(topic: Code, handler: Code) -> Code:
+        key = handler.path.replace("/", "-")
+        return Code(
+            path=f"{topic.path}/{key}",
+            kind="TopicHandling",
+            label_zh=f"{topic.label_zh}：{handler.label_zh}",
+            label_en=f"{topic.label_en}: {handler.label_en}",
+            scheme="topics",
+            broader=topic.path,
+            links={"topic": topic.path, "handler": handler.path},
+        )
+
+
+def load(folder: Path) -> Reference:
+    """Read every code list in ``folder``; errors name the file and row."""
+    ref = Reference()
+    for row, where in _rows(folder / "categories.csv"):
+        ref.add(_code(row, f"category/{row['slug']}", "Category", "categories"), "category", where)
+    cat_by_slug = {code.path.split("/", 1)[1]: path for path, code in ref.codes.items()}
+    for row, where in _rows(folder / "subcategories.csv"):
+        parent = cat_by_slug.get(row["category_slug"])
+        if parent is None:
+            raise BuildError(where, None, f"unknown category_slug “{row['category_slug']}”")
+        code = _code(row, f"{parent}/{row['slug']}", "Subcategory", "categories", broader=parent)
+        if code.path in ref.codes:
+            raise BuildError(where, None, f"two rows for {code.path}")
+        ref.codes[code.path] = code
+        for name in (code.label_zh, *code.alt_zh):
+            ref.subcategory[(parent, name)] = code.path
+    for row, where in _rows(folder / "districts.csv"):
+        links = {"gbCode": row["code"]}
+        if row["wikidata"]:
+            links["wikidata"] = row["wikidata"]
+        code = _code(row, f"district/{row['code']}", "District", "districts", links=links)
+        ref.add(code, "district", where)
+    for row, where in _rows(folder / "handlers.csv"):
+        kind = {"city_department": "CityDepartment", "state_owned_enterprise": "StateOwnedEnterprise"}.get(
+            row["kind"]
+        )
+        if kind is None:
+            raise BuildError(
+                where, None, f"kind must be city_department or state_owned_enterprise: “{row['kind']}”"
+            )
+        ref.add(_code(row, f"handler/{row['slug']}", kind, "handlers"), "handler", where)
+    for row, where in _rows(folder / "channels.csv"):
+        ref.add(_code(row, f"channel/{row['slug']}", "Channel", "channels"), "channel", where)
+    for row, where in _rows(folder / "topics.csv"):
+        code = _code(row, f"topic/{row['year']}/{row['slug']}", "MonthlyTopic", "topics")
+        if code.path in ref.codes:
+            raise BuildError(where, None, f"two rows for {code.path}")
+        ref.codes[code.path] = code
+        ref.topic[(int(row["year"]), row["name_zh"])] = code.path
+    classes = {
+        "hotline": "Service",
+        "disposition": "Disposition",
+        "theme": "Theme",
+        "category_group": "CategoryGroup",
+        "district_group": "DistrictGroup",
+        "topic_program": "TopicProgramme",
+        "district_part": "AdministrativeLevel",
+    }
+    for row, where in _rows(folder / "subjects.csv"):
+        kind = row["kind"]
+        if kind not in SIMPLE_KINDS:
+            raise BuildError(where, None, f"unknown kind “{kind}” (one of {', '.join(SIMPLE_KINDS)})")
+        path = f"{SIMPLE_KINDS[kind]}/{row['slug']}"
+        scheme = "levels" if kind == "district_part" else "subjects"
+        ref.add(_code(row, path, classes[kind], scheme), kind, where)
+    for path, code in ref.codes.items():
+        if code.links.get("closeMatch"):
+            target = _close_match_path(code, ref)
+            if target not in ref.codes:
+                raise BuildError(
+                    folder, None, f"{path}: close_match “{code.links['closeMatch']}” is not a code"
+                )
+            ref.close_matches.append((path, target))
+    return ref
+
+
+def _close_match_path(code: Code, ref: Reference) -> str:
+    target = code.links["closeMatch"]
+    return f"category/{target}"
+
+
+def _code(
+    row: dict[str, str],
+    path: str,
+    kind: str,
+    scheme: str,
+    *,
+    broader: str = "",
+    links: dict[str, str] | None = None,
+) -> Code:
+    links = dict(links or {})
+    if row.get("close_match"):
+        links["closeMatch"] = row["close_match"]
+    return Code(
+        path=path,
+        kind=kind,
+        label_zh=row["name_zh"],
+        label_en=row["name_en"],
+        alt_zh=tuple(a for a in (row.get("alt_labels_zh") or "").split("|") if a),
+        scheme=scheme,
+        broader=broader,
+        links=links,
+        note_en=row.get("note_en") or "",
+        note_zh=row.get("note_zh") or "",
+    )
+
+
+def _rows(path: Path) -> Iterator[tuple[dict[str, str], str]]:
+    """Rows of a reference CSV with "file:line" for messages; names and labels must be present."""
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            for row in reader:
+                where = f"{path}:{reader.line_num}"
+                for column in ("name_zh", "name_en"):
+                    if column in row and not (row[column] or "").strip():
+                        raise BuildError(where, None, f"empty {column}")
+                yield {k: (v or "").strip() for k, v in row.items()}, where
+    except FileNotFoundError as exc:
+        raise BuildError(path, None, "reference file missing") from exc
