@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from hotline_kg.extract import ReportError, extract_file, to_csv
 from hotline_kg.io import write_atomic
+from hotline_kg.rdf import build as rdf_build
+from hotline_kg.rdf.errors import BuildError
+from hotline_kg.rdf.vocab import BASE_ENV, DEFAULT_BASE, Site, default_base
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,8 +31,54 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="list the numbers in the text that no fact used (exit 1 if any)",
     )
+    bd = commands.add_parser("build", help="facts + code lists + ontology → dist/ (graphs, dumps, VoID/DCAT)")
+    bd.add_argument("--root", type=Path, default=Path("."), help="project folder (default: .)")
+    bd.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
+    bd.add_argument("--base-uri", default=None, help=f"base of every URI (default: ${BASE_ENV} or {DEFAULT_BASE})")
     args = parser.parse_args(argv)
+    if args.command == "build":
+        return build(args)
     return extract(args)
+
+
+def build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    try:
+        site = Site(args.base_uri or default_base())
+    except ValueError as err:
+        print(f"error: --base-uri: {err}", file=sys.stderr)
+        return 2
+    try:
+        built = rdf_build.build(site, rdf_build.Inputs(args.root), last_change(args.root))
+    except BuildError as err:
+        print(f"error: {err}", file=sys.stderr)
+        print(f"nothing written; {args.out} is unchanged", file=sys.stderr)
+        return 1
+    rdf_build.write_dir(args.out, built.files)
+    triples = {str(name).removeprefix(site.base): len(g) for name, g in built.graphs.items()}
+    observations = sum(len(o) for o in built.observations.values())
+    print(
+        f"built {args.out}/: {sum(triples.values())} triples in {len(triples)} graphs "
+        f"({', '.join(f'{k} {v}' for k, v in triples.items())}), {observations} observations, "
+        f"{len(built.files)} files, in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def last_change(root: Path) -> dt.date:
+    """The date of the last commit touching the inputs (deterministic for a checkout), else today."""
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%cs", "--", "data", "ontology"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        return dt.date.fromisoformat(out)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return dt.date.today()
 
 
 def extract(args: argparse.Namespace) -> int:

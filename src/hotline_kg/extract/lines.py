@@ -69,9 +69,7 @@ def read_text(path: Path) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ReportError(
-            path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from exc
+        raise ReportError(path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
     if "\x00" in text:
         raise ReportError(path, text[: text.index("\x00")].count("\n") + 1, "binary data, not text")
     return text

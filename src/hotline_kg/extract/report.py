@@ -62,9 +62,7 @@ def extract_text(text: str, path: Path) -> Extraction:
     streams = [read_block(col, block) for block in outline.blocks]
     streams += [Stream.of(run) for kind, run in _runs(lines) if kind in SIDE_TEXT]
     if not col.facts:
-        raise ReportError(
-            path, None, "no facts found: the text has report headings but no figures the rules know"
-        )
+        raise ReportError(path, None, "no facts found: the text has report headings but no figures the rules know")
     skipped = not_figures(lines, streams) | col.not_facts
     return Extraction(
         path,

@@ -38,9 +38,7 @@ DIRECTION = {
 }
 SHARE_RE = re.compile(rf"占(?:比|(?P<whole>[^，。；%]{{1,20}}?)的)为?(?P<v>{NUM})%")
 COUNT_RE = re.compile(rf"(?P<approx>约)?(?P<v>{NUM})(?P<unit>万件|件|万)(?![\d%])")
-COUNT_OF_RE = re.compile(
-    rf"(?P<v>{NUM})(?P<unit>个|项|条)[\u4e00-\u9fff]{{0,10}}?(?P<head>问题|任务|政策|措施)"
-)
+COUNT_OF_RE = re.compile(rf"(?P<v>{NUM})(?P<unit>个|项|条)[\u4e00-\u9fff]{{0,10}}?(?P<head>问题|任务|政策|措施)")
 COUNT_OF_MEASURE = {"问题": "topics", "任务": "tasks", "政策": "policies", "措施": "measures"}
 MULTIPLE_RE = re.compile(rf"(?:提升|增长|上升|增加|达到|为)(?P<approx>约)?(?P<v>{NUM}|[{CN_NUM}]+)倍")
 RATES_RE = re.compile(
@@ -111,9 +109,7 @@ def read_clauses(
         for m in YOY_RE.finditer(text):
             value = clause.group(m, "v")
             if not col.is_claimed(value) and (named_here or _only_filler_before(text, m)):
-                col.add(
-                    section, subject, "yoy_change", value, "%", sentence, qualifier=DIRECTION[m.group("dir")]
-                )
+                col.add(section, subject, "yoy_change", value, "%", sentence, qualifier=DIRECTION[m.group("dir")])
         for m in SHARE_RE.finditer(text):
             value = clause.group(m, "v")
             if not col.is_claimed(value) and (named_here or _only_filler_before(text, m)):
@@ -275,9 +271,7 @@ def doubling(col: Collector, section: str, sentence: Piece) -> None:
         subject = Subject(m.group("name"), "theme", HOTLINE.name)
         word = sentence.group(m, "word")
         for base in re.findall("同比|环比", m.group("bases")):
-            col.add(
-                section, subject, "growth_multiple", word.text, "倍", sentence, place=word, qualifier=base
-            )
+            col.add(section, subject, "growth_multiple", word.text, "倍", sentence, place=word, qualifier=base)
 
 
 # --- top-ten categories --------------------------------------------------------------------
@@ -293,8 +287,7 @@ def category(col: Collector, section: str, text: Piece, title: str) -> None:
             if head.group("name") != title:
                 col.warn(
                     sentence.line,
-                    f"category “{head.group('name')}” under the heading “{title}”; "
-                    "the heading's name is used",
+                    f"category “{head.group('name')}” under the heading “{title}”; the heading's name is used",
                 )
             known += subcategories(col, section, sentence, cat)
             read_clauses(col, section, sentence, lambda t: cat if CATEGORY_RE.match(t) else None, cat)
@@ -336,9 +329,7 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
             if named[0] not in known:
                 col.warn(clause.line, f"“{named[0]}” is not a listed subcategory of {cat.name}")
         if named:
-            subjects = [
-                cat if n == cat.name else Subject(f"{cat.name}/{n}", "subcategory", cat.name) for n in named
-            ]
+            subjects = [cat if n == cat.name else Subject(f"{cat.name}/{n}", "subcategory", cat.name) for n in named]
         if PEAK_RE.search(clause.text):
             found = [clause.group(m, "m") for m in MONTH_RE.finditer(clause.text)]
             if found:
@@ -354,9 +345,7 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
         elif len(months) == 1 and len(subjects) == len(values):
             pairs = [(su, months[0], va) for su, va in zip(subjects, values, strict=True)]
         if not pairs:
-            col.warn(
-                clause.line, f"cannot pair the monthly figures in “{clause.text}” with subjects and months"
-            )
+            col.warn(clause.line, f"cannot pair the monthly figures in “{clause.text}” with subjects and months")
         for subject, month, value in pairs:
             col.add(section, subject, "requests", value, "万件", sentence, month=month, qualifier=peak)
 
@@ -383,17 +372,13 @@ def trends(col: Collector, section: str, text: Piece) -> None:
             m = MULTIPLE_LIST_RE.match(clause.text)
             if not m:
                 continue
-            names = [
-                n.removesuffix("问题").removesuffix("类") for n in re.split("[、和]", m.group("names")) if n
-            ]
+            names = [n.removesuffix("问题").removesuffix("类") for n in re.split("[、和]", m.group("names")) if n]
             values = values_of(clause, m, "vals")
             if len(names) != len(values):
                 col.warn(sentence.line, f"{len(names)} names but {len(values)} multiples")
                 continue
             for name, value in zip(names, values, strict=True):
-                col.add(
-                    section, Subject(name, "category", HOTLINE.name), "growth_multiple", value, "倍", sentence
-                )
+                col.add(section, Subject(name, "category", HOTLINE.name), "growth_multiple", value, "倍", sentence)
         read_clauses(col, section, sentence, detect_theme, None)
 
 

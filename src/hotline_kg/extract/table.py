@@ -54,9 +54,7 @@ def topic_table(col: Collector, section: str, lines: list[Line]) -> None:
             continue
         topic = Subject(row.name, "monthly_topic", TOPICS_NAME)
         name_numbers = [
-            (line.no, col_ + m.start())
-            for line, col_ in row.name_lines
-            for m in NUMBER_RE.finditer(line.text[col_:])
+            (line.no, col_ + m.start()) for line, col_ in row.name_lines for m in NUMBER_RE.finditer(line.text[col_:])
         ]
         total_line, total_col = row.total
         col.add(

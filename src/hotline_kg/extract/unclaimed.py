@@ -76,9 +76,7 @@ def not_figures(lines: list[Line], streams: list[Stream]) -> dict[tuple[int, int
     return found
 
 
-def unclaimed(
-    lines: list[Line], claimed: set[tuple[int, int]], skipped: dict[tuple[int, int], str]
-) -> list[Number]:
+def unclaimed(lines: list[Line], claimed: set[tuple[int, int]], skipped: dict[tuple[int, int], str]) -> list[Number]:
     """Numbers that no fact used and that are not layout, dates or names."""
     accounted = claimed | skipped.keys()
     return [n for n in numbers(lines) if (n.line, n.column) not in accounted]

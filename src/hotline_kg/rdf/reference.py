@@ -159,13 +159,9 @@ def load(folder: Path) -> Reference:
         code = _code(row, f"district/{row['code']}", "District", "districts", links=links)
         ref.add(code, "district", where)
     for row, where in _rows(folder / "handlers.csv"):
-        kind = {"city_department": "CityDepartment", "state_owned_enterprise": "StateOwnedEnterprise"}.get(
-            row["kind"]
-        )
+        kind = {"city_department": "CityDepartment", "state_owned_enterprise": "StateOwnedEnterprise"}.get(row["kind"])
         if kind is None:
-            raise BuildError(
-                where, None, f"kind must be city_department or state_owned_enterprise: “{row['kind']}”"
-            )
+            raise BuildError(where, None, f"kind must be city_department or state_owned_enterprise: “{row['kind']}”")
         ref.add(_code(row, f"handler/{row['slug']}", kind, "handlers"), "handler", where)
     for row, where in _rows(folder / "channels.csv"):
         ref.add(_code(row, f"channel/{row['slug']}", "Channel", "channels"), "channel", where)
@@ -195,9 +191,7 @@ def load(folder: Path) -> Reference:
         if code.links.get("closeMatch"):
             target = _close_match_path(code, ref)
             if target not in ref.codes:
-                raise BuildError(
-                    folder, None, f"{path}: close_match “{code.links['closeMatch']}” is not a code"
-                )
+                raise BuildError(folder, None, f"{path}: close_match “{code.links['closeMatch']}” is not a code")
             ref.close_matches.append((path, target))
     return ref
 

@@ -16,7 +16,6 @@ SDMX_ATTRIBUTE = Namespace("http://purl.org/linked-data/sdmx/2009/attribute#")
 SDMX_DIMENSION = Namespace("http://purl.org/linked-data/sdmx/2009/dimension#")
 SDMX_MEASURE = Namespace("http://purl.org/linked-data/sdmx/2009/measure#")
 ORG = Namespace("http://www.w3.org/ns/org#")
-FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 WIKIDATA = Namespace("http://www.wikidata.org/entity/")
 #: Standard URIs for calendar years and months (data.gov.uk reference intervals).
@@ -27,7 +26,6 @@ IANA_MEDIA = "http://www.iana.org/assignments/media-types/"
 __all__ = [
     "DCAT",
     "DCTERMS",
-    "FOAF",
     "ORG",
     "OWL",
     "PROV",
@@ -93,7 +91,6 @@ class Site:
             ("time", TIME),
             ("owl", OWL),
             ("xsd", XSD),
-            ("foaf", FOAF),
             ("wd", WIKIDATA),
             ("sdmx-attribute", SDMX_ATTRIBUTE),
             ("sdmx-dimension", SDMX_DIMENSION),

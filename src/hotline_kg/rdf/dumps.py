@@ -1,0 +1,89 @@
+"""The graphs as download files, byte for byte the same for the same graphs.
+
+rdflib writes each format; lines of N-Triples and N-Quads are sorted, JSON-LD
+keys and nodes are sorted, and gzip carries no timestamp, so a rebuild from
+the same inputs gives identical files (and identical SHA256SUMS).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+
+from rdflib import Dataset, Graph, URIRef
+
+from hotline_kg.rdf.vocab import Site
+
+#: dump file → (media type, compression media type or "")
+MEDIA_TYPES = {
+    ".ttl": ("text/turtle", ""),
+    ".nt.gz": ("application/n-triples", "application/gzip"),
+    ".nq.gz": ("application/n-quads", "application/gzip"),
+    ".jsonld": ("application/ld+json", ""),
+}
+
+
+def media_type(name: str) -> tuple[str, str]:
+    for suffix, types in MEDIA_TYPES.items():
+        if name.endswith(suffix):
+            return types
+    return ("text/plain", "")
+
+
+def union(site: Site, graphs: dict[URIRef, Graph]) -> Graph:
+    whole = Graph()
+    site.bind(whole)
+    for graph in graphs.values():
+        whole += graph
+    return whole
+
+
+def turtle(site: Site, graph: Graph) -> bytes:
+    out = Graph()
+    site.bind(out)
+    out += graph
+    return out.serialize(format="turtle").encode("utf-8")
+
+
+def ntriples_lines(graph: Graph) -> list[str]:
+    return sorted({line for line in graph.serialize(format="nt").splitlines() if line.strip()})
+
+
+def nquads(graphs: dict[URIRef, Graph]) -> bytes:
+    lines = []
+    for name, graph in graphs.items():
+        for line in ntriples_lines(graph):
+            lines.append(f"{line[: line.rstrip().rfind('.')].rstrip()} <{name}> .")
+    return ("\n".join(sorted(lines)) + "\n").encode("utf-8")
+
+
+def gz(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def jsonld(site: Site, graphs: dict[URIRef, Graph]) -> bytes:
+    dataset = Dataset()
+    site.bind(dataset)
+    for name, graph in graphs.items():
+        named = dataset.graph(name)
+        for triple in graph:
+            named.add(triple)
+    context = {prefix: str(ns) for prefix, ns in dataset.namespaces() if prefix}
+    doc = json.loads(dataset.serialize(format="json-ld", context=context))
+    return (json.dumps(_sorted(doc), ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _sorted(node: object) -> object:
+    """Sort every list of the JSON-LD document, so its text does not depend on store order."""
+    if isinstance(node, dict):
+        return {k: _sorted(v) for k, v in node.items()}
+    if isinstance(node, list):
+        items = [_sorted(v) for v in node]
+        return sorted(items, key=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True))
+    return node
+
+
+def sha256sums(files: dict[str, bytes]) -> bytes:
+    """The `sha256sum` format: "<hex>  <name>" per file, sorted by name."""
+    return "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())).encode()

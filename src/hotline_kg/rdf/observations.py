@@ -1,0 +1,228 @@
+"""Facts-table rows → observations: a pure function of the facts and the code lists.
+
+A figure enters here as a row of data/facts/<year>.csv and leaves as an
+``Observation``: its period, subject code and measure (which make its URI), its
+value as a decimal (signed for a fall), the printed figure and unit, and the
+lines it was read from. A figure the report states twice (“N.0 万件” and
+“约 N 万件”) is one observation with two sources; two different values for one
+observation are an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from hotline_kg.extract.facts import COLUMNS
+from hotline_kg.rdf.errors import BuildError
+from hotline_kg.rdf.reference import Code, Reference
+
+#: facts measure → ontology measure property (hl:…)
+MEASURES = {
+    "requests": "requests",
+    "share": "share",
+    "yoy_change": "yoyChange",
+    "resolution_rate": "resolutionRate",
+    "satisfaction_rate": "satisfactionRate",
+    "response_rate": "responseRate",
+    "topics": "topicCount",
+    "tasks": "taskCount",
+    "policies": "policyCount",
+    "measures": "measureCount",
+}
+GROWTH = {"": "yoyGrowthMultiple", "同比": "yoyGrowthMultiple", "环比": "periodGrowthMultiple"}
+
+
+@dataclass(frozen=True)
+class Unit:
+    slug: str
+    label_zh: str
+    label_en: str
+    cases: int | None  # single cases per unit, for counts of requests
+
+
+#: printed unit → unit
+UNITS = {
+    "万件": Unit("ten-thousand-cases", "万件", "ten thousand cases", 10000),
+    "件": Unit("cases", "件", "cases", 1),
+    "%": Unit("percent", "%", "per cent", None),
+    "倍": Unit("times", "倍", "times (multiple)", None),
+    "个": Unit("ge", "个", "items (个)", None),
+    "项": Unit("xiang", "项", "items (项)", None),
+    "条": Unit("tiao", "条", "items (条)", None),
+}
+#: Figures printed in words.
+WORDS = {
+    "翻倍": 1,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
+FALL = {"下降"}
+PERIOD_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
+NAME_KINDS = ("hotline", "district_group", "district", "category", "channel", "disposition", "theme")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One figure of one report, ready to become triples."""
+
+    report_year: int
+    period: str  # "2024" or "2024-11"
+    subject: Code
+    measure: str  # local name of the hl: measure property
+    value: Decimal
+    printed: str
+    unit: Unit
+    sources: tuple[tuple[int, str], ...]  # (source line, quote)
+    approximate: bool = False
+    share_of: str = ""  # path of the whole
+    base_period: str = ""
+    qualifiers: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> str:
+        return f"obs/{self.report_year}/{self.subject.path}/{kebab(self.measure)}/{self.period}"
+
+    @property
+    def cases(self) -> Decimal | None:
+        if self.measure != "requests" or self.unit.cases is None:
+            return None
+        return self.value * self.unit.cases
+
+
+def kebab(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"-\1", name).lower()
+
+
+def period_path(period: str) -> str:
+    return f"year/{period}" if len(period) == 4 else f"month/{period}"
+
+
+def read_facts(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a facts table with their line numbers; the header must be the documented one."""
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != COLUMNS:
+                raise BuildError(path, 1, f"columns must be {','.join(COLUMNS)}")
+            return [(reader.line_num, row) for row in reader]
+    except UnicodeDecodeError as exc:
+        raise BuildError(path, None, "not UTF-8 text") from exc
+
+
+def observations(path: Path, rows: Iterable[tuple[int, dict[str, str]]], ref: Reference) -> list[Observation]:
+    """Turn the rows of one facts table into observations (merged where a figure is stated twice)."""
+    found: dict[str, tuple[Observation, int]] = {}
+    for line, row in rows:
+        obs = _observation(path, line, row, ref)
+        if obs.path in found:
+            first, first_line = found[obs.path]
+            if first.value != obs.value or first.unit != obs.unit:
+                raise BuildError(
+                    path,
+                    line,
+                    f"{row['subject']} {row['measure']} {row['period']} is {obs.printed} {obs.unit.label_zh} "
+                    f"here but {first.printed} {first.unit.label_zh} at row {first_line}",
+                )
+            obs = replace(
+                first,
+                sources=first.sources + obs.sources,
+                approximate=first.approximate and obs.approximate,
+                qualifiers=tuple(dict.fromkeys(first.qualifiers + obs.qualifiers)),
+            )
+            found[obs.path] = (obs, first_line)
+        else:
+            found[obs.path] = (obs, line)
+    return [obs for obs, _ in found.values()]
+
+
+def subject_codes(path: Path, line: int, row: dict[str, str], ref: Reference) -> list[Code]:
+    try:
+        return ref.resolve(row["subject"], row["subject_kind"], int(row["year"]))
+    except KeyError as exc:
+        raise BuildError(path, line, f"{exc.args[0]} is not in the reference data (data/reference/*.csv)") from exc
+
+
+def _observation(path: Path, line: int, row: dict[str, str], ref: Reference) -> Observation:
+    if not row["year"].isdigit():
+        raise BuildError(path, line, f"year must be a number: “{row['year']}”")
+    if not PERIOD_RE.match(row["period"]):
+        raise BuildError(path, line, f"period must be YYYY or YYYY-MM: “{row['period']}”")
+    unit = UNITS.get(row["unit"])
+    if unit is None:
+        raise BuildError(path, line, f"unknown unit “{row['unit']}” (one of {' '.join(UNITS)})")
+    qualifiers = tuple(row["qualifier"].split())
+    measure = _measure(path, line, row, qualifiers)
+    value = parse_value(row["value"])
+    if value is None:
+        raise BuildError(path, line, f"malformed value “{row['value']}”: not a number")
+    if measure == "yoyChange" and FALL & set(qualifiers):
+        value = -value
+    codes = subject_codes(path, line, row, ref)
+    share_of = base_period = ""
+    if row["relative_to"]:
+        if PERIOD_RE.match(row["relative_to"]):
+            base_period = row["relative_to"]
+        else:
+            share_of = _whole(path, line, row["relative_to"], ref)
+    try:
+        source_line = int(row["source_line"])
+    except ValueError as exc:
+        raise BuildError(path, line, f"source_line must be a number: “{row['source_line']}”") from exc
+    return Observation(
+        report_year=int(row["year"]),
+        period=row["period"],
+        subject=codes[-1],
+        measure=measure,
+        value=value,
+        printed=row["value"],
+        unit=unit,
+        sources=((source_line, row["quote"]),),
+        approximate="约" in qualifiers,
+        share_of=share_of,
+        base_period=base_period,
+        qualifiers=tuple(q for q in qualifiers if q not in ("约", "上升", "下降")),
+    )
+
+
+def _measure(path: Path, line: int, row: dict[str, str], qualifiers: tuple[str, ...]) -> str:
+    if row["measure"] == "growth_multiple":
+        if row["relative_to"]:
+            return "growthMultiple"
+        basis = next((q for q in qualifiers if q in GROWTH), "")
+        return GROWTH[basis]
+    if row["measure"] not in MEASURES:
+        raise BuildError(path, line, f"unknown measure “{row['measure']}”")
+    return MEASURES[row["measure"]]
+
+
+def parse_value(printed: str) -> Decimal | None:
+    """The printed figure as a decimal: digits as they are, a figure in words by its value."""
+    if printed in WORDS:
+        return Decimal(WORDS[printed])
+    if not re.fullmatch(r"\d+(\.\d+)?", printed):
+        return None
+    try:
+        return Decimal(printed)
+    except InvalidOperation:
+        return None
+
+
+def _whole(path: Path, line: int, name: str, ref: Reference) -> str:
+    for kind in NAME_KINDS:
+        if (kind, name) in ref.by_name:
+            return ref.by_name[(kind, name)]
+    raise BuildError(path, line, f"relative_to “{name}” is not in the reference data")
