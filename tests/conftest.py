@@ -48,3 +48,17 @@ def value(result: Extraction, **where: str) -> str:
     rows = pick(result, **where)
     assert len(rows) == 1, f"expected one fact for {where}, got {rows}"
     return rows[0]["value"]
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    """The project's graph, built once into a temporary dist/ (default base URI)."""
+    import datetime as dt
+
+    from hotline_kg.rdf import build as rdf_build
+    from hotline_kg.rdf.vocab import Site
+
+    out = tmp_path_factory.mktemp("build") / "dist"
+    result = rdf_build.build(Site(), rdf_build.Inputs(ROOT), dt.date(2026, 11, 22))
+    rdf_build.write_dir(out, result.files)
+    return result, out

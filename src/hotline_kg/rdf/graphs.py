@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from hotline_kg.rdf.observations import UNITS, Observation, period_path
+from hotline_kg.rdf.observations import UNITS, Observation, kebab, period_path
 from hotline_kg.rdf.reference import Code
 from hotline_kg.rdf.vocab import (
     DCTERMS,
@@ -27,6 +27,7 @@ from hotline_kg.rdf.vocab import (
     REF_MONTH,
     REF_YEAR,
     SDMX_ATTRIBUTE,
+    SDMX_MEASURE,
     SKOS,
     TIME,
     WIKIDATA,
@@ -225,14 +226,14 @@ def report_graph(site: Site, ontology: Graph, source: Source, obs: Iterable[Obse
 def _observation(g: Graph, site: Site, ontology: Graph, dataset: URIRef, report: URIRef, o: Observation) -> None:
     hl = site.hl
     node = site.id(o.path)
-    measure = hl[o.measure]
+    measure = site.id(f"measure/{kebab(o.measure)}")
     g.add((node, RDF.type, QB.Observation))
     g.add((node, RDF.type, hl.Observation))
     g.add((node, QB.dataSet, dataset))
     g.add((node, hl.refPeriod, site.id(period_path(o.period))))
     g.add((node, hl.subject, site.id(o.subject.path)))
-    g.add((node, QB.measureType, measure))
-    g.add((node, measure, Literal(o.value, datatype=XSD.decimal)))
+    g.add((node, hl.measure, measure))
+    g.add((node, SDMX_MEASURE.obsValue, Literal(o.value, datatype=XSD.decimal)))
     g.add((node, SDMX_ATTRIBUTE.unitMeasure, site.id(f"unit/{o.unit.slug}")))
     g.add((node, hl.printedValue, Literal(o.printed)))
     if o.cases is not None:

@@ -1,0 +1,198 @@
+"""The build is deterministic and atomic, and bad input stops it with a clear message."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF
+
+from conftest import ROOT
+from hotline_kg.rdf.integrity import check
+from hotline_kg.rdf.vocab import QB, SDMX_ATTRIBUTE, Site
+
+SITE = Site()
+
+
+def run_build(root: Path, out: Path, seed: str = "0") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    return subprocess.run(
+        [sys.executable, "-m", "hotline_kg.cli", "build", "--root", str(root), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the build's inputs, free to break."""
+    root = tmp_path / "project"
+    for part in ("data/raw", "data/facts", "data/reference", "ontology"):
+        shutil.copytree(ROOT / part, root / part)
+    return root
+
+
+def test_same_inputs_give_byte_identical_files(project, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert run_build(project, first, seed="1").returncode == 0
+    assert run_build(project, second, seed="2").returncode == 0
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(p.name for p in second.iterdir())
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_sha256sums_list_every_file(project, tmp_path):
+    out = tmp_path / "dist"
+    run_build(project, out)
+    result = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    listed = {line.split()[1] for line in (out / "SHA256SUMS").read_text().splitlines()}
+    assert listed == {p.name for p in out.iterdir()} - {"SHA256SUMS"}
+
+
+def break_facts(root: Path, old: str, new: str) -> None:
+    table = root / "data" / "facts" / "2024.csv"
+    text = table.read_text(encoding="utf-8")
+    assert old in text
+    table.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(root: Path, text: str) -> int:
+    lines = (root / "data" / "facts" / "2024.csv").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
+
+
+def test_a_failed_build_leaves_the_previous_dist_intact(project, tmp_path):
+    out = tmp_path / "dist"
+    assert run_build(project, out).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    break_facts(project, ",市场管理,category,", ",不存在的分类,category,")
+    result = run_build(project, out)
+    assert result.returncode == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".dist")]
+
+
+def test_subject_missing_from_reference_names_file_and_row(project, tmp_path):
+    break_facts(project, ",市场管理,category,", ",不存在的分类,category,")
+    result = run_build(project, tmp_path / "dist")
+    assert result.returncode == 1
+    row = line_of(project, "不存在的分类")
+    assert f"data/facts/2024.csv:{row}: category “不存在的分类” is not in the reference data" in result.stderr
+    assert not (tmp_path / "dist").exists()
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_value_names_file_and_row(project, tmp_path):
+    break_facts(project, ",requests,445.2,", ",requests,445.2x,")
+    result = run_build(project, tmp_path / "dist")
+    assert result.returncode == 1
+    assert f"2024.csv:{line_of(project, '445.2x')}: malformed value “445.2x”" in result.stderr
+
+
+def test_duplicate_fact_with_a_different_value_names_both_rows(project, tmp_path):
+    table = project / "data" / "facts" / "2024.csv"
+    lines = table.read_text(encoding="utf-8").splitlines(keepends=True)
+    i, original = next((i, line) for i, line in enumerate(lines) if ",市场管理,category,requests,445.2," in line)
+    lines.append(original.replace(",445.2,", ",999.9,"))
+    table.write_text("".join(lines), encoding="utf-8")
+    result = run_build(project, tmp_path / "dist")
+    assert result.returncode == 1
+    assert (
+        f"2024.csv:{len(lines)}: 市场管理 requests 2024 is 999.9 万件 here but 445.2 万件 at row {i + 1}"
+        in result.stderr
+    )
+
+
+def test_base_uri_is_one_setting(project, tmp_path):
+    out = tmp_path / "dist"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hotline_kg.cli",
+            "build",
+            "--root",
+            str(project),
+            "--out",
+            str(out),
+            "--base-uri",
+            "https://data.example.org/12345/",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    text = (out / "hotline.ttl").read_text(encoding="utf-8")
+    assert "https://data.example.org/12345/id/district/110108" in text
+    assert "127.0.0.1" not in text
+
+
+# --- the integrity checker catches broken cubes -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cube(built) -> Graph:
+    result, _ = built
+    graph = Graph()
+    for g in result.graphs.values():
+        graph += g
+    return graph
+
+
+def one_observation(graph: Graph) -> URIRef:
+    return sorted(graph.subjects(RDF.type, QB.Observation))[0]
+
+
+def broken(cube: Graph, change) -> set[str]:  # type: ignore[no-untyped-def]
+    graph = Graph()
+    graph += cube
+    change(graph)
+    return {v.constraint for v in check(graph)}
+
+
+def test_observation_without_data_set(cube):
+    assert "IC-1" in broken(cube, lambda g: g.remove((one_observation(g), QB.dataSet, None)))
+
+
+def test_two_observations_with_the_same_dimension_values(cube):
+    def duplicate(g: Graph) -> None:
+        obs = one_observation(g)
+        for p, o in list(g.predicate_objects(obs)):
+            g.add((URIRef(str(obs) + "-copy"), p, o))
+
+    assert "IC-12" in broken(cube, duplicate)
+
+
+def test_observation_without_its_unit(cube):
+    assert "IC-13" in broken(cube, lambda g: g.remove((one_observation(g), SDMX_ATTRIBUTE.unitMeasure, None)))
+
+
+def test_subject_outside_the_code_list(cube):
+    def outsider(g: Graph) -> None:
+        obs = one_observation(g)
+        g.set((obs, SITE.hl.subject, URIRef("http://example.org/not-a-code")))
+
+    assert "IC-19" in broken(cube, outsider)
+
+
+def test_dimension_without_range(cube):
+    assert "IC-4" in broken(
+        cube, lambda g: g.remove((SITE.hl.refPeriod, URIRef("http://www.w3.org/2000/01/rdf-schema#range"), None))
+    )
+
+
+def test_optional_dimension(cube):
+    spec = SITE.id("structure/hotline/subject")
+    assert "IC-6" in broken(cube, lambda g: g.add((spec, QB.componentRequired, Literal(False))))
+
+
+def test_missing_dimension_value(cube):
+    assert "IC-11" in broken(cube, lambda g: g.remove((one_observation(g), SITE.hl.measure, None)))
