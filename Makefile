@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install facts serve test lint clean
+.PHONY: install facts build serve test lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,14 @@ install: $(STAMP)
 facts: install
 	$(BIN)/hotline-kg extract data/raw/*.txt --out-dir data/facts
 
+## build: facts + code lists + ontology -> dist/ (graphs, dumps, VoID/DCAT, SHA256SUMS)
+build: facts
+	$(BIN)/hotline-kg build
+
 ## serve: install, run the pipeline steps that exist, then serve
-serve: facts
-	@echo "make serve: facts extracted to data/facts/. The graph build, validation and the"
-	@echo "server are not built yet (issues 3-5); nothing is served on http://127.0.0.1:8000 yet."
+serve: build
+	@echo "make serve: facts extracted to data/facts/, graph and dumps built in dist/."
+	@echo "Validation and the server are not built yet (issues 4-5); nothing is served on http://127.0.0.1:8000 yet."
 
 ## test: lint, then the whole pytest suite
 test: install
