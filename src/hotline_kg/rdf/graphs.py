@@ -58,6 +58,7 @@ SCHEMES = {
     "topics": ("每月一题问题", "Monthly topics (每月一题)"),
     "channels": ("受理渠道", "Channels"),
     "levels": ("行政层级", "Administrative levels"),
+    "units": ("计量单位", "Units"),
 }
 QUDT_PERCENT = URIRef("http://qudt.org/vocab/unit/PERCENT")
 
@@ -116,6 +117,9 @@ def reference_graph(
         g.add((node, RDF.type, hl.Unit))
         g.add((node, RDF.type, SKOS.Concept))
         labelled(g, node, unit.label_zh, unit.label_en)
+        g.add((node, SKOS.prefLabel, Literal(unit.label_zh, lang="zh")))
+        g.add((node, SKOS.prefLabel, Literal(unit.label_en, lang="en")))
+        g.add((node, SKOS.inScheme, site.id("scheme/units")))
         g.add((node, SKOS.notation, Literal(unit.label_zh)))
         if unit.cases is not None:
             g.add((node, hl.casesPerUnit, Literal(Decimal(unit.cases), datatype=XSD.decimal)))

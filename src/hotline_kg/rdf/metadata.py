@@ -130,11 +130,12 @@ def metadata_graph(
             subset = site.id(f"dataset/{year}")
             g.add((dataset, VOID.subset, subset))
             g.add((subset, RDF.type, VOID.Dataset))
-            g.add((subset, RDF.type, QB.DataSet))
             g.add((subset, VOID.triples, Literal(len(graph))))
             g.add((subset, VOID.entities, Literal(len(set(graph.subjects(RDF.type, QB.Observation))))))
             g.add((subset, VOID.dataDump, site.at(f"dumps/report-{year}.ttl")))
             labelled(g, subset, f"{year}年报告数据", f"Figures of the {year} report")
+            g.add((subset, DCTERMS.title, Literal(f"{year}年报告数据", lang="zh")))
+            g.add((subset, DCTERMS.title, Literal(f"Figures of the {year} report", lang="en")))
     for name, data in sorted(files.items()):
         _distribution(g, site, dataset, name, data)
     service = site.id("service/sparql")

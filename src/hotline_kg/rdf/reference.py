@@ -18,7 +18,7 @@ from hotline_kg.rdf.errors import BuildError
 
 #: subject_kind of the facts table → (reference file, URI path prefix) for simple kinds.
 SIMPLE_KINDS = {
-    "hotline": "service",
+    "hotline": "hotline",
     "disposition": "disposition",
     "theme": "theme",
     "category_group": "category-group",
@@ -172,7 +172,7 @@ def load(folder: Path) -> Reference:
         ref.codes[code.path] = code
         ref.topic[(int(row["year"]), row["name_zh"])] = code.path
     classes = {
-        "hotline": "Service",
+        "hotline": "Hotline",
         "disposition": "Disposition",
         "theme": "Theme",
         "category_group": "CategoryGroup",

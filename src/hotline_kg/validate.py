@@ -1,0 +1,261 @@
+"""`hotline-kg validate`: check graphs against the SHACL shapes in shapes/ with pyshacl.
+
+The built graph is validated one unit at a time — the reference data with the
+ontology, then each report's graph with them, then the dataset metadata — so the
+time grows with the data, not with a union of every year. Results are merged
+(one result per focus node, shape and message) into one report.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyshacl
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SH
+from rdflib.term import Node
+
+from hotline_kg.rdf.vocab import DEFAULT_BASE, Site
+
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+#: Suffix → rdflib format name, for the files `validate` reads.
+FORMATS = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".trig": "trig", ".jsonld": "json-ld", ".rdf": "xml"}
+
+
+@dataclass(frozen=True)
+class Result:
+    severity: str
+    focus: str
+    focus_label: str
+    path: str
+    message: str
+    value: str
+    shape: str
+    unit: str
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return (self.severity, self.focus, self.path, self.message, self.value, self.shape)
+
+
+@dataclass(frozen=True)
+class Report:
+    results: list[Result]
+    timings: dict[str, float]  # unit → seconds
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(r.severity for r in self.results)
+
+    @property
+    def conforms(self) -> bool:
+        return self.counts["Violation"] == 0
+
+
+def load_shapes(site: Site, folder: Path) -> list[Graph]:
+    """Each shapes file as a graph, its relative IRIs and declared namespaces pointed at the base URI."""
+    graphs = []
+    for path in sorted(folder.glob("*.ttl")):
+        text = path.read_text(encoding="utf-8").replace(DEFAULT_BASE, site.base)
+        graphs.append(Graph().parse(data=text, format="turtle", publicID=site.base))
+    return graphs
+
+
+def merged(shapes: list[Graph]) -> Graph:
+    whole = Graph()
+    for graph in shapes:
+        whole += graph
+    return whole
+
+
+def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph]) -> Report:
+    """Validate each (name, data graph) unit with pyshacl; merge the results.
+
+    Shapes with SHACL-SPARQL constraints run against a copy of the data in an
+    Oxigraph store (oxrdflib), whose SPARQL engine answers their joins in
+    milliseconds; the core shapes run on the in-memory rdflib graph."""
+    seen: dict[tuple[str, ...], Result] = {}
+    timings = {}
+    for name, data in units:
+        started = time.perf_counter()
+        fast: Graph | None = None
+        for shapes_graph in shapes:
+            target = data
+            if (None, SH.sparql, None) in shapes_graph:
+                if fast is None:
+                    fast = Graph(store="Oxigraph")
+                    fast.parse(data=data.serialize(format="nt", encoding="utf-8"), format="nt")
+                target = fast
+            _, results_graph, text = pyshacl.validate(
+                target, shacl_graph=shapes_graph, inference="none", allow_warnings=True, allow_infos=True,
+                advanced=True, inplace=target is fast,
+            )
+            if not isinstance(results_graph, Graph):
+                raise ValueError(f"the shapes cannot be applied: {text}")
+            for result in _results(results_graph, data, name):
+                seen.setdefault(result.key, result)
+        timings[name] = time.perf_counter() - started
+    order = list(SEVERITIES.values())
+    ordered = sorted(seen.values(), key=lambda r: (order.index(r.severity), r.shape, r.focus, r.message))
+    return Report(ordered, timings)
+
+
+def _results(results: Graph, data: Graph, unit: str) -> Iterable[Result]:
+    for node in results.subjects(RDF.type, SH.ValidationResult):
+        severity = SEVERITIES.get(results.value(node, SH.resultSeverity), "Violation")  # type: ignore[arg-type]
+        focus = results.value(node, SH.focusNode)
+        path = results.value(node, SH.resultPath)
+        messages = sorted(str(m) for m in results.objects(node, SH.resultMessage))
+        value = results.value(node, SH.value)
+        shape = results.value(node, SH.sourceShape)
+        yield Result(
+            severity=severity,
+            focus=str(focus),
+            focus_label=label(data, focus),
+            path=_short(path),
+            message=messages[0] if messages else "",
+            value=str(value) if value is not None else "",
+            shape=str(shape) if isinstance(shape, URIRef) else str(results.value(node, SH.sourceConstraint) or ""),
+            unit=unit,
+        )
+
+
+def label(graph: Graph, node: Node | None) -> str:
+    if node is None:
+        return ""
+    labels = {lit.language: str(lit) for lit in graph.objects(node, RDFS.label) if isinstance(lit, Literal)}  # type: ignore[arg-type]
+    return labels.get("zh") or labels.get("en") or str(node)
+
+
+def _short(path: Node | None) -> str:
+    if path is None:
+        return ""
+    text = str(path)
+    for sep in ("#", "/"):
+        if sep in text:
+            return text.rsplit(sep, 1)[-1]
+    return text
+
+
+# --- what to validate ---------------------------------------------------------------------------
+
+
+def built_units(site: Site, graphs: dict[URIRef, Graph], metadata: Graph | None) -> list[tuple[str, Graph]]:
+    """Reference + ontology; each report with them; the metadata on its own."""
+    base = Graph()
+    for name in (site.graph("ontology"), site.graph("reference")):
+        if name in graphs:
+            base += graphs[name]
+    units = [("reference", base)]
+    for name, graph in graphs.items():
+        if str(name).startswith(str(site.graph("report/"))):
+            unit = Graph()
+            unit += base
+            unit += graph
+            units.append((str(name).removeprefix(str(site.graph(""))), unit))
+    if metadata is not None:
+        units.append(("metadata", metadata))
+    return units
+
+
+def read_data(paths: list[Path]) -> tuple[dict[URIRef, Graph], Graph]:
+    """Named graphs and the default graph of the given RDF files (any dump format, gzipped or not)."""
+    named: dict[URIRef, Graph] = {}
+    default = Graph()
+    for path in paths:
+        name = path.name.removesuffix(".gz")
+        fmt = next((f for suffix, f in FORMATS.items() if name.endswith(suffix)), None)
+        if fmt is None:
+            raise ValueError(f"{path}: unknown RDF format (expected one of {', '.join(FORMATS)}, optionally .gz)")
+        raw = path.read_bytes()
+        data = gzip.decompress(raw) if path.name.endswith(".gz") else raw
+        if fmt in ("nquads", "trig", "json-ld"):
+            ds = Dataset()
+            ds.parse(data=data, format=fmt)
+            for graph in ds.graphs():
+                target = default if graph.identifier == ds.default_graph.identifier else named.setdefault(
+                    URIRef(graph.identifier), Graph()
+                )
+                for triple in graph:
+                    target.add(triple)
+        else:
+            default.parse(data=data, format=fmt)
+    return named, default
+
+
+def units_of_files(site: Site, paths: list[Path], ontology: Graph) -> list[tuple[str, Graph]]:
+    named, default = read_data(paths)
+    if any(str(n).startswith(str(site.graph("report/"))) for n in named):
+        named.setdefault(site.graph("ontology"), Graph())
+        named[site.graph("ontology")] += ontology
+        units = built_units(site, named, None)
+        if len(default):
+            units.append(("default graph", default))
+        return units
+    whole = Graph()
+    whole += ontology
+    whole += default
+    for graph in named.values():
+        whole += graph
+    return [("data", whole)]
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def summary(report: Report) -> str:
+    counts = report.counts
+    head = "conforms" if report.conforms else "does not conform"
+    lines = [
+        f"{head}: {counts['Violation']} violations, {counts['Warning']} warnings, {counts['Info']} infos"
+        f" ({', '.join(f'{u} {t:.1f} s' for u, t in report.timings.items())})"
+    ]
+    for r in report.results:
+        path = f" [{r.path}]" if r.path else ""
+        lines.append(f"{r.severity}: {r.focus_label}{path}: {r.message}")
+    return "\n".join(lines) + "\n"
+
+
+def as_json(report: Report) -> str:
+    return json.dumps(
+        {
+            "conforms": report.conforms,
+            "counts": dict(report.counts),
+            "timings": report.timings,
+            "results": [r.__dict__ for r in report.results],
+        },
+        ensure_ascii=False,
+        indent=1,
+    )
+
+
+def report_graph(site: Site, report: Report) -> Graph:
+    """The merged report as SHACL results with stable IRIs (a hash of each result)."""
+    g = Graph()
+    g.bind("sh", SH)
+    node = site.id("validation/report")
+    g.add((node, RDF.type, SH.ValidationReport))
+    g.add((node, SH.conforms, Literal(report.conforms)))
+    g.add((node, RDFS.label, Literal("validation report", lang="en")))
+    g.add((node, RDFS.label, Literal("校验报告", lang="zh")))
+    severity = {v: k for k, v in SEVERITIES.items()}
+    for r in report.results:
+        result = site.id("validation/result/" + hashlib.sha256("\x1f".join(r.key).encode()).hexdigest()[:20])
+        g.add((node, SH.result, result))
+        g.add((result, RDF.type, SH.ValidationResult))
+        g.add((result, SH.resultSeverity, severity[r.severity]))
+        g.add((result, SH.focusNode, URIRef(r.focus) if "://" in r.focus else Literal(r.focus)))
+        g.add((result, SH.resultMessage, Literal(r.message)))
+        if r.shape:
+            g.add((result, SH.sourceShape, URIRef(r.shape)))
+        if r.value:
+            g.add((result, SH.value, URIRef(r.value) if "://" in r.value else Literal(r.value)))
+        g.add((result, RDFS.label, Literal(f"{r.severity}: {r.focus_label}", lang="zh")))
+    return g
