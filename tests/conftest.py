@@ -60,5 +60,5 @@ def built(tmp_path_factory: pytest.TempPathFactory):
 
     out = tmp_path_factory.mktemp("build") / "dist"
     result = rdf_build.build(Site(), rdf_build.Inputs(ROOT), dt.date(2026, 11, 22))
-    rdf_build.write_dir(out, result.files)
+    rdf_build.write_dir(out, rdf_build.with_checksums(result.files))
     return result, out

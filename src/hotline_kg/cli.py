@@ -10,9 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+from rdflib import Graph
+
+from hotline_kg import validate
 from hotline_kg.extract import ReportError, extract_file, to_csv
 from hotline_kg.io import write_atomic
 from hotline_kg.rdf import build as rdf_build
+from hotline_kg.rdf import dumps
+from hotline_kg.rdf import graphs as rdf_graphs
 from hotline_kg.rdf.errors import BuildError
 from hotline_kg.rdf.vocab import BASE_ENV, DEFAULT_BASE, Site, default_base
 
@@ -35,34 +40,100 @@ def main(argv: list[str] | None = None) -> int:
     bd.add_argument("--root", type=Path, default=Path("."), help="project folder (default: .)")
     bd.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
     bd.add_argument("--base-uri", default=None, help=f"base of every URI (default: ${BASE_ENV} or {DEFAULT_BASE})")
+    vd = commands.add_parser("validate", help="check RDF against shapes/ (SHACL); exit 1 on any violation")
+    vd.add_argument("data", nargs="*", type=Path, metavar="DATA", help="RDF files (default: the built graph in dist/)")
+    vd.add_argument("--format", choices=("text", "turtle", "json"), default="text", help="output (default: text)")
+    vd.add_argument(
+        "--report", type=Path, help="write the SHACL report here (default for dist/: dist/validation-report.ttl)"
+    )
+    vd.add_argument("--dist", type=Path, default=Path("dist"), help="the built graph (default: dist)")
+    vd.add_argument("--root", type=Path, default=Path("."), help="project folder with shapes/ and ontology/")
+    vd.add_argument("--base-uri", default=None, help="base of the data's URIs (default: as for build)")
     args = parser.parse_args(argv)
     if args.command == "build":
         return build(args)
+    if args.command == "validate":
+        return run_validate(args)
     return extract(args)
 
 
 def build(args: argparse.Namespace) -> int:
+    """Build the graph in memory, validate it, and only then replace dist/."""
     started = time.perf_counter()
-    try:
-        site = Site(args.base_uri or default_base())
-    except ValueError as err:
-        print(f"error: --base-uri: {err}", file=sys.stderr)
+    site = _site(args)
+    if site is None:
         return 2
     try:
         built = rdf_build.build(site, rdf_build.Inputs(args.root), last_change(args.root))
-    except BuildError as err:
+        shapes = validate.load_shapes(site, args.root / "shapes")
+        metadata = Graph().parse(data=built.files["void.ttl"], format="turtle")
+        report = validate.validate_units(validate.built_units(site, built.graphs, metadata), shapes)
+    except (BuildError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         print(f"nothing written; {args.out} is unchanged", file=sys.stderr)
         return 1
-    rdf_build.write_dir(args.out, built.files)
+    print(validate.summary(report), end="", file=sys.stderr if not report.conforms else sys.stdout)
+    if not report.conforms:
+        print(
+            f"error: the graph does not conform to shapes/; nothing written, {args.out} is unchanged", file=sys.stderr
+        )
+        return 1
+    files = {
+        **built.files,
+        "shapes.ttl": dumps.turtle(site, validate.merged(shapes)),
+        "validation-report.ttl": dumps.turtle(site, validate.report_graph(site, report)),
+    }
+    rdf_build.write_dir(args.out, rdf_build.with_checksums(files))
     triples = {str(name).removeprefix(site.base): len(g) for name, g in built.graphs.items()}
     observations = sum(len(o) for o in built.observations.values())
     print(
         f"built {args.out}/: {sum(triples.values())} triples in {len(triples)} graphs "
         f"({', '.join(f'{k} {v}' for k, v in triples.items())}), {observations} observations, "
-        f"{len(built.files)} files, in {time.perf_counter() - started:.1f} s"
+        f"{len(files) + 1} files, in {time.perf_counter() - started:.1f} s"
     )
     return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Validate dist/ (default) or the given RDF files; write and print the report."""
+    site = _site(args)
+    if site is None:
+        return 2
+    try:
+        shapes = validate.load_shapes(site, args.root / "shapes")
+        if args.data:
+            ontology = rdf_graphs.ontology_graph(site, args.root / "ontology" / "hotline.ttl")
+            units = validate.units_of_files(site, args.data, ontology)
+        else:
+            named, _ = validate.read_data([args.dist / "hotline.nq.gz"])
+            metadata = Graph().parse(args.dist / "void.ttl")
+            units = validate.built_units(site, named, metadata)
+        report = validate.validate_units(units, shapes)
+    except (OSError, ValueError, SyntaxError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # rdflib's parsers raise many types for a malformed file
+        print(f"error: cannot read the data: {type(err).__name__}: {err}", file=sys.stderr)
+        return 2
+    turtle = dumps.turtle(site, validate.report_graph(site, report))
+    target = args.report or (None if args.data else args.dist / "validation-report.ttl")
+    if target is not None:
+        write_atomic(target, turtle)
+    if args.format == "turtle":
+        sys.stdout.write(turtle.decode("utf-8"))
+    elif args.format == "json":
+        print(validate.as_json(report))
+    else:
+        sys.stdout.write(validate.summary(report))
+    return 0 if report.conforms else 1
+
+
+def _site(args: argparse.Namespace) -> Site | None:
+    try:
+        return Site(args.base_uri or default_base())
+    except ValueError as err:
+        print(f"error: --base-uri: {err}", file=sys.stderr)
+        return None
 
 
 def last_change(root: Path) -> dt.date:

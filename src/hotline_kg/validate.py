@@ -94,8 +94,13 @@ def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph]) -> R
                     fast.parse(data=data.serialize(format="nt", encoding="utf-8"), format="nt")
                 target = fast
             _, results_graph, text = pyshacl.validate(
-                target, shacl_graph=shapes_graph, inference="none", allow_warnings=True, allow_infos=True,
-                advanced=True, inplace=target is fast,
+                target,
+                shacl_graph=shapes_graph,
+                inference="none",
+                allow_warnings=True,
+                allow_infos=True,
+                advanced=True,
+                inplace=target is fast,
             )
             if not isinstance(results_graph, Graph):
                 raise ValueError(f"the shapes cannot be applied: {text}")
@@ -154,7 +159,7 @@ def built_units(site: Site, graphs: dict[URIRef, Graph], metadata: Graph | None)
         if name in graphs:
             base += graphs[name]
     units = [("reference", base)]
-    for name, graph in graphs.items():
+    for name, graph in sorted(graphs.items()):
         if str(name).startswith(str(site.graph("report/"))):
             unit = Graph()
             unit += base
@@ -180,8 +185,10 @@ def read_data(paths: list[Path]) -> tuple[dict[URIRef, Graph], Graph]:
             ds = Dataset()
             ds.parse(data=data, format=fmt)
             for graph in ds.graphs():
-                target = default if graph.identifier == ds.default_graph.identifier else named.setdefault(
-                    URIRef(graph.identifier), Graph()
+                target = (
+                    default
+                    if graph.identifier == ds.default_graph.identifier
+                    else named.setdefault(URIRef(graph.identifier), Graph())
                 )
                 for triple in graph:
                     target.add(triple)

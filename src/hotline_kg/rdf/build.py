@@ -108,7 +108,7 @@ def build_graphs(site: Site, inputs: Inputs) -> tuple[dict[URIRef, Graph], dict[
 
 
 def build(site: Site, inputs: Inputs, modified: dt.date) -> Built:
-    """The graphs and every file of dist/, in memory."""
+    """The graphs and the data files of dist/, in memory (SHA256SUMS comes last: `with_checksums`)."""
     graphs, by_year, _ = build_graphs(site, inputs)
     whole = dumps.union(site, graphs)
     files: dict[str, bytes] = {
@@ -133,8 +133,12 @@ def build(site: Site, inputs: Inputs, modified: dt.date) -> Built:
         [e for e in examples if (e, None, None) in whole],
     )
     files["void.ttl"] = dumps.turtle(site, meta)
-    files["SHA256SUMS"] = dumps.sha256sums(files)
     return Built(graphs, files, by_year)
+
+
+def with_checksums(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The files plus SHA256SUMS over all of them."""
+    return {**files, "SHA256SUMS": dumps.sha256sums({k: v for k, v in files.items() if k != "SHA256SUMS"})}
 
 
 def read_sources(path: Path) -> dict[int, Source]:

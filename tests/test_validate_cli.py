@@ -1,0 +1,133 @@
+"""`hotline-kg validate` on the built graph and on corrupted copies of its dumps."""
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from conftest import ROOT
+from hotline_kg.rdf.vocab import Site
+
+SITE = Site()
+
+
+def cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hotline_kg.cli", "validate", "--root", str(ROOT), *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> Path:
+    """A dist/ built by the command itself (which validates before writing)."""
+    out = tmp_path_factory.mktemp("cli") / "dist"
+    done = subprocess.run(
+        [sys.executable, "-m", "hotline_kg.cli", "build", "--root", str(ROOT), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "conforms: 0 violations" in done.stdout
+    return out
+
+
+def test_validate_the_built_graph(dist):
+    report = dist / "validation-report.ttl"
+    before = report.read_bytes()
+    result = cli("--dist", dist)
+    assert result.returncode == 0, result.stdout + result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("conforms: 0 violations,") and "report/2022" in first and "report/2024" in first
+    assert report.read_bytes() == before  # the same report, byte for byte
+    assert (dist / "shapes.ttl").exists()
+
+
+def test_json_and_turtle_output(dist):
+    as_json = json.loads(cli("--dist", dist, "--format", "json").stdout)
+    assert as_json["conforms"] is True and as_json["counts"].get("Violation", 0) == 0
+    turtle = cli("--dist", dist, "--format", "turtle").stdout
+    assert "sh:ValidationReport" in turtle and len(Graph().parse(data=turtle, format="turtle")) > 0
+
+
+def corrupted(dist: Path, tmp_path: Path, old: str, new: str) -> Path:
+    lines = gzip.decompress((dist / "hotline.nq.gz").read_bytes()).decode("utf-8")
+    assert old in lines
+    path = tmp_path / "corrupted.nq.gz"
+    path.write_bytes(gzip.compress(lines.replace(old, new, 1).encode("utf-8")))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (  # a changed figure
+            '<http://purl.org/linked-data/sdmx/2009/measure#obsValue> "445.2"',
+            '<http://purl.org/linked-data/sdmx/2009/measure#obsValue> "454.2"',
+            "the value 454.2 is not the printed figure 445.2",
+        ),
+        (  # a removed required triple
+            "<http://127.0.0.1:8000/id/obs/2024/district/110108/share/2024> "
+            "<http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure>",
+            "<http://example.org/removed> <http://example.org/removed>",
+            "exactly one unit",
+        ),
+        (  # a wrong datatype
+            '"445.2"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+            '"445.2"^^<http://www.w3.org/2001/XMLSchema#double>',
+            "never a float",
+        ),
+    ],
+    ids=["changed-figure", "removed-triple", "wrong-datatype"],
+)
+def test_corrupted_dump_is_caught(dist, tmp_path, old, new, message):
+    path = corrupted(dist, tmp_path, old, new)
+    report = tmp_path / "report.ttl"
+    result = cli(path, "--report", report)
+    assert result.returncode == 1, result.stdout
+    assert result.stdout.startswith("does not conform:")
+    assert message in result.stdout
+    assert (SITE.id("validation/report"), None, None) in Graph().parse(report)
+
+
+def test_validate_any_dump_format(dist, tmp_path):
+    for name in ("hotline.ttl", "hotline.nt.gz", "hotline.jsonld"):
+        result = cli(dist / name)
+        assert result.returncode == 0, (name, result.stdout, result.stderr)
+
+
+def test_unreadable_input(tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("this is not turtle <<<", encoding="utf-8")
+    result = cli(bad)
+    assert result.returncode == 2
+    assert "error:" in result.stderr and "Traceback" not in result.stderr
+    result = cli(tmp_path / "data.xyz")
+    assert result.returncode == 2 and "unknown RDF format" in result.stderr
+
+
+def test_a_build_that_does_not_conform_writes_nothing(tmp_path):
+    project = tmp_path / "project"
+    for part in ("data/raw", "data/facts", "data/reference", "ontology", "shapes"):
+        shutil.copytree(ROOT / part, project / part)
+    districts = project / "data" / "reference" / "districts.csv"
+    districts.write_text(districts.read_text(encoding="utf-8").replace("110101,", "11010X,", 1), encoding="utf-8")
+    out = tmp_path / "dist"
+    done = subprocess.run(
+        [sys.executable, "-m", "hotline_kg.cli", "build", "--root", str(project), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "GB/T 2260 code" in done.stderr and "nothing written" in done.stderr
+    assert not out.exists()
