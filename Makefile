@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install facts build serve test lint clean
+.PHONY: install facts build validate serve test lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,14 +19,19 @@ install: $(STAMP)
 facts: install
 	$(BIN)/hotline-kg extract data/raw/*.txt --out-dir data/facts
 
-## build: facts + code lists + ontology -> dist/ (graphs, dumps, VoID/DCAT, SHA256SUMS)
+## build: facts + code lists + ontology -> dist/ (graphs, dumps, VoID/DCAT, SHA256SUMS),
+## validated against shapes/ before anything is written
 build: facts
 	$(BIN)/hotline-kg build
 
+## validate: check dist/ against shapes/ again, rewrite dist/validation-report.ttl
+validate: install
+	$(BIN)/hotline-kg validate
+
 ## serve: install, run the pipeline steps that exist, then serve
 serve: build
-	@echo "make serve: facts extracted to data/facts/, graph and dumps built in dist/."
-	@echo "Validation and the server are not built yet (issues 4-5); nothing is served on http://127.0.0.1:8000 yet."
+	@echo "make serve: facts extracted to data/facts/, graph built, validated and dumped in dist/."
+	@echo "The server is not built yet (issue 5); nothing is served on http://127.0.0.1:8000 yet."
 
 ## test: lint, then the whole pytest suite
 test: install
