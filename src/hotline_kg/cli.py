@@ -49,7 +49,18 @@ def main(argv: list[str] | None = None) -> int:
     vd.add_argument("--dist", type=Path, default=Path("dist"), help="the built graph (default: dist)")
     vd.add_argument("--root", type=Path, default=Path("."), help="project folder with shapes/ and ontology/")
     vd.add_argument("--base-uri", default=None, help="base of the data's URIs (default: as for build)")
+    sv = commands.add_parser("serve", help="serve dist/ (or --data files): SPARQL endpoint, URIs, pages, dumps")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--base-uri", default=None, help="base of the served URIs (default: as for build)")
+    sv.add_argument("--dist", type=Path, default=Path("dist"), help="the built graph and its files (default: dist)")
+    sv.add_argument("--data", type=Path, nargs="+", default=[], metavar="FILE", help="serve these RDF files instead")
+    sv.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default: 10)")
+    sv.add_argument("--max-rows", type=int, default=10000, help="result rows or triples (default: 10000)")
+    sv.add_argument("--workers", type=int, default=4, help="queries evaluated at once (default: 4)")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
     if args.command == "build":
         return build(args)
     if args.command == "validate":
@@ -126,6 +137,30 @@ def run_validate(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(validate.summary(report))
     return 0 if report.conforms else 1
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hotline_kg.server.app import Settings, create_app
+
+    site = _site(args)
+    if site is None:
+        return 2
+    missing = [p for p in (args.data or [args.dist / "hotline.nq.gz"]) if not p.is_file()]
+    if missing:
+        print(f"error: {', '.join(map(str, missing))} not found (run `hotline-kg build` first)", file=sys.stderr)
+        return 2
+    settings = Settings(
+        dist=args.dist,
+        data=args.data,
+        base=site.base,
+        timeout=args.timeout,
+        max_rows=args.max_rows,
+        workers=args.workers,
+    )
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    return 0
 
 
 def _site(args: argparse.Namespace) -> Site | None:

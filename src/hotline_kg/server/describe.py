@@ -1,0 +1,243 @@
+"""What a URI of the dataset answers: its description as RDF or as a page.
+
+A description is the resource's own triples, the labels of what it links to,
+what links to it (up to a limit) and, for a code or period, its observations.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pyoxigraph as ox
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from hotline_kg.server import protocol
+
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+OBS_VALUE = "http://purl.org/linked-data/sdmx/2009/measure#obsValue"
+INCOMING_LIMIT = 500
+DESCRIBE = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX sdmx: <http://purl.org/linked-data/sdmx/2009/measure#>
+CONSTRUCT {{
+  <{iri}> ?p ?o . ?o rdfs:label ?ol .
+  ?s ?q <{iri}> . ?s rdfs:label ?sl .
+  ?obs ?op ?ov . ?ov rdfs:label ?ovl .
+}} WHERE {{
+  {{ <{iri}> ?p ?o . OPTIONAL {{ ?o rdfs:label ?ol }} }}
+  UNION {{ SELECT ?s ?q ?sl WHERE {{ ?s ?q <{iri}> . FILTER (?q != <{hl}subject> && ?q != <{hl}refPeriod>)
+           OPTIONAL {{ ?s rdfs:label ?sl }} }} LIMIT {limit} }}
+  UNION {{ SELECT ?obs ?op ?ov ?ovl WHERE {{ {{ ?obs <{hl}subject> <{iri}> }} UNION {{ ?obs <{hl}refPeriod> <{iri}> }}
+           ?obs ?op ?ov . FILTER (?op != <{hl}quote>) OPTIONAL {{ ?ov rdfs:label ?ovl }} }} LIMIT {limit} }}
+}}"""
+
+
+def examples(folder: Path, base: str) -> list[dict[str, str]]:
+    """The example queries of queries/, with the default base replaced by this server's."""
+    out = []
+    for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
+        text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:8000/", base)
+        title = text.splitlines()[0].lstrip("# ").strip() if text.startswith("#") else path.stem
+        out.append({"name": path.stem, "title": title, "text": text})
+    return out
+
+
+def triples(store: ox.Store, iri: str, base: str) -> list[ox.Triple]:
+    query = DESCRIBE.format(iri=iri, hl=base + "def/hotline#", limit=INCOMING_LIMIT)
+    return list(store.query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]
+
+
+async def respond(
+    request: Request, iri: str, base: str, templates: Jinja2Templates, formats: dict[str, str]
+) -> Response:
+    store: ox.Store = request.app.state.engine.store
+    if iri == base + "def/hotline":
+        found = list(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{base}graph/ontology> {{ ?s ?p ?o }} }}"))  # type: ignore[arg-type]
+    else:
+        found = triples(store, iri, base)
+    own = [t for t in found if t.subject.value == iri or t.object == ox.NamedNode(iri)]
+    if not own:
+        from hotline_kg.server.app import _not_found
+
+        return _not_found(request, f"no resource <{iri}> in this dataset")
+    wanted = formats.get(request.query_params.get("format", ""))
+    offered = ("text/html", *protocol.GRAPH_TYPES[:2], "application/ld+json", "application/rdf+xml")
+    media = wanted or protocol.negotiate(request.headers.get("accept"), offered)
+    if media is None:
+        return Response(f"available as: {', '.join(offered)}\n", status_code=406, media_type="text/plain")
+    path = request.url.path
+    links = ", ".join(f'<{path}?format={k}>; rel="alternate"; type="{v}"' for k, v in formats.items())
+    headers = {"Link": links, "Vary": "Accept", "Cache-Control": "public, max-age=600"}
+    if media != "text/html":
+        fmt = {
+            "text/turtle": ox.RdfFormat.TURTLE,
+            "application/n-triples": ox.RdfFormat.N_TRIPLES,
+            "application/ld+json": ox.RdfFormat.JSON_LD,
+            "application/rdf+xml": ox.RdfFormat.RDF_XML,
+        }[media]
+        body = (
+            ox.serialize(found, format=fmt, prefixes={"hl": base + "def/hotline#", "id": base + "id/"})
+            if fmt == ox.RdfFormat.TURTLE
+            else ox.serialize(found, format=fmt)
+        )
+        charset = "; charset=utf-8" if media != "application/n-triples" else ""
+        return Response(body if request.method != "HEAD" else b"", media_type=media + charset, headers=headers)
+    page = _page(iri, found, base, request.query_params.get("sort", "period"))
+    return templates.TemplateResponse(request, "resource.html", page, headers=headers)
+
+
+def _labels(found: list[ox.Triple]) -> dict[str, dict[str, str]]:
+    labels: dict[str, dict[str, str]] = {}
+    for t in found:
+        if t.predicate.value in (RDFS_LABEL, SKOS_PREF) and isinstance(t.object, ox.Literal):
+            labels.setdefault(t.subject.value, {}).setdefault(t.object.language or "", t.object.value)
+    return labels
+
+
+def _page(iri: str, found: list[ox.Triple], base: str, sort: str) -> dict[str, object]:
+    labels = _labels(found)
+
+    def show(term: object) -> dict[str, str]:
+        if isinstance(term, ox.NamedNode):
+            lab = labels.get(term.value, {})
+            href = term.value.removeprefix(base.rstrip("/")) if term.value.startswith(base) else term.value
+            return {"href": href, "text": " / ".join(v for v in (lab.get("zh"), lab.get("en")) if v) or term.value}
+        if isinstance(term, ox.Literal):
+            return {"href": "", "text": term.value + (f" @{term.language}" if term.language else "")}
+        return {"href": "", "text": str(term)}
+
+    props = [
+        {"p": show(t.predicate), "o": show(t.object)}
+        for t in sorted((t for t in found if t.subject.value == iri), key=lambda t: (t.predicate.value, str(t.object)))
+    ]
+    incoming = [
+        {"s": show(t.subject), "p": show(t.predicate)}
+        for t in found
+        if isinstance(t.object, ox.NamedNode)
+        and t.object.value == iri
+        and t.predicate.value not in (base + "def/hotline#subject", base + "def/hotline#refPeriod")
+    ]
+    observations = _observations(iri, found, base, labels)
+    key = {
+        "value": lambda o: float(o["value"]),
+        "measure": lambda o: o["measure"],
+        "subject": lambda o: o["subject"],
+    }.get(sort, lambda o: o["period"])
+    observations.sort(key=key)  # type: ignore[arg-type]
+    own = labels.get(iri, {})
+    return {
+        "iri": iri,
+        "label_zh": own.get("zh", ""),
+        "label_en": own.get("en", ""),
+        "props": props[:400],
+        "incoming": incoming[:200],
+        "observations": observations,
+        "chart": _chart(observations),
+        "sort": sort,
+    }
+
+
+def _observations(
+    iri: str, found: list[ox.Triple], base: str, labels: dict[str, dict[str, str]]
+) -> list[dict[str, str]]:
+    hl = base + "def/hotline#"
+    by_obs: dict[str, dict[str, str]] = {}
+    for t in found:
+        s = t.subject.value
+        if t.predicate.value == hl + "subject" or t.predicate.value == hl + "refPeriod":
+            by_obs.setdefault(s, {})[t.predicate.value.rsplit("#", 1)[-1]] = t.object.value
+        elif t.predicate.value == OBS_VALUE:
+            by_obs.setdefault(s, {})["value"] = t.object.value
+        elif t.predicate.value == hl + "measure":
+            by_obs.setdefault(s, {})["measure"] = t.object.value
+        elif t.predicate.value == "http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure":
+            by_obs.setdefault(s, {})["unit"] = t.object.value
+    rows = []
+    for obs, v in by_obs.items():
+        if "value" not in v or iri not in (v.get("subject"), v.get("refPeriod")):
+            continue
+        name = lambda x: labels.get(x, {}).get("zh") or x.rsplit("/", 1)[-1]  # noqa: E731
+        rows.append(
+            {
+                "href": obs.removeprefix(base.rstrip("/")),
+                "subject": name(v.get("subject", "")),
+                "period": labels.get(v.get("refPeriod", ""), {}).get("en", v.get("refPeriod", "").rsplit("/", 1)[-1]),
+                "measure": name(v.get("measure", "")),
+                "value": v["value"],
+                "unit": name(v.get("unit", "")),
+            }
+        )
+    return rows
+
+
+def _chart(rows: list[dict[str, str]]) -> str:
+    """A small bar chart (SVG, drawn here) of the requests figures among the observations."""
+    bars = [r for r in rows if r["measure"] == "诉求量" and r["unit"] in ("万件", "件")]
+    if len(bars) < 2:
+        return ""
+    bars = sorted(bars, key=lambda r: -float(r["value"]))[:20]
+    top = max(float(r["value"]) for r in bars) or 1
+    height, width, row = 22 * len(bars) + 10, 640, 22
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="requests">'
+    ]
+    for i, r in enumerate(bars):
+        w = 360 * float(r["value"]) / top
+        label = html.escape(f"{r['subject']} {r['period']}")
+        parts.append(f'<text x="0" y="{i * row + 16}" font-size="12">{label}</text>')
+        parts.append(f'<rect x="230" y="{i * row + 4}" width="{w:.1f}" height="16" fill="#4a78b5"/>')
+        parts.append(
+            f'<text x="{236 + w:.1f}" y="{i * row + 16}" font-size="12">'
+            f"{html.escape(r['value'])} {html.escape(r['unit'])}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def service_description(settings: object, graphs: list[str], media: str) -> bytes:
+    """The SPARQL 1.1 Service Description of the endpoint (Turtle or JSON-LD)."""
+    base = settings.base
+    endpoint = base + "sparql"
+    lines = [
+        "@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .",
+        "@prefix void: <http://rdfs.org/ns/void#> .",
+        "@prefix hl: <" + base + "def/hotline#> .",
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+        f"<{endpoint}> a sd:Service ;",
+        f"  sd:endpoint <{endpoint}> ;",
+        "  sd:supportedLanguage sd:SPARQL11Query ;",
+        "  sd:feature sd:UnionDefaultGraph ;",
+        '  rdfs:comment "Read-only. SERVICE, FROM/FROM NAMED outside this dataset, and updates are refused. '
+        f"Limits: {settings.timeout:g} s per query, {settings.max_rows} result rows, "
+        f"{settings.max_query} characters per query, {settings.max_body} bytes per request, "
+        f'{settings.workers} queries at once."@en ;',
+    ]
+    for fmt in (
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "N-Triples",
+        "RDF_XML",
+        "JSON-LD",
+    ):
+        lines.append(f"  sd:resultFormat <http://www.w3.org/ns/formats/{fmt}> ;")
+    lines.append(f"  sd:defaultDataset <{endpoint}#dataset> .")
+    lines.append(f"<{endpoint}#dataset> a sd:Dataset ; void:sparqlEndpoint <{endpoint}> ;")
+    lines.append(f"  sd:defaultGraph <{endpoint}#default-graph> ;")
+    named = " , ".join(f"<{endpoint}#named-{i}>" for i in range(len(graphs)))
+    lines.append(f"  sd:namedGraph {named} ." if graphs else "  .")
+    lines.append(f'<{endpoint}#default-graph> a sd:Graph ; rdfs:comment "the union of the named graphs"@en .')
+    for i, g in enumerate(graphs):
+        lines.append(f"<{endpoint}#named-{i}> a sd:NamedGraph ; sd:name <{g}> .")
+    turtle = "\n".join(lines) + "\n"
+    if media == "text/turtle":
+        return turtle.encode()
+    quads = list(ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE))
+    return ox.serialize(quads, format=ox.RdfFormat.JSON_LD)

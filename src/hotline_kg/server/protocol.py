@@ -1,0 +1,151 @@
+"""The SPARQL 1.1 Protocol, as pure functions: read a request's query and dataset,
+refuse what the endpoint does not do (updates, SERVICE, foreign graphs), and pick
+a result format from the Accept header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyparsing import ParseException
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+SOLUTION_TYPES = (
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+)
+GRAPH_TYPES = (
+    "text/turtle",
+    "application/n-triples",
+    "application/n-quads",
+    "application/ld+json",
+    "application/rdf+xml",
+)
+#: Other names clients use for the same formats.
+ALIASES = {
+    "application/json": "application/sparql-results+json",
+    "application/xml": "application/sparql-results+xml",
+    "text/xml": "application/sparql-results+xml",
+    "application/x-turtle": "text/turtle",
+    "text/plain": "application/n-triples",
+    "application/json+ld": "application/ld+json",
+}
+
+
+class Refused(Exception):
+    """A request the endpoint will not run; the message says why (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    form: str  # SelectQuery, AskQuery, ConstructQuery, DescribeQuery
+    from_default: tuple[str, ...]
+    from_named: tuple[str, ...]
+
+
+def parse(query: str, graphs: set[str]) -> Parsed:
+    """Check a query before it reaches the store. Raises Refused with the parser's message."""
+    try:
+        tree = parseQuery(query)
+    except ParseException as err:
+        if _is_update(query):
+            raise Refused(
+                "this endpoint is read-only: SPARQL updates (INSERT, DELETE, LOAD, CLEAR …) are not accepted"
+            ) from err
+        raise Refused(f"malformed query: {err}") from err
+    body = tree[1]
+    form = type(body).__name__ if not hasattr(body, "name") else body.name
+    if _has(body, "ServiceGraphPattern"):
+        raise Refused("SERVICE is not allowed: this endpoint does not fetch from other services")
+    default, named = [], []
+    for clause in body.get("datasetClause") or []:
+        if "default" in clause:
+            default.append(str(clause["default"]))
+        if "named" in clause:
+            named.append(str(clause["named"]))
+    foreign = [g for g in default + named if g not in graphs]
+    if foreign:
+        raise Refused(
+            f"FROM / FROM NAMED may only name this dataset's graphs; not {', '.join(foreign)} "
+            "(the endpoint never fetches data from elsewhere)"
+        )
+    return Parsed(form, tuple(default), tuple(named))
+
+
+def _is_update(text: str) -> bool:
+    try:
+        parseUpdate(text)
+        return True
+    except ParseException:
+        return False
+
+
+def _has(node: object, name: str) -> bool:
+    if getattr(node, "name", None) == name:
+        return True
+    if isinstance(node, dict):
+        return any(_has(v, name) for v in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_has(v, name) for v in node)
+    if hasattr(node, "values") and callable(node.values):  # pyparsing results
+        try:
+            return any(_has(v, name) for v in node.values())
+        except TypeError:
+            return False
+    return False
+
+
+def check_dataset(default: list[str], named: list[str], graphs: set[str]) -> None:
+    foreign = [g for g in default + named if g not in graphs]
+    if foreign:
+        raise Refused(f"default-graph-uri / named-graph-uri must be graphs of this dataset; not {', '.join(foreign)}")
+
+
+def accepted(header: str | None) -> list[tuple[str, float, int]]:
+    """Media ranges of an Accept header with their q-values, in the client's order."""
+    if not header:
+        return [("*/*", 1.0, 0)]
+    ranges = []
+    for i, part in enumerate(header.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        if not fields[0]:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        ranges.append((fields[0].lower(), q, i))
+    return ranges
+
+
+def negotiate(header: str | None, offered: tuple[str, ...]) -> str | None:
+    """The offered type the client prefers. Each type takes the q-value of the most specific
+    range that matches it (RFC 9110); ties go to the more specific match, then the client's
+    order, then ours (the first offered is the default). None if nothing offered is acceptable."""
+    ranges = accepted(header)
+    best: tuple[float, int, int, int] | None = None
+    choice = None
+    for rank, media in enumerate(offered):
+        match: tuple[int, float, int] | None = None  # (specificity, q, order)
+        for pattern, q, order in ranges:
+            pattern = ALIASES.get(pattern, pattern)
+            if pattern == media:
+                specificity = 2
+            elif pattern.endswith("/*") and pattern != "*/*" and media.startswith(pattern[:-1]):
+                specificity = 1
+            elif pattern == "*/*":
+                specificity = 0
+            else:
+                continue
+            if match is None or specificity > match[0]:
+                match = (specificity, q, order)
+        if match is None or match[1] <= 0:
+            continue
+        key = (match[1], match[0], -match[2], -rank)
+        if best is None or key > best:
+            best, choice = key, media
+    return choice
