@@ -28,10 +28,9 @@ build: facts
 validate: install
 	$(BIN)/hotline-kg validate
 
-## serve: install, run the pipeline steps that exist, then serve
+## serve: install, extract, build and validate, then serve on http://127.0.0.1:8000
 serve: build
-	@echo "make serve: facts extracted to data/facts/, graph built, validated and dumped in dist/."
-	@echo "The server is not built yet (issue 5); nothing is served on http://127.0.0.1:8000 yet."
+	$(BIN)/hotline-kg serve --host 127.0.0.1 --port 8000
 
 ## test: lint, then the whole pytest suite
 test: install

@@ -1,0 +1,395 @@
+"""The server under uvicorn on a free port, driven by real clients: httpx, SPARQLWrapper and
+rdflib's SPARQLStore. Status codes, media types, SSRF refusals, the time limit, dereferencing."""
+
+import concurrent.futures
+import gzip
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import Graph
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+BASE = "http://127.0.0.1:8000/"
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(built):
+    _, dist = built
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hotline_kg.cli",
+            "serve",
+            "--dist",
+            str(dist),
+            "--port",
+            str(port),
+            "--timeout",
+            "2",
+            "--max-rows",
+            "5000",
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if httpx.get(url + "/sparql", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("server did not start: " + proc.stdout.read().decode())
+    yield url, dist
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def q(url: str, query: str, accept: str | None = None, **params: str) -> httpx.Response:
+    headers = {"Accept": accept} if accept else {}
+    return httpx.get(url + "/sparql", params={"query": query, **params}, headers=headers, timeout=10)
+
+
+# --- the SPARQL protocol ------------------------------------------------------------------------------
+
+
+def test_get_post_form_and_post_query(server):
+    url, _ = server
+    by_get = q(url, COUNT)
+    form = httpx.post(url + "/sparql", data={"query": COUNT}, timeout=10)
+    direct = httpx.post(
+        url + "/sparql", content=COUNT, headers={"Content-Type": "application/sparql-query"}, timeout=10
+    )
+    for r in (by_get, form, direct):
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("application/sparql-results+json")
+    n = int(by_get.json()["results"]["bindings"][0]["n"]["value"])
+    assert n > 10000 and n == int(form.json()["results"]["bindings"][0]["n"]["value"])
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/csv", "text/csv"),
+        ("text/tab-separated-values", "text/tab-separated-values"),
+        ("application/json", "application/sparql-results+json"),
+        ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+        ("*/*", "application/sparql-results+json"),
+    ],
+)
+def test_select_media_types(server, accept, media):
+    url, _ = server
+    r = q(url, "SELECT ?s WHERE { ?s a <http://purl.org/linked-data/cube#DataSet> }", accept)
+    assert r.status_code == 200 and r.headers["content-type"].startswith(media)
+    assert "dataset/2024" in r.text
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        (None, "text/turtle"),
+        ("application/n-triples", "application/n-triples"),
+        ("application/n-quads", "application/n-quads"),
+        ("application/ld+json", "application/ld+json"),
+        ("application/rdf+xml", "application/rdf+xml"),
+    ],
+)
+def test_construct_and_describe_media_types(server, accept, media):
+    url, _ = server
+    for query in (
+        f"CONSTRUCT {{ <{BASE}id/district/110108> ?p ?o }} WHERE {{ <{BASE}id/district/110108> ?p ?o }}",
+        f"DESCRIBE <{BASE}id/district/110108>",
+    ):
+        r = q(url, query, accept)
+        assert r.status_code == 200 and r.headers["content-type"].startswith(media), (query, r.text)
+        assert "110108" in r.text
+
+
+def test_ask_and_not_acceptable(server):
+    url, _ = server
+    r = q(url, "ASK { ?s ?p ?o }")
+    assert r.status_code == 200 and r.json()["boolean"] is True
+    assert q(url, COUNT, "image/png").status_code == 406
+    assert q(url, "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "text/csv").status_code == 406
+
+
+def test_malformed_query_gets_the_parser_message(server):
+    url, _ = server
+    r = q(url, "SELEKT * WHERE { ?s ?p ?o }")
+    assert r.status_code == 400 and "malformed query" in r.text and "SELEKT" in r.text
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"params": {"update": "INSERT DATA { <a:s> <a:p> <a:o> }"}},
+        {"method": "POST", "data": {"update": "INSERT DATA { <a:s> <a:p> <a:o> }"}},
+        {
+            "method": "POST",
+            "content": "DELETE WHERE { ?s ?p ?o }",
+            "headers": {"Content-Type": "application/sparql-update"},
+        },
+        {"params": {"query": "INSERT DATA { <a:s> <a:p> <a:o> }"}},
+    ],
+    ids=["get-update", "post-form-update", "post-sparql-update", "update-as-query"],
+)
+def test_updates_are_refused(server, request_kwargs):
+    url, _ = server
+    method = request_kwargs.pop("method", "GET")
+    r = httpx.request(method, url + "/sparql", timeout=10, **request_kwargs)
+    assert r.status_code == 400 and "read-only" in r.text
+    assert q(url, "ASK { <a:s> <a:p> <a:o> }").json()["boolean"] is False
+
+
+def test_service_description_without_query(server):
+    url, _ = server
+    turtle = httpx.get(url + "/sparql", headers={"Accept": "text/turtle"}, timeout=10)
+    assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle")
+    graph = Graph().parse(data=turtle.text, format="turtle")
+    assert len(graph) > 10 and "sparql-service-description" in turtle.text
+    jsonld = httpx.get(url + "/sparql", headers={"Accept": "application/ld+json"}, timeout=10)
+    assert jsonld.status_code == 200 and jsonld.headers["content-type"].startswith("application/ld+json")
+
+
+def test_head_and_cors(server):
+    url, _ = server
+    head = httpx.head(url + "/sparql", params={"query": COUNT}, timeout=10)
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0
+    cors = httpx.get(url + "/sparql", params={"query": COUNT}, headers={"Origin": "https://example.org"}, timeout=10)
+    assert cors.headers["access-control-allow-origin"] == "*"
+
+
+def test_dataset_parameters(server):
+    url, _ = server
+    in_2022 = "SELECT (COUNT(?o) AS ?n) WHERE { ?o a <http://purl.org/linked-data/cube#Observation> }"
+    only = q(url, in_2022, **{"default-graph-uri": f"{BASE}graph/report/2022"}).json()
+    both = q(url, in_2022).json()
+    n_2022 = int(only["results"]["bindings"][0]["n"]["value"])
+    assert 0 < n_2022 < int(both["results"]["bindings"][0]["n"]["value"])
+    named = q(url, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", **{"named-graph-uri": f"{BASE}graph/ontology"})
+    assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == [f"{BASE}graph/ontology"]
+    assert q(url, COUNT, **{"default-graph-uri": "http://example.org/other"}).status_code == 400
+
+
+def test_limits(server):
+    url, _ = server
+    too_many = q(url, "SELECT * WHERE { ?s ?p ?o }")
+    assert too_many.status_code == 413 and "LIMIT" in too_many.text
+    assert q(url, "SELECT * WHERE { ?s ?p ?o } LIMIT 10").status_code == 200
+    long_query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 30000
+    assert (
+        httpx.post(
+            url + "/sparql", content=long_query, headers={"Content-Type": "application/sparql-query"}, timeout=10
+        ).status_code
+        == 413
+    )
+
+
+# --- no network on a query's behalf -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def listener():
+    """A local TCP listener that records every connection it gets."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(5)
+    sock.settimeout(0.2)
+    seen: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+                seen.append(conn)
+                conn.close()
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/", seen
+    stop.set()
+    thread.join(timeout=2)
+    sock.close()
+
+
+def test_service_from_and_load_are_refused_and_nothing_connects(server, listener):
+    url, _ = server
+    target, seen = listener
+    queries = [
+        f"SELECT * WHERE {{ SERVICE <{target}sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <{target}sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * FROM <{target}data.ttl> WHERE {{ ?s ?p ?o }}",
+        f"SELECT * FROM NAMED <{target}data.ttl> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"LOAD <{target}data.ttl>",
+    ]
+    for query in queries:
+        r = q(url, query)
+        assert r.status_code == 400, (query, r.status_code, r.text)
+    r = httpx.post(url + "/sparql", data={"update": f"LOAD <{target}x>"}, timeout=10)
+    assert r.status_code == 400
+    time.sleep(0.5)
+    assert seen == []
+
+
+# --- the time limit ------------------------------------------------------------------------------------------
+
+
+def test_a_heavy_query_is_stopped_while_a_light_one_is_served(server):
+    url, _ = server
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        started = time.perf_counter()
+        heavy = pool.submit(lambda: httpx.get(url + "/sparql", params={"query": HEAVY}, timeout=30))
+        time.sleep(0.3)
+        light_started = time.perf_counter()
+        light = q(url, "ASK { ?s ?p ?o }")
+        light_time = time.perf_counter() - light_started
+        stopped = heavy.result()
+        heavy_time = time.perf_counter() - started
+    assert light.status_code == 200 and light_time < 2
+    assert stopped.status_code == 503 and "stopped" in stopped.text
+    assert heavy_time < 10
+    assert q(url, "ASK { ?s ?p ?o }").status_code == 200  # the stopped worker was replaced
+
+
+# --- real clients --------------------------------------------------------------------------------------------
+
+
+def test_sparqlwrapper(server):
+    url, _ = server
+    client = SPARQLWrapper(url + "/sparql")
+    client.setQuery(
+        f"SELECT ?name WHERE {{ <{BASE}id/district/110108> <http://www.w3.org/2004/02/skos/core#prefLabel> ?name }}"
+    )
+    client.setReturnFormat(JSON)
+    names = {b["name"]["value"] for b in client.queryAndConvert()["results"]["bindings"]}
+    assert names == {"海淀区", "Haidian District"}
+
+
+def test_rdflib_sparqlstore(server):
+    url, _ = server
+    graph = Graph(store=SPARQLStore(url + "/sparql"))
+    rows = list(graph.query("SELECT ?ds WHERE { ?ds a <http://purl.org/linked-data/cube#DataSet> } ORDER BY ?ds"))
+    assert [str(r[0]) for r in rows] == [f"{BASE}id/dataset/2022", f"{BASE}id/dataset/2024"]
+
+
+# --- linked data ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/id/district/110108",
+        "/id/category/market-management",
+        "/id/category/market-management/online-trading",
+        "/id/year/2024",
+        "/id/month/2024-11",
+        "/id/obs/2024/category/market-management/requests/2024",
+        "/id/report/2022",
+        "/id/dataset/2024",
+        "/id/measure/requests",
+        "/id/unit/ten-thousand-cases",
+        "/id/scheme/categories",
+        "/id/handler/beijing-public-transport-corporation",
+        "/def/hotline",
+        "/id/structure/hotline",
+    ],
+)
+def test_every_kind_of_iri_dereferences(server, path):
+    url, _ = server
+    html = httpx.get(url + path, headers={"Accept": "text/html"}, timeout=10)
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html"), path
+    turtle = httpx.get(url + path, headers={"Accept": "text/turtle"}, timeout=10)
+    assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle")
+    graph = Graph().parse(data=turtle.text, format="turtle")
+    assert any(str(s) == BASE + path[1:] for s in graph.subjects()) or path == "/def/hotline"
+    assert 'rel="alternate"' in turtle.headers["link"]
+    for fmt, media in (("jsonld", "application/ld+json"), ("nt", "application/n-triples"), ("ttl", "text/turtle")):
+        r = httpx.get(url + path, params={"format": fmt}, timeout=10)
+        assert r.status_code == 200 and r.headers["content-type"].startswith(media)
+
+
+def test_resource_page_shows_labels_observations_and_chart(server):
+    url, _ = server
+    page = httpx.get(url + "/id/category/market-management", headers={"Accept": "text/html"}, timeout=10).text
+    assert "市场管理" in page and "Market management" in page and "<svg" in page and "<table" in page
+
+
+def test_unknown_iri_is_404(server):
+    url, _ = server
+    assert httpx.get(url + "/id/district/999999", headers={"Accept": "text/html"}, timeout=10).status_code == 404
+    assert httpx.get(url + "/id/district/999999", headers={"Accept": "text/turtle"}, timeout=10).status_code == 404
+    assert httpx.get(url + "/nothing-here", timeout=10).status_code == 404
+
+
+# --- dumps ------------------------------------------------------------------------------------------------
+
+
+def test_dumps_with_validators_ranges_and_media_types(server):
+    url, dist = server
+    r = httpx.get(url + "/dumps/hotline.ttl", timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    assert (
+        int(r.headers["content-length"]) == (dist / "hotline.ttl").stat().st_size
+        and r.content == (dist / "hotline.ttl").read_bytes()
+    )
+    etag, modified = r.headers["etag"], r.headers["last-modified"]
+    assert "max-age" in r.headers["cache-control"]
+    assert httpx.get(url + "/dumps/hotline.ttl", headers={"If-None-Match": etag}, timeout=10).status_code == 304
+    assert httpx.get(url + "/dumps/hotline.ttl", headers={"If-Modified-Since": modified}, timeout=10).status_code == 304
+    part = httpx.get(url + "/dumps/hotline.ttl", headers={"Range": "bytes=0-99"}, timeout=10)
+    assert part.status_code == 206 and part.content == (dist / "hotline.ttl").read_bytes()[:100]
+    gz = httpx.get(url + "/dumps/hotline.nt.gz", timeout=10)
+    assert gz.headers["content-type"] == "application/gzip" and "content-encoding" not in gz.headers
+    assert gzip.decompress(gz.content) == gzip.decompress((dist / "hotline.nt.gz").read_bytes())
+    assert httpx.get(url + "/dumps/SHA256SUMS", timeout=10).status_code == 200
+    assert httpx.get(url + "/dumps/../pyproject.toml", timeout=10).status_code == 404
+    void = httpx.get(url + "/.well-known/void", timeout=10)
+    assert (void.status_code == 200 and "void#Dataset" in void.text) or "void:Dataset" in void.text
+
+
+def test_home_and_query_pages(server):
+    url, _ = server
+    home = httpx.get(url + "/", timeout=10)
+    assert home.status_code == 200 and "/dumps/hotline.ttl" in home.text and "/query?query=" in home.text
+    page = httpx.get(
+        url + "/query",
+        params={"query": "SELECT ?s WHERE { ?s a <http://purl.org/linked-data/cube#DataSet> }"},
+        timeout=10,
+    )
+    assert page.status_code == 200 and "dataset/2024" in page.text and "format=csv" in page.text
+    csv = httpx.get(url + "/sparql", params={"query": COUNT, "format": "csv"}, timeout=10)
+    assert csv.headers["content-type"].startswith("text/csv")
+
+
+def test_examples_all_run(server):
+    url, _ = server
+    root = Path(__file__).resolve().parents[1] / "queries"
+    for path in sorted(root.glob("*.rq")):
+        r = q(url, path.read_text(encoding="utf-8"))
+        assert r.status_code == 200 and r.json()["results"]["bindings"], path.name
