@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install facts build validate serve test lint clean
+.PHONY: install facts build validate serve test bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,9 +38,22 @@ test: install
 	$(BIN)/ruff format --check src tests
 	$(BIN)/pytest
 
+## bench: this endpoint against the Oxigraph server and rdflib-endpoint, same dumps, same run;
+## results in bench/results/ (the peers live in .venv-bench, apart from the project's packages)
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check oxigraph rdflib-endpoint uvicorn
+	touch $@
+
+bench: build $(BENCH_VENV)/.installed
+	$(BIN)/python bench/generate.py dist/hotline.nt.gz 100000 -o $(BENCH_VENV)/synthetic-100k.nt.gz
+	$(BIN)/python bench/run.py dist/hotline.nt.gz --label real
+	$(BIN)/python bench/run.py $(BENCH_VENV)/synthetic-100k.nt.gz --label synthetic-100k
+
 lint: install
 	$(BIN)/ruff check --fix src tests
 	$(BIN)/ruff format src tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache

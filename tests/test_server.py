@@ -247,6 +247,7 @@ def test_service_from_and_load_are_refused_and_nothing_connects(server, listener
         f"SELECT * FROM <{target}data.ttl> WHERE {{ ?s ?p ?o }}",
         f"SELECT * FROM NAMED <{target}data.ttl> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
         f"LOAD <{target}data.ttl>",
+        "SELECT * WHERE { \\u0053ERVICE <" + target + "sparql> { ?s ?p ?o } }",
     ]
     for query in queries:
         r = q(url, query)

@@ -4,6 +4,7 @@ a result format from the Accept header."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pyparsing import ParseException
@@ -44,8 +45,32 @@ class Parsed:
     from_named: tuple[str, ...]
 
 
+#: Comments, strings and IRIs: removed before looking for keywords.
+NOISE_RE = re.compile(
+    r'''#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>'''
+)
+FORM_RE = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+RISKY_RE = re.compile(
+    r"\b(SERVICE|FROM|LOAD|INSERT|DELETE|CLEAR|DROP|CREATE|COPY|MOVE|ADD|WITH|USING)\b", re.IGNORECASE
+)
+FORMS = {"SELECT": "SelectQuery", "ASK": "AskQuery", "CONSTRUCT": "ConstructQuery", "DESCRIBE": "DescribeQuery"}
+
+
 def parse(query: str, graphs: set[str]) -> Parsed:
-    """Check a query before it reaches the store. Raises Refused with the parser's message."""
+    """Check a query before it reaches the store. Raises Refused with the parser's message.
+
+    A query with none of the keywords that could reach outside (SERVICE, FROM, LOAD or an
+    update's) needs no full parse here: the store's own parser reports its syntax errors.
+    Anything else is parsed in full and checked."""
+    bare = NOISE_RE.sub(" ", query)
+    form = FORM_RE.search(bare)
+    escaped = "\\u" in query or "\\U" in query  # codepoint escapes are decoded before parsing
+    if form and not RISKY_RE.search(bare) and not escaped:
+        return Parsed(FORMS[form.group(1).upper()], (), ())
+    return full_parse(query, graphs)
+
+
+def full_parse(query: str, graphs: set[str]) -> Parsed:
     try:
         tree = parseQuery(query)
     except ParseException as err:

@@ -1,0 +1,300 @@
+"""Benchmark the endpoint against its peers, all serving the same dump in the same run.
+
+    python bench/run.py DUMP.nt.gz --label real [--peers-venv .venv-bench] [--requests 30] [--seconds 10]
+
+Servers: hotline-kg (this project, every limit and check switched on), the Oxigraph
+server (`oxigraph serve-read-only`) and rdflib-endpoint. For each server: time until it
+answers, median and p95 latency of each example query (concurrency 1), throughput of a
+fixed mix at 1 and 8 clients, and peak memory (proportional set size of the server's
+process tree). Results go to bench/results/<label>.json and .md, with ratios against
+both peers. Traffic goes only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+MIX_EXTRA = {
+    "count": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    "lookup": "SELECT ?p ?o WHERE { <http://127.0.0.1:8000/id/district/110108> ?p ?o }",
+    "ask": "ASK { ?s a <http://purl.org/linked-data/cube#DataSet> }",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def queries() -> dict[str, str]:
+    found = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "queries").glob("*.rq"))}
+    return {**found, **MIX_EXTRA}
+
+
+class Server:
+    def __init__(self, name: str, command: list[str], url: str, env: dict[str, str] | None = None) -> None:
+        self.name, self.command, self.url = name, command, url
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.peak_kb = 0
+        self._watch = threading.Event()
+
+    def start(self) -> float:
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env, start_new_session=True
+        )
+        while time.perf_counter() - started < 300:
+            try:
+                if (
+                    httpx.get(
+                        self.url,
+                        params={"query": "ASK { ?s ?p ?o }"},
+                        timeout=2,
+                        headers={"Accept": "application/sparql-results+json"},
+                    ).status_code
+                    == 200
+                ):
+                    ready = time.perf_counter() - started
+                    threading.Thread(target=self._sample, daemon=True).start()
+                    return ready
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not start")
+
+    def _sample(self) -> None:
+        while not self._watch.is_set():
+            self.peak_kb = max(self.peak_kb, tree_pss_kb(self.proc.pid))  # type: ignore[union-attr]
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self._watch.set()
+        if self.proc:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def tree_pss_kb(pid: int) -> int:
+    """Proportional set size of a process and its descendants (shared pages counted once)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+            todo += [int(c) for c in children]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def ask(client: httpx.Client, url: str, query: str) -> float:
+    started = time.perf_counter()
+    r = client.post(
+        url, data={"query": query}, headers={"Accept": "application/sparql-results+json, text/turtle;q=0.9"}
+    )
+    elapsed = time.perf_counter() - started
+    if r.status_code != 200:
+        raise RuntimeError(f"{url}: HTTP {r.status_code}: {r.text[:200]}")
+    return elapsed
+
+
+def latencies(url: str, qs: dict[str, str], n: int) -> dict[str, dict[str, float]]:
+    out = {}
+    with httpx.Client(timeout=120) as client:
+        for name, query in qs.items():
+            ask(client, url, query)  # warm
+            times = sorted(ask(client, url, query) for _ in range(n))
+            out[name] = {
+                "median_ms": statistics.median(times) * 1000,
+                "p95_ms": times[int(0.95 * (len(times) - 1))] * 1000,
+            }
+    return out
+
+
+def throughput(url: str, qs: dict[str, str], clients: int, seconds: float) -> float:
+    mix = list(qs.values())
+    stop = time.perf_counter() + seconds
+    counts = [0] * clients
+
+    def worker(i: int) -> None:
+        with httpx.Client(timeout=120) as client:
+            j = i
+            while time.perf_counter() < stop:
+                ask(client, url, mix[j % len(mix)])
+                counts[i] += 1
+                j += 1
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(worker, range(clients)))
+    return sum(counts) / seconds
+
+
+def servers(dump: Path, peers: Path, work: Path) -> list[Server]:
+    ours, ox, rdflib_port = free_port(), free_port(), free_port()
+    location = work / "oxigraph"
+    subprocess.run(
+        [str(peers / "bin" / "oxigraph"), "load", "--location", str(location), "--file", str(dump)],
+        check=True,
+        capture_output=True,
+    )
+    plain = work / "dump.nt"
+    import gzip
+
+    plain.write_bytes(gzip.decompress(dump.read_bytes()) if dump.name.endswith(".gz") else dump.read_bytes())
+    return [
+        Server(
+            "hotline-kg",
+            [
+                sys.executable,
+                "-m",
+                "hotline_kg.cli",
+                "serve",
+                "--data",
+                str(dump),
+                "--port",
+                str(ours),
+                "--dist",
+                str(work / "no-dist"),
+            ],
+            f"http://127.0.0.1:{ours}/sparql",
+        ),
+        Server(
+            "oxigraph",
+            [
+                str(peers / "bin" / "oxigraph"),
+                "serve-read-only",
+                "--location",
+                str(location),
+                "--bind",
+                f"127.0.0.1:{ox}",
+            ],
+            f"http://127.0.0.1:{ox}/query",
+        ),
+        Server(
+            "rdflib-endpoint",
+            [
+                str(peers / "bin" / "rdflib-endpoint"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(rdflib_port),
+                str(plain),
+            ],
+            f"http://127.0.0.1:{rdflib_port}/",
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dump", type=Path)
+    parser.add_argument("--label", required=True)
+    parser.add_argument("--peers-venv", type=Path, default=ROOT / ".venv-bench")
+    parser.add_argument("--requests", type=int, default=30, help="per query, for latency (default 30)")
+    parser.add_argument("--seconds", type=float, default=10, help="per throughput run (default 10)")
+    parser.add_argument("--skip", nargs="*", default=[], help="servers to leave out")
+    args = parser.parse_args()
+    qs = queries()
+    work = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
+    results: dict[str, dict[str, object]] = {}
+    try:
+        for server in servers(args.dump, args.peers_venv, work):
+            if server.name in args.skip:
+                continue
+            ready = server.start()
+            try:
+                lat = latencies(server.url, qs, args.requests)
+                results[server.name] = {
+                    "ready_s": ready,
+                    "latency": lat,
+                    "throughput_1": throughput(server.url, qs, 1, args.seconds),
+                    "throughput_8": throughput(server.url, qs, 8, args.seconds),
+                    "peak_memory_mb": server.peak_kb / 1024,
+                }
+            finally:
+                server.stop()
+            print(
+                f"{server.name}: ready {ready:.2f} s, {results[server.name]['throughput_8']:.0f} req/s at 8 clients, "
+                f"{results[server.name]['peak_memory_mb']:.0f} MB",
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "label": args.label,
+        "dump": args.dump.name,
+        "date": time.strftime("%Y-%m-%d"),
+        "cores": os.cpu_count(),
+        "requests_per_query": args.requests,
+        "seconds_per_run": args.seconds,
+    }
+    (out / f"{args.label}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
+    table = report(meta, results, qs)
+    (out / f"{args.label}.md").write_text(table)
+    print(table)
+
+
+def report(meta: dict[str, object], results: dict[str, dict[str, object]], qs: dict[str, str]) -> str:
+    ours = results.get("hotline-kg")
+    peers = [p for p in results if p != "hotline-kg"]
+    lines = [f"# Benchmark {meta['label']} ({meta['dump']}, {meta['date']}, {meta['cores']} cores)", ""]
+    head = (
+        "| query | "
+        + " | ".join(f"{s} median / p95 ms" for s in results)
+        + "".join(f" | ratio vs {p}" for p in peers)
+        + " |"
+    )
+    lines += [head, "|" + "---|" * (1 + len(results) + len(peers))]
+    for name in qs:
+        cells = [
+            f"{results[s]['latency'][name]['median_ms']:.1f} / {results[s]['latency'][name]['p95_ms']:.1f}"  # type: ignore[index]
+            for s in results
+        ]
+        ratios = []
+        for p in peers:
+            if ours:
+                mine = ours["latency"][name]["median_ms"]  # type: ignore[index]
+                theirs = results[p]["latency"][name]["median_ms"]  # type: ignore[index]
+                ratios.append(f"{theirs / mine:.2f}x")
+        lines.append(f"| {name} | " + " | ".join(cells) + "".join(f" | {r}" for r in ratios) + " |")
+    lines += ["", "ratio = peer's median / ours (above 1: ours is faster)", ""]
+    lines += [
+        "| server | ready s | mix req/s, 1 client | mix req/s, 8 clients | peak memory MB |",
+        "|---|---|---|---|---|",
+    ]
+    for s, r in results.items():
+        lines.append(
+            f"| {s} | {r['ready_s']:.2f} | {r['throughput_1']:.1f} | {r['throughput_8']:.1f} | {r['peak_memory_mb']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
