@@ -16,6 +16,7 @@ from pathlib import Path
 
 BASE = "http://127.0.0.1:8000/"
 HL = BASE + "def/hotline#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 SUBJECT_RE = re.compile(rf"<{re.escape(HL)}subject> <([^>]+)>")
 MEASURE_RE = re.compile(rf"<{re.escape(HL)}measure> <([^>]+)>")
 
@@ -50,9 +51,9 @@ def main() -> None:
             f"{obs} <{HL}subject> <{subject}> .",
             f"{obs} <{HL}measure> <{measure}> .",
             f"{obs} <{HL}report> <{BASE}id/report/{year}> .",
-            f'{obs} <http://purl.org/linked-data/sdmx/2009/measure#obsValue> "{value}"^^<http://www.w3.org/2001/XMLSchema#decimal> .',
+            f'{obs} <http://purl.org/linked-data/sdmx/2009/measure#obsValue> "{value}"^^<{XSD}decimal> .',
             f'{obs} <{HL}printedValue> "{value}" .',
-            f'{obs} <{HL}sourceLine> "{1 + i % 700}"^^<http://www.w3.org/2001/XMLSchema#positiveInteger> .',
+            f'{obs} <{HL}sourceLine> "{1 + i % 700}"^^<{XSD}positiveInteger> .',
         ]
     args.output.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=0))
     print(f"{args.output}: {len(lines)} triples")

@@ -291,7 +291,8 @@ def report(meta: dict[str, object], results: dict[str, dict[str, object]], qs: d
     ]
     for s, r in results.items():
         lines.append(
-            f"| {s} | {r['ready_s']:.2f} | {r['throughput_1']:.1f} | {r['throughput_8']:.1f} | {r['peak_memory_mb']:.0f} |"
+            f"| {s} | {r['ready_s']:.2f} | {r['throughput_1']:.1f} | {r['throughput_8']:.1f} "
+            f"| {r['peak_memory_mb']:.0f} |"
         )
     return "\n".join(lines) + "\n"
 
