@@ -44,7 +44,12 @@ def free_port() -> int:
 
 
 def queries() -> dict[str, str]:
-    found = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "queries").glob("*.rq"))}
+    """The example queries (each given a LIMIT 1000 where it has none, the same for every server,
+    so a large cube stays within the endpoint's result limit) and a few lookups."""
+    found = {}
+    for path in sorted((ROOT / "queries").glob("*.rq")):
+        text = path.read_text(encoding="utf-8").rstrip()
+        found[path.stem] = text if "LIMIT" in text.upper().split("}")[-1] else text + "\nLIMIT 1000"
     return {**found, **MIX_EXTRA}
 
 

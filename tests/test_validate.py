@@ -270,3 +270,142 @@ def test_shares_that_do_not_add_up_to_100(shapes, report_unit):
     share = obs("channel/online-channel", "share", "2024")
     results = run(shapes, report_unit, lambda g: set_figure(g, share, "23.3"))
     assert found(results, "Warning", "the shares of its channels add up to 110%, not 100%")
+
+
+# --- corruptions that keep the figure printed somewhere -------------------------------------------------
+
+
+def test_sign_flipped_against_the_printed_direction(shapes, report_unit):
+    yoy = obs("category/market-management", "yoy-change", "2024")
+    results = run(shapes, report_unit, lambda g: g.set((yoy, SDMX_MEASURE.obsValue, Literal(Decimal("-21.7")))))
+    assert found(results, "Violation", "has the wrong sign for the printed direction 上升")
+
+
+def test_printed_figure_must_stand_as_a_whole_number_in_the_quote(shapes, report_unit):
+    share = obs("district/110101", "share", "2024")
+    results = run(
+        shapes,
+        report_unit,
+        lambda g: (
+            g.set((share, HL.printedValue, Literal("4"))),
+            g.set((share, SDMX_MEASURE.obsValue, Literal(Decimal("4")))),
+        ),
+    )
+    assert found(results, "Violation", "the printed figure 4 does not occur in any sentence")
+
+
+def test_unit_that_does_not_fit_the_measure(shapes, report_unit):
+    results = run(shapes, report_unit, lambda g: g.set((REQUESTS, SDMX_ATTRIBUTE.unitMeasure, SITE.id("unit/percent"))))
+    assert found(results, "Violation", "does not fit the measure")
+
+
+def test_two_observations_for_one_key(shapes, report_unit):
+    other = obs("district/110102", "requests", "2024")
+    results = run(shapes, report_unit, lambda g: g.set((other, HL.subject, SITE.id("district/110101"))))
+    assert found(results, "Violation", "another observation of this data set has the same period, subject and measure")
+
+
+def test_observation_moved_to_another_report(shapes, report_unit):
+    results = run(
+        shapes,
+        report_unit,
+        lambda g: (
+            g.set((REQUESTS, HL.report, SITE.id("report/2022"))),
+            g.set((REQUESTS, PROV.wasDerivedFrom, SITE.id("report/2022"))),
+        ),
+    )
+    assert found(results, "Violation", "but its data set is derived from")
+
+
+def test_category_replaced_by_another_figure_of_its_sentence(shapes, report_unit):
+    results = run(shapes, report_unit, lambda g: set_figure(g, REQUESTS, "285.5"))
+    assert found(results, "Warning", "市场管理 2024年: its listed subcategories add up to")
+
+
+# --- the remaining core shapes -----------------------------------------------------------------------------------
+
+REPORT = SITE.id("report/2024")
+DATASET = SITE.id("dataset/2024")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda g: g.remove((REPORT, URIRef("http://purl.org/dc/terms/publisher"), None)), "names its publisher"),
+        (lambda g: g.remove((REPORT, HL.year, None)), "A report covers exactly one year"),
+        (
+            lambda g: g.remove((DATASET, URIRef("http://purl.org/linked-data/cube#structure"), None)),
+            "exactly one structure",
+        ),
+        (
+            lambda g: g.remove((REQUESTS, URIRef("http://purl.org/linked-data/cube#dataSet"), None)),
+            "exactly one data set",
+        ),
+        (lambda g: g.remove((REQUESTS, HL.measure, None)), "exactly one measure"),
+        (lambda g: g.add((REQUESTS, HL.cases, Literal(Decimal(-1)))), "never negative"),
+        (
+            lambda g: g.set((SITE.id("unit/cases"), HL.casesPerUnit, Literal(Decimal(0)))),
+            "positive decimal number of cases",
+        ),
+        (
+            lambda g: g.remove((SITE.id("district/110101/district-level-departments"), HL.level, None)),
+            "exactly one administrative level",
+        ),
+        (
+            lambda g: g.remove((SITE.id("year/2024"), URIRef("http://www.w3.org/2002/07/owl#sameAs"), None)),
+            "reference.data.gov.uk year",
+        ),
+    ],
+    ids=[
+        "report-publisher",
+        "report-year",
+        "dataset-structure",
+        "obs-dataset",
+        "obs-measure",
+        "negative-cases",
+        "unit-zero",
+        "body-level",
+        "year-link",
+    ],
+)
+def test_more_structure_violations(shapes, report_unit, change, message):
+    results = run(shapes, report_unit, change)
+    assert found(results, "Violation", message), [r.message for r in results]
+
+
+def test_topic_handling_without_its_topic(shapes, tops):
+    handling = sorted(tops.subjects(RDF.type, HL.TopicHandling))[0]
+    results = run(shapes, tops, lambda g: g.remove((handling, HL.topic, None)))
+    assert found(results, "Violation", "names exactly one monthly topic")
+
+
+@pytest.mark.parametrize(
+    ("prop", "message"),
+    [
+        (DCAT.downloadURL, "exactly one download URL"),
+        (DCAT.mediaType, "exactly one media type"),
+        (URIRef("http://spdx.org/rdf/terms#checksum"), "SHA-256 checksum"),
+    ],
+)
+def test_metadata_distribution_parts(built, shapes, prop, message):
+    _, out = built
+    metadata = Graph().parse(out / "void.ttl")
+    dist = sorted(metadata.objects(SITE.id("dataset/hotline"), DCAT.distribution))[0]
+    results = run(shapes, metadata, lambda g: g.remove((dist, prop, None)))
+    assert found(results, "Violation", message)
+
+
+@pytest.mark.parametrize(
+    ("prop", "message"),
+    [
+        (URIRef("http://purl.org/dc/terms/license"), "names its licence"),
+        (URIRef("http://rdfs.org/ns/void#sparqlEndpoint"), "names its SPARQL endpoint"),
+        (URIRef("http://purl.org/dc/terms/issued"), "one issue date"),
+        (URIRef("http://purl.org/dc/terms/source"), "names the reports it comes from"),
+    ],
+)
+def test_metadata_dataset_parts(built, shapes, prop, message):
+    _, out = built
+    metadata = Graph().parse(out / "void.ttl")
+    results = run(shapes, metadata, lambda g: g.remove((SITE.id("dataset/hotline"), prop, None)))
+    assert found(results, "Violation", message)

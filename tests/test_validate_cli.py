@@ -131,3 +131,36 @@ def test_a_build_that_does_not_conform_writes_nothing(tmp_path):
     assert done.returncode == 1
     assert "GB/T 2260 code" in done.stderr and "nothing written" in done.stderr
     assert not out.exists()
+
+
+def test_validate_needs_shapes_and_triples(tmp_path, dist):
+    empty = tmp_path / "empty.ttl"
+    empty.write_text("", encoding="utf-8")
+    result = cli(empty)
+    assert result.returncode == 2 and "no triples" in result.stderr
+    no_shapes = subprocess.run(
+        [sys.executable, "-m", "hotline_kg.cli", "validate", "--root", str(tmp_path), "--dist", str(dist)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert no_shapes.returncode == 2 and "no shapes" in no_shapes.stderr
+
+
+def test_a_per_report_dump_is_validated_with_the_reference_data(dist):
+    result = cli(dist / "report-2024.ttl", "--dist", dist)
+    assert result.returncode == 0, result.stdout
+
+
+def test_build_does_not_replace_a_folder_that_is_not_a_build(tmp_path):
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "hotline_kg.cli", "build", "--root", str(ROOT), "--out", str(other)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2 and "not a previous build" in done.stderr
+    assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"

@@ -19,6 +19,7 @@ from hotline_kg.rdf import build as rdf_build
 from hotline_kg.rdf import dumps
 from hotline_kg.rdf import graphs as rdf_graphs
 from hotline_kg.rdf.errors import BuildError
+from hotline_kg.rdf.metadata import ISSUED
 from hotline_kg.rdf.vocab import BASE_ENV, DEFAULT_BASE, Site, default_base
 
 
@@ -74,12 +75,20 @@ def build(args: argparse.Namespace) -> int:
     site = _site(args)
     if site is None:
         return 2
+    if args.out.exists() and not (
+        args.out.is_dir() and (not any(args.out.iterdir()) or (args.out / "SHA256SUMS").exists())
+    ):
+        print(
+            f"error: --out {args.out} exists and is not a previous build (no SHA256SUMS); not replacing it",
+            file=sys.stderr,
+        )
+        return 2
     try:
         built = rdf_build.build(site, rdf_build.Inputs(args.root), last_change(args.root))
         shapes = validate.load_shapes(site, args.root / "shapes")
         metadata = Graph().parse(data=built.files["void.ttl"], format="turtle")
         report = validate.validate_units(validate.built_units(site, built.graphs, metadata), shapes)
-    except (BuildError, ValueError) as err:
+    except (BuildError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         print(f"nothing written; {args.out} is unchanged", file=sys.stderr)
         return 1
@@ -114,7 +123,9 @@ def run_validate(args: argparse.Namespace) -> int:
         shapes = validate.load_shapes(site, args.root / "shapes")
         if args.data:
             ontology = rdf_graphs.ontology_graph(site, args.root / "ontology" / "hotline.ttl")
-            units = validate.units_of_files(site, args.data, ontology)
+            built = args.dist / "hotline.nq.gz"
+            reference = validate.read_data([built])[0].get(site.graph("reference")) if built.is_file() else None
+            units = validate.units_of_files(site, args.data, ontology, reference)
         else:
             named, _ = validate.read_data([args.dist / "hotline.nq.gz"])
             metadata = Graph().parse(args.dist / "void.ttl")
@@ -172,7 +183,7 @@ def _site(args: argparse.Namespace) -> Site | None:
 
 
 def last_change(root: Path) -> dt.date:
-    """The date of the last commit touching the inputs (deterministic for a checkout), else today."""
+    """The date of the last commit touching the inputs (the same for every build of a commit)."""
     try:
         out = subprocess.run(
             ["git", "log", "-1", "--format=%cs", "--", "data", "ontology"],
@@ -184,7 +195,7 @@ def last_change(root: Path) -> dt.date:
         ).stdout.strip()
         return dt.date.fromisoformat(out)
     except (OSError, subprocess.SubprocessError, ValueError):
-        return dt.date.today()
+        return ISSUED  # outside a git checkout: deterministic, never today's date
 
 
 def extract(args: argparse.Namespace) -> int:

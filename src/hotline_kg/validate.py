@@ -61,10 +61,16 @@ class Report:
 
 def load_shapes(site: Site, folder: Path) -> list[Graph]:
     """Each shapes file as a graph, its relative IRIs and declared namespaces pointed at the base URI."""
+    paths = sorted(folder.glob("*.ttl"))
+    if not paths:
+        raise ValueError(f"{folder}: no shapes (*.ttl) to validate with")
     graphs = []
-    for path in sorted(folder.glob("*.ttl")):
+    for path in paths:
         text = path.read_text(encoding="utf-8").replace(DEFAULT_BASE, site.base)
-        graphs.append(Graph().parse(data=text, format="turtle", publicID=site.base))
+        try:
+            graphs.append(Graph().parse(data=text, format="turtle", publicID=site.base))
+        except Exception as err:  # rdflib raises several types for bad Turtle
+            raise ValueError(f"{path}: not valid Turtle: {err}") from err
     return graphs
 
 
@@ -179,29 +185,44 @@ def read_data(paths: list[Path]) -> tuple[dict[URIRef, Graph], Graph]:
         fmt = next((f for suffix, f in FORMATS.items() if name.endswith(suffix)), None)
         if fmt is None:
             raise ValueError(f"{path}: unknown RDF format (expected one of {', '.join(FORMATS)}, optionally .gz)")
-        raw = path.read_bytes()
-        data = gzip.decompress(raw) if path.name.endswith(".gz") else raw
-        if fmt in ("nquads", "trig", "json-ld"):
-            ds = Dataset()
-            ds.parse(data=data, format=fmt)
-            for graph in ds.graphs():
-                target = (
-                    default
-                    if graph.identifier == ds.default_graph.identifier
-                    else named.setdefault(URIRef(graph.identifier), Graph())
-                )
-                for triple in graph:
-                    target.add(triple)
-        else:
-            default.parse(data=data, format=fmt)
+        try:
+            _read_one(path, fmt, named, default)
+        except (OSError, ValueError) as err:
+            raise ValueError(f"{path}: {err}") from err
+        except Exception as err:  # rdflib's parsers raise many types for a malformed file
+            raise ValueError(f"{path}: not valid {fmt}: {type(err).__name__}: {err}") from err
+    if not len(default) and not any(len(g) for g in named.values()):
+        raise ValueError(f"no triples in {', '.join(map(str, paths))}")
     return named, default
 
 
-def units_of_files(site: Site, paths: list[Path], ontology: Graph) -> list[tuple[str, Graph]]:
+def _read_one(path: Path, fmt: str, named: dict[URIRef, Graph], default: Graph) -> None:
+    raw = path.read_bytes()
+    data = gzip.decompress(raw) if path.name.endswith(".gz") else raw
+    if fmt not in ("nquads", "trig", "json-ld"):
+        default.parse(data=data, format=fmt)
+        return
+    ds = Dataset()
+    ds.parse(data=data, format=fmt)
+    for graph in ds.graphs():
+        is_default = graph.identifier == ds.default_graph.identifier
+        target = default if is_default else named.setdefault(URIRef(graph.identifier), Graph())
+        for triple in graph:
+            target.add(triple)
+
+
+def units_of_files(
+    site: Site, paths: list[Path], ontology: Graph, reference: Graph | None = None
+) -> list[tuple[str, Graph]]:
+    """Validation units for the given files. Report graphs are validated with the reference data
+    and the ontology; files without the code lists (a per-report dump) get them from ``reference``."""
     named, default = read_data(paths)
-    if any(str(n).startswith(str(site.graph("report/"))) for n in named):
+    has_reports = any(str(n).startswith(str(site.graph("report/"))) for n in named)
+    if has_reports:
         named.setdefault(site.graph("ontology"), Graph())
         named[site.graph("ontology")] += ontology
+        if site.graph("reference") not in named and reference is not None:
+            named[site.graph("reference")] = reference
         units = built_units(site, named, None)
         if len(default):
             units.append(("default graph", default))
@@ -211,7 +232,13 @@ def units_of_files(site: Site, paths: list[Path], ontology: Graph) -> list[tuple
     whole += default
     for graph in named.values():
         whole += graph
+    lacks_codes = (None, SKOS_IN_SCHEME, site.id("scheme/subjects")) not in whole
+    if lacks_codes and reference is not None:
+        whole += reference
     return [("data", whole)]
+
+
+SKOS_IN_SCHEME = URIRef("http://www.w3.org/2004/02/skos/core#inScheme")
 
 
 # --- output ---------------------------------------------------------------------------------------

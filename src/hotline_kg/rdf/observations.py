@@ -194,7 +194,7 @@ def _observation(path: Path, line: int, row: dict[str, str], ref: Reference) -> 
         approximate="约" in qualifiers,
         share_of=share_of,
         base_period=base_period,
-        qualifiers=tuple(q for q in qualifiers if q not in ("约", "上升", "下降")),
+        qualifiers=tuple(q for q in qualifiers if q != "约"),
     )
 
 
