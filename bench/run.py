@@ -127,12 +127,16 @@ def ask(client: httpx.Client, url: str, query: str) -> float:
     return elapsed
 
 
-def latencies(url: str, qs: dict[str, str], n: int) -> dict[str, dict[str, float]]:
+def latencies(url: str, qs: dict[str, str], n: int) -> dict[str, dict[str, object]]:
     out = {}
     with httpx.Client(timeout=120) as client:
         for name, query in qs.items():
-            ask(client, url, query)  # warm
-            times = sorted(ask(client, url, query) for _ in range(n))
+            try:
+                ask(client, url, query)  # warm
+                times = sorted(ask(client, url, query) for _ in range(n))
+            except (RuntimeError, httpx.HTTPError) as err:  # a refusal or time-out is a result too
+                out[name] = {"median_ms": float("nan"), "p95_ms": float("nan"), "error": str(err)[:200]}
+                continue
             out[name] = {
                 "median_ms": statistics.median(times) * 1000,
                 "p95_ms": times[int(0.95 * (len(times) - 1))] * 1000,
@@ -140,8 +144,8 @@ def latencies(url: str, qs: dict[str, str], n: int) -> dict[str, dict[str, float
     return out
 
 
-def throughput(url: str, qs: dict[str, str], clients: int, seconds: float) -> float:
-    mix = list(qs.values())
+def throughput(url: str, qs: dict[str, str], clients: int, seconds: float, ok: set[str]) -> float:
+    mix = [qs[name] for name in qs if name in ok]
     stop = time.perf_counter() + seconds
     counts = [0] * clients
 
@@ -227,6 +231,7 @@ def main() -> None:
     qs = queries()
     work = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
     results: dict[str, dict[str, object]] = {}
+    mix = set(qs)  # the throughput mix: the queries every server measured so far answered
     try:
         for server in servers(args.dump, args.peers_venv, work):
             if server.name in args.skip:
@@ -234,11 +239,12 @@ def main() -> None:
             ready = server.start()
             try:
                 lat = latencies(server.url, qs, args.requests)
+                mix &= {name for name, r in lat.items() if "error" not in r}
                 results[server.name] = {
                     "ready_s": ready,
                     "latency": lat,
-                    "throughput_1": throughput(server.url, qs, 1, args.seconds),
-                    "throughput_8": throughput(server.url, qs, 8, args.seconds),
+                    "throughput_1": throughput(server.url, qs, 1, args.seconds, mix),
+                    "throughput_8": throughput(server.url, qs, 8, args.seconds, mix),
                     "peak_memory_mb": server.peak_kb / 1024,
                 }
             finally:
