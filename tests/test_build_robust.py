@@ -32,7 +32,7 @@ def run_build(root: Path, out: Path, seed: str = "0") -> subprocess.CompletedPro
 def project(tmp_path: Path) -> Path:
     """A copy of the build's inputs, free to break."""
     root = tmp_path / "project"
-    for part in ("data/raw", "data/facts", "data/reference", "ontology"):
+    for part in ("data/raw", "data/facts", "data/reference", "ontology", "shapes"):
         shutil.copytree(ROOT / part, root / part)
     return root
 

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyshacl
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
@@ -87,6 +86,8 @@ def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph]) -> R
     Shapes with SHACL-SPARQL constraints run against a copy of the data in an
     Oxigraph store (oxrdflib), whose SPARQL engine answers their joins in
     milliseconds; the core shapes run on the in-memory rdflib graph."""
+    import pyshacl  # heavy: loaded only by the commands that validate
+
     seen: dict[tuple[str, ...], Result] = {}
     timings = {}
     for name, data in units:
