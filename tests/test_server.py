@@ -27,8 +27,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(built):
+@pytest.fixture(scope="module", params=["memory", "disk"])
+def server(built, request):
+    """The server, once with the graph in memory and once on disk (as for a large graph)."""
     _, dist = built
     port = free_port()
     proc = subprocess.Popen(
@@ -47,6 +48,8 @@ def server(built):
             "5000",
             "--workers",
             "2",
+            "--store",
+            request.param,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -158,8 +161,9 @@ def test_malformed_query_gets_the_parser_message(server):
 )
 def test_updates_are_refused(server, request_kwargs):
     url, _ = server
-    method = request_kwargs.pop("method", "GET")
-    r = httpx.request(method, url + "/sparql", timeout=10, **request_kwargs)
+    kwargs = dict(request_kwargs)  # the parameters are shared by both server fixtures
+    method = kwargs.pop("method", "GET")
+    r = httpx.request(method, url + "/sparql", timeout=10, **kwargs)
     assert r.status_code == 400 and "read-only" in r.text
     assert q(url, "ASK { <a:s> <a:p> <a:o> }").json()["boolean"] is False
 

@@ -59,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     sv.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default: 10)")
     sv.add_argument("--max-rows", type=int, default=10000, help="result rows or triples (default: 10000)")
     sv.add_argument("--workers", type=int, default=4, help="queries evaluated at once (default: 4)")
+    sv.add_argument(
+        "--store",
+        choices=("auto", "memory", "disk"),
+        default="auto",
+        help="keep the graph in memory, or on disk opened read-only by each worker "
+        "(default: on disk above 5 MB of input)",
+    )
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
@@ -169,6 +176,7 @@ def serve(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         max_rows=args.max_rows,
         workers=args.workers,
+        on_disk={"auto": None, "memory": False, "disk": True}[args.store],
     )
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
     return 0

@@ -7,19 +7,21 @@ Routes stay thin: the SPARQL Protocol lives in ``protocol``, the store behind
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hotline_kg.server import describe, protocol
-from hotline_kg.server.engine import Engine, QueryFailed, QueryTimeout, TooManyResults, load_store
+from hotline_kg.server.engine import ON_DISK_ABOVE, Engine, QueryFailed, QueryTimeout, TooManyResults, load_store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 DUMP_TYPES = {
@@ -60,6 +62,7 @@ class Settings:
     max_body: int = 100000  # bytes of a POST
     workers: int = 4  # queries evaluated at once
     queries: Path = Path("queries")
+    on_disk: bool | None = None  # None: on disk when the input is larger than ON_DISK_ABOVE bytes
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -67,14 +70,26 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        store = load_store(files)
-        engine = Engine(store, settings.workers, settings.timeout, settings.max_rows)
+        on_disk = settings.on_disk
+        if on_disk is None:
+            on_disk = sum(p.stat().st_size for p in files) > ON_DISK_ABOVE
+        tmp = tempfile.TemporaryDirectory(prefix="hotline-kg-store-") if on_disk else None
+        location = Path(tmp.name) / "store" if tmp else None
+        if location is not None:
+            _load_apart(files, location)
+            store = ox.Store.read_only(str(location))
+        else:
+            store = load_store(files)
+        engine = Engine(store, settings.workers, settings.timeout, settings.max_rows, location)
         await engine.start()
         app.state.engine = engine
         app.state.graphs = set(engine.named_graphs())
         app.state.examples = describe.examples(settings.queries, settings.base)
         yield
         await engine.stop()
+        if tmp is not None:
+            del store, engine
+            tmp.cleanup()
 
     app = FastAPI(title="hotline-kg", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(
@@ -233,6 +248,22 @@ def _table(answer: object, base: str) -> dict[str, object]:
                 )
         rows.append(row)
     return {"head": head, "rows": rows}
+
+
+def _load_apart(files: list[Path], location: Path) -> None:
+    """Bulk-load an on-disk store in a short-lived process, so the memory the load needs is
+    returned when it ends instead of staying in the server (and in every forked worker)."""
+    import multiprocessing as mp
+
+    def load() -> None:
+        store = load_store(files, location)
+        store.flush()
+
+    process = mp.get_context("fork").Process(target=load)
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise RuntimeError(f"loading {', '.join(map(str, files))} failed (exit {process.exitcode})")
 
 
 class _TooLarge(Exception):

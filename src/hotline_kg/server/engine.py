@@ -59,9 +59,15 @@ class Answer:
     media_type: str
 
 
-def load_store(paths: Iterable[Path]) -> ox.Store:
-    """An in-memory store with the given RDF files (Turtle, N-Triples, N-Quads, gzipped or not)."""
-    store = ox.Store()
+#: Above this many bytes of input, the store lives on disk and each worker opens it read-only:
+#: memory stays near one on-disk Oxigraph, instead of an in-memory copy of a large graph.
+ON_DISK_ABOVE = 5_000_000
+
+
+def load_store(paths: Iterable[Path], location: Path | None = None) -> ox.Store:
+    """A store with the given RDF files (Turtle, N-Triples, N-Quads, gzipped or not): in memory,
+    or on disk at ``location``."""
+    store = ox.Store(str(location)) if location is not None else ox.Store()
     for path in paths:
         name = path.name.removesuffix(".gz")
         fmt = ox.RdfFormat.from_extension(name.rsplit(".", 1)[-1]) if "." in name else None
@@ -81,9 +87,13 @@ def load_store(paths: Iterable[Path]) -> ox.Store:
 _STORE: ox.Store | None = None
 
 
-def _serve(conn: Connection) -> None:
-    """Worker loop: answer queries from the pipe until it closes."""
+def _serve(conn: Connection, location: str | None) -> None:
+    """Worker loop: answer queries from the pipe until it closes. A worker of an on-disk
+    store opens its own read-only handle (a database handle must not cross a fork)."""
+    global _STORE
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if location is not None:
+        _STORE = ox.Store.read_only(location)
     while True:
         try:
             request = conn.recv()
@@ -175,9 +185,12 @@ class _Worker:
 class Engine:
     """A pool of forked workers over one loaded store."""
 
-    def __init__(self, store: ox.Store, workers: int, timeout: float, max_rows: int) -> None:
+    def __init__(
+        self, store: ox.Store, workers: int, timeout: float, max_rows: int, location: Path | None = None
+    ) -> None:
         global _STORE
         _STORE = store
+        self.location = str(location) if location is not None else None
         self.store = store
         self.timeout = timeout
         self.max_rows = max_rows
@@ -194,7 +207,7 @@ class Engine:
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_serve, args=(child,), daemon=True)
+        process = self._ctx.Process(target=_serve, args=(child, self.location), daemon=True)
         process.start()
         child.close()
         worker = _Worker(process, parent)
