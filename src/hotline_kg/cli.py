@@ -20,7 +20,7 @@ from hotline_kg.rdf import dumps
 from hotline_kg.rdf import graphs as rdf_graphs
 from hotline_kg.rdf.errors import BuildError
 from hotline_kg.rdf.metadata import ISSUED
-from hotline_kg.rdf.vocab import BASE_ENV, DEFAULT_BASE, Site, default_base
+from hotline_kg.rdf.vocab import BASE_ENV, DEFAULT_BASE, DEFAULT_HOST, Site, default_base
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     vd.add_argument("--root", type=Path, default=Path("."), help="project folder with shapes/ and ontology/")
     vd.add_argument("--base-uri", default=None, help="base of the data's URIs (default: as for build)")
     sv = commands.add_parser("serve", help="serve dist/ (or --data files): SPARQL endpoint, URIs, pages, dumps")
-    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--base-uri", default=None, help="base of the served URIs (default: as for build)")
     sv.add_argument("--dist", type=Path, default=Path("dist"), help="the built graph and its files (default: dist)")

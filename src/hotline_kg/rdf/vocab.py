@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, XSD
 
-DEFAULT_BASE = "http://127.0.0.1:8000/"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_BASE = f"http://{DEFAULT_HOST}:8000/"
 BASE_ENV = "HOTLINE_KG_BASE_URI"
 
 QB = Namespace("http://purl.org/linked-data/cube#")

@@ -17,9 +17,10 @@ from urllib.parse import parse_qs
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from hotline_kg.rdf.vocab import DEFAULT_BASE
 from hotline_kg.server import describe, protocol
 from hotline_kg.server.engine import ON_DISK_ABOVE, Engine, QueryFailed, QueryTimeout, TooManyResults, load_store
 
@@ -55,7 +56,7 @@ class Settings:
 
     dist: Path = Path("dist")
     data: list[Path] = field(default_factory=list)  # serve these files instead of dist/
-    base: str = "http://127.0.0.1:8000/"
+    base: str = DEFAULT_BASE
     timeout: float = 10.0  # seconds per query
     max_rows: int = 10000  # result rows (or triples)
     max_query: int = 20000  # characters
@@ -271,7 +272,7 @@ class _TooLarge(Exception):
 
 
 async def _read(request: Request, settings: Settings) -> tuple[str | None, list[str], list[str]]:
-    """The query and protocol dataset of a GET or POST, per SPARQL 1.1 Protocol section 2.1."""
+    """The query and protocol dataset of a GET or POST, per the SPARQL Protocol, section 2.1."""
     params = parse_qs(request.url.query, keep_blank_values=True)
     if request.method == "POST":
         length = int(request.headers.get("content-length") or 0)
@@ -358,4 +359,4 @@ def _static(request: Request, path: Path, media: str) -> Response:
     return FileResponse(path, media_type=media, headers=headers, stat_result=stat, content_disposition_type="inline")
 
 
-__all__ = ["JSONResponse", "Settings", "create_app"]
+__all__ = ["Settings", "create_app"]

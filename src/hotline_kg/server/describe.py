@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
+from hotline_kg.rdf.vocab import DEFAULT_BASE
 from hotline_kg.server import protocol
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -41,7 +42,7 @@ def examples(folder: Path, base: str) -> list[dict[str, str]]:
     """The example queries of queries/, with the default base replaced by this server's."""
     out = []
     for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
-        text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:8000/", base)
+        text = path.read_text(encoding="utf-8").replace(DEFAULT_BASE, base)
         title = text.splitlines()[0].lstrip("# ").strip() if text.startswith("#") else path.stem
         out.append({"name": path.stem, "title": title, "text": text})
     return out
@@ -200,7 +201,7 @@ def _chart(rows: list[dict[str, str]]) -> str:
 
 
 def service_description(settings: object, graphs: list[str], media: str) -> bytes:
-    """The SPARQL 1.1 Service Description of the endpoint (Turtle or JSON-LD)."""
+    """The SPARQL Service Description of the endpoint (Turtle or JSON-LD)."""
     base = settings.base
     endpoint = base + "sparql"
     lines = [

@@ -1,4 +1,4 @@
-"""The SPARQL 1.1 Protocol, as pure functions: read a request's query and dataset,
+"""The SPARQL Protocol, as pure functions: read a request's query and dataset,
 refuse what the endpoint does not do (updates, SERVICE, foreign graphs), and pick
 a result format from the Accept header."""
 
@@ -130,19 +130,19 @@ def check_dataset(default: list[str], named: list[str], graphs: set[str]) -> Non
 def accepted(header: str | None) -> list[tuple[str, float, int]]:
     """Media ranges of an Accept header with their q-values, in the client's order."""
     if not header:
-        return [("*/*", 1.0, 0)]
+        return [("*/*", float(1), 0)]
     ranges = []
     for i, part in enumerate(header.split(",")):
         fields = [f.strip() for f in part.split(";")]
         if not fields[0]:
             continue
-        q = 1.0
+        q = float(1)
         for param in fields[1:]:
             if param.startswith("q="):
                 try:
                     q = float(param[2:])
                 except ValueError:
-                    q = 0.0
+                    q = float(0)
         ranges.append((fields[0].lower(), q, i))
     return ranges
 
