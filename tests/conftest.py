@@ -62,3 +62,15 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     result = rdf_build.build(Site(), rdf_build.Inputs(ROOT), dt.date(2026, 11, 22))
     rdf_build.write_dir(out, rdf_build.with_checksums(result.files))
     return result, out
+
+
+@pytest.fixture(scope="session")
+def whole_graph(built):
+    """Every named graph of the build as one graph (read it, do not change it)."""
+    from rdflib import Graph
+
+    result, _ = built
+    whole = Graph()
+    for graph in result.graphs.values():
+        whole += graph
+    return whole

@@ -9,19 +9,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDFS, XSD
 
 from conftest import FACTS
-from hotline_kg.rdf.integrity import check
+from hotline_kg.rdf.integrity import check, store_of
 from hotline_kg.rdf.vocab import SDMX_MEASURE, Site
 
 SITE = Site()
 HL = SITE.hl
-
-
-def whole(built) -> Graph:
-    result, _ = built
-    graph = Graph()
-    for g in result.graphs.values():
-        graph += g
-    return graph
 
 
 def test_named_graphs_one_per_report(built):
@@ -31,13 +23,12 @@ def test_named_graphs_one_per_report(built):
     assert names == {"graph/ontology", "graph/reference"} | reports
 
 
-def test_data_cube_integrity_constraints_hold(built):
-    assert check(whole(built)) == []
+def test_data_cube_integrity_constraints_hold(whole_graph):
+    assert check(whole_graph) == []
 
 
-def test_every_fact_is_an_observation_findable_by_label_year_and_value(built):
-    store = ox.Store()
-    store.load(whole(built).serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+def test_every_fact_is_an_observation_findable_by_label_year_and_value(whole_graph):
+    store = store_of(whole_graph)
     for table in sorted(FACTS.glob("*.csv")):
         with table.open(encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
@@ -55,8 +46,8 @@ def test_every_fact_is_an_observation_findable_by_label_year_and_value(built):
             assert store.query(query), f"{table.name}: {row}"
 
 
-def test_values_are_decimals_and_cases_are_summable(built):
-    graph = whole(built)
+def test_values_are_decimals_and_cases_are_summable(whole_graph):
+    graph = whole_graph
     values = list(graph.subject_objects(SDMX_MEASURE.obsValue))
     assert values and all(v.datatype == XSD.decimal for _, v in values)
     per_unit = {u: v.toPython() for u, v in graph.subject_objects(HL.casesPerUnit)}
@@ -69,8 +60,8 @@ def test_values_are_decimals_and_cases_are_summable(built):
         assert graph.value(obs, HL.printedValue) is not None
 
 
-def test_falls_are_negative(built):
-    graph = whole(built)
+def test_falls_are_negative(whole_graph):
+    graph = whole_graph
     yoy = SITE.id("measure/yoy-change")
     quotes_of_falls = [
         graph.value(obs, HL.quote)
@@ -80,8 +71,8 @@ def test_falls_are_negative(built):
     assert quotes_of_falls and all("下降" in str(q) or "减少" in str(q) for q in quotes_of_falls)
 
 
-def test_every_resource_has_chinese_and_english_labels(built):
-    graph = whole(built)
+def test_every_resource_has_chinese_and_english_labels(whole_graph):
+    graph = whole_graph
     ours = {s for s in graph.subjects() if isinstance(s, URIRef) and str(s).startswith(SITE.base)}
     missing = [
         s
@@ -97,8 +88,8 @@ def test_no_blank_nodes(built):
         assert not any(isinstance(term, BNode) for triple in graph for term in triple)
 
 
-def test_districts_link_to_codes_and_verified_wikidata_items(built):
-    graph = whole(built)
+def test_districts_link_to_codes_and_verified_wikidata_items(whole_graph):
+    graph = whole_graph
     research = {}
     with (FACTS.parents[1] / "data" / "reference" / "districts.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -110,8 +101,8 @@ def test_districts_link_to_codes_and_verified_wikidata_items(built):
         assert links == ({f"http://www.wikidata.org/entity/{qid}"} if qid else set())
 
 
-def test_renamed_concepts_are_distinct_and_close_matches(built):
-    graph = whole(built)
+def test_renamed_concepts_are_distinct_and_close_matches(whole_graph):
+    graph = whole_graph
     close = URIRef("http://www.w3.org/2004/02/skos/core#closeMatch")
     order, management = SITE.id("category/social-order"), SITE.id("category/social-management")
     assert (order, close, management) in graph and (management, close, order) in graph
@@ -137,9 +128,9 @@ def test_turtle_dumps_parse_in_a_second_parser(built, name):
     assert len(store) == len(reference) > 0
 
 
-def test_ntriples_nquads_and_jsonld_hold_the_same_triples(built):
+def test_ntriples_nquads_and_jsonld_hold_the_same_triples(built, whole_graph):
     result, out = built
-    expected = len(whole(built))
+    expected = len(whole_graph)
     nt = ox.Store()
     nt.load(gzip.decompress((out / "hotline.nt.gz").read_bytes()), format=ox.RdfFormat.N_TRIPLES)
     assert len(nt) == expected

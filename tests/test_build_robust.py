@@ -139,12 +139,8 @@ def test_base_uri_is_one_setting(project, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def cube(built) -> Graph:
-    result, _ = built
-    graph = Graph()
-    for g in result.graphs.values():
-        graph += g
-    return graph
+def cube(whole_graph) -> Graph:
+    return whole_graph
 
 
 def one_observation(graph: Graph) -> URIRef:

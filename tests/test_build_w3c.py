@@ -8,9 +8,9 @@ must agree: no constraint violated.
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph
 
 from conftest import ROOT
+from hotline_kg.rdf.integrity import store_of
 
 W3C = ROOT.parent / "shared" / "w3c" / "qb-ic"
 
@@ -18,13 +18,8 @@ pytestmark = pytest.mark.skipif(not W3C.is_dir(), reason=f"W3C reference materia
 
 
 @pytest.fixture(scope="module")
-def normalised(built) -> ox.Store:
-    result, _ = built
-    whole = Graph()
-    for g in result.graphs.values():
-        whole += g
-    store = ox.Store()
-    store.load(whole.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+def normalised(whole_graph) -> ox.Store:
+    store = store_of(whole_graph)
     for phase in sorted(W3C.glob("normalize-phase-*.ru")):
         store.update(phase.read_text(encoding="utf-8"))
     return store

@@ -6,22 +6,16 @@ from decimal import Decimal
 import pandas as pd
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph
 
 from conftest import FACTS, ROOT
+from hotline_kg.rdf.integrity import store_of
 
 QUERIES = ROOT / "queries"
 
 
 @pytest.fixture(scope="module")
-def store(built) -> ox.Store:
-    result, _ = built
-    whole = Graph()
-    for g in result.graphs.values():
-        whole += g
-    s = ox.Store()
-    s.load(whole.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
-    return s
+def store(whole_graph) -> ox.Store:
+    return store_of(whole_graph)
 
 
 @pytest.fixture(scope="module")

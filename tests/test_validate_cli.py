@@ -16,26 +16,22 @@ from hotline_kg.rdf.vocab import Site
 SITE = Site()
 
 
-def cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def hotline(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run `hotline-kg ARGS` as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", "hotline_kg.cli", "validate", "--root", str(ROOT), *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
+        [sys.executable, "-m", "hotline_kg.cli", *map(str, args)], capture_output=True, text=True, check=False, cwd=ROOT
     )
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return hotline("validate", "--root", ROOT, *args)
 
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
     """A dist/ built by the command itself (which validates before writing)."""
     out = tmp_path_factory.mktemp("cli") / "dist"
-    done = subprocess.run(
-        [sys.executable, "-m", "hotline_kg.cli", "build", "--root", str(ROOT), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = hotline("build", "--root", str(ROOT), "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "conforms: 0 violations" in done.stdout
     return out
@@ -122,12 +118,7 @@ def test_a_build_that_does_not_conform_writes_nothing(tmp_path):
     districts = project / "data" / "reference" / "districts.csv"
     districts.write_text(districts.read_text(encoding="utf-8").replace("110101,", "11010X,", 1), encoding="utf-8")
     out = tmp_path / "dist"
-    done = subprocess.run(
-        [sys.executable, "-m", "hotline_kg.cli", "build", "--root", str(project), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = hotline("build", "--root", str(project), "--out", str(out))
     assert done.returncode == 1
     assert "GB/T 2260 code" in done.stderr and "nothing written" in done.stderr
     assert not out.exists()
@@ -138,12 +129,7 @@ def test_validate_needs_shapes_and_triples(tmp_path, dist):
     empty.write_text("", encoding="utf-8")
     result = cli(empty)
     assert result.returncode == 2 and "no triples" in result.stderr
-    no_shapes = subprocess.run(
-        [sys.executable, "-m", "hotline_kg.cli", "validate", "--root", str(tmp_path), "--dist", str(dist)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    no_shapes = hotline("validate", "--root", str(tmp_path), "--dist", str(dist))
     assert no_shapes.returncode == 2 and "no shapes" in no_shapes.stderr
 
 
@@ -156,11 +142,6 @@ def test_build_does_not_replace_a_folder_that_is_not_a_build(tmp_path):
     other = tmp_path / "precious"
     other.mkdir()
     (other / "notes.txt").write_text("keep me", encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "hotline_kg.cli", "build", "--root", str(ROOT), "--out", str(other)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = hotline("build", "--root", str(ROOT), "--out", str(other))
     assert done.returncode == 2 and "not a previous build" in done.stderr
     assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"

@@ -83,9 +83,11 @@ def ontology_graph(site: Site, path: Path) -> Graph:
     return graph
 
 
-def labelled(graph: Graph, node: URIRef, zh: str, en: str) -> None:
-    graph.add((node, RDFS.label, Literal(zh, lang="zh")))
-    graph.add((node, RDFS.label, Literal(en, lang="en")))
+def labelled(graph: Graph, node: URIRef, zh: str, en: str, *also: URIRef) -> None:
+    """Chinese and English labels, under rdfs:label and each further property given (skos:prefLabel, dct:title)."""
+    for prop in (RDFS.label, *also):
+        graph.add((node, prop, Literal(zh, lang="zh")))
+        graph.add((node, prop, Literal(en, lang="en")))
 
 
 def reference_graph(
@@ -101,9 +103,7 @@ def reference_graph(
     for slug, (zh, en) in SCHEMES.items():
         scheme = site.id(f"scheme/{slug}")
         g.add((scheme, RDF.type, SKOS.ConceptScheme))
-        labelled(g, scheme, zh, en)
-        g.add((scheme, SKOS.prefLabel, Literal(zh, lang="zh")))
-        g.add((scheme, SKOS.prefLabel, Literal(en, lang="en")))
+        labelled(g, scheme, zh, en, SKOS.prefLabel)
     for code in codes:
         _code(g, site, code)
     for a, b in close_matches:
@@ -116,9 +116,7 @@ def reference_graph(
         node = site.id(f"unit/{unit.slug}")
         g.add((node, RDF.type, hl.Unit))
         g.add((node, RDF.type, SKOS.Concept))
-        labelled(g, node, unit.label_zh, unit.label_en)
-        g.add((node, SKOS.prefLabel, Literal(unit.label_zh, lang="zh")))
-        g.add((node, SKOS.prefLabel, Literal(unit.label_en, lang="en")))
+        labelled(g, node, unit.label_zh, unit.label_en, SKOS.prefLabel)
         g.add((node, SKOS.inScheme, site.id("scheme/units")))
         g.add((node, SKOS.notation, Literal(unit.label_zh)))
         if unit.cases is not None:
@@ -133,9 +131,7 @@ def _code(g: Graph, site: Site, code: Code) -> None:
     node = site.id(code.path)
     g.add((node, RDF.type, hl[code.kind]))
     g.add((node, RDF.type, SKOS.Concept))
-    labelled(g, node, code.label_zh, code.label_en)
-    g.add((node, SKOS.prefLabel, Literal(code.label_zh, lang="zh")))
-    g.add((node, SKOS.prefLabel, Literal(code.label_en, lang="en")))
+    labelled(g, node, code.label_zh, code.label_en, SKOS.prefLabel)
     for alt in code.alt_zh:
         g.add((node, SKOS.altLabel, Literal(alt, lang="zh")))
     g.add((node, SKOS.inScheme, site.id(f"scheme/{code.scheme}")))
@@ -195,9 +191,7 @@ def _report(g: Graph, site: Site, source: Source) -> None:
     node = site.id(f"report/{source.year}")
     g.add((node, RDF.type, hl.Report))
     g.add((node, RDF.type, PROV.Entity))
-    labelled(g, node, source.title_zh, source.title_en)
-    g.add((node, DCTERMS.title, Literal(source.title_zh, lang="zh")))
-    g.add((node, DCTERMS.title, Literal(source.title_en, lang="en")))
+    labelled(g, node, source.title_zh, source.title_en, DCTERMS.title)
     g.add((node, hl.year, site.id(f"year/{source.year}")))
     publisher = site.id(publisher_path(source))
     g.add((node, DCTERMS.publisher, publisher))
@@ -215,9 +209,7 @@ def report_graph(site: Site, ontology: Graph, source: Source, obs: Iterable[Obse
     report = site.id(f"report/{source.year}")
     g.add((dataset, RDF.type, QB.DataSet))
     g.add((dataset, RDF.type, PROV.Entity))
-    labelled(g, dataset, f"{source.title_zh}数据", f"Figures of the {source.title_en}")
-    g.add((dataset, DCTERMS.title, Literal(f"{source.title_zh}数据", lang="zh")))
-    g.add((dataset, DCTERMS.title, Literal(f"Figures of the {source.title_en}", lang="en")))
+    labelled(g, dataset, f"{source.title_zh}数据", f"Figures of the {source.title_en}", DCTERMS.title)
     g.add((dataset, QB.structure, site.id("structure/hotline")))
     g.add((dataset, hl.report, report))
     g.add((dataset, PROV.wasDerivedFrom, report))

@@ -32,6 +32,13 @@ DUMP_TYPES = {
     ".jsonld": "application/ld+json",
     "SHA256SUMS": "text/plain; charset=utf-8",
 }
+#: Files of the build published at paths of their own (VoID/DCAT, shapes, the latest report).
+BUILD_FILES = {
+    "/.well-known/void": "void.ttl",
+    "/catalog": "void.ttl",
+    "/shapes": "shapes.ttl",
+    "/validation-report": "validation-report.ttl",
+}
 RESULT_PARAM = {
     "json": "application/sparql-results+json",
     "xml": "application/sparql-results+xml",
@@ -162,21 +169,14 @@ def create_app(settings: Settings) -> FastAPI:
             request, path, next((t for s, t in DUMP_TYPES.items() if name.endswith(s)), "application/octet-stream")
         )
 
-    @app.get("/.well-known/void")
-    async def well_known_void(request: Request) -> Response:
-        return _static(request, settings.dist / "void.ttl", "text/turtle; charset=utf-8")
+    def serve_file(name: str):  # type: ignore[no-untyped-def]
+        async def route(request: Request) -> Response:
+            return _static(request, settings.dist / name, "text/turtle; charset=utf-8")
 
-    @app.get("/catalog")
-    async def catalog(request: Request) -> Response:
-        return _static(request, settings.dist / "void.ttl", "text/turtle; charset=utf-8")
+        return route
 
-    @app.get("/shapes")
-    async def shapes(request: Request) -> Response:
-        return _static(request, settings.dist / "shapes.ttl", "text/turtle; charset=utf-8")
-
-    @app.get("/validation-report")
-    async def validation_report(request: Request) -> Response:
-        return _static(request, settings.dist / "validation-report.ttl", "text/turtle; charset=utf-8")
+    for path, name in BUILD_FILES.items():
+        app.add_api_route(path, serve_file(name), methods=["GET", "HEAD"])
 
     @app.get("/", response_class=HTMLResponse)
     async def home(request: Request) -> Response:
