@@ -189,16 +189,11 @@ def load(folder: Path) -> Reference:
         ref.add(_code(row, path, classes[kind], scheme), kind, where)
     for path, code in ref.codes.items():
         if code.links.get("closeMatch"):
-            target = _close_match_path(code, ref)
+            target = f"category/{code.links['closeMatch']}"  # close_match is written category[/subcategory]
             if target not in ref.codes:
                 raise BuildError(folder, None, f"{path}: close_match “{code.links['closeMatch']}” is not a code")
             ref.close_matches.append((path, target))
     return ref
-
-
-def _close_match_path(code: Code, ref: Reference) -> str:
-    target = code.links["closeMatch"]
-    return f"category/{target}"
 
 
 def _code(
