@@ -27,30 +27,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module", params=["memory", "disk"])
-def server(built, request):
-    """The server, once with the graph in memory and once on disk (as for a large graph)."""
-    _, dist = built
+def start(*args: str) -> tuple[str, subprocess.Popen[bytes]]:
+    """`hotline-kg serve` with these arguments on a free port, once it answers."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hotline_kg.cli",
-            "serve",
-            "--dist",
-            str(dist),
-            "--port",
-            str(port),
-            "--timeout",
-            "2",
-            "--max-rows",
-            "5000",
-            "--workers",
-            "2",
-            "--store",
-            request.param,
-        ],
+        [sys.executable, "-m", "hotline_kg.cli", "serve", "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -59,15 +40,55 @@ def server(built, request):
     while time.time() < deadline:
         try:
             if httpx.get(url + "/sparql", timeout=1).status_code == 200:
-                break
+                return url, proc
         except httpx.HTTPError:
+            if proc.poll() is not None:
+                break
             time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + proc.stdout.read().decode())
-    yield url, dist
+    proc.kill()
+    pytest.fail("server did not start: " + proc.stdout.read().decode())
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module", params=["memory", "disk"])
+def server(built, request):
+    """The server, once with the graph in memory and once on disk (as for a large graph)."""
+    _, dist = built
+    limits = ["--timeout", "2", "--max-rows", "5000", "--workers", "2"]
+    url, proc = start("--dist", str(dist), *limits, "--store", request.param)
+    yield url, dist
+    stop(proc)
+
+
+EX = "http://example.org/"
+TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
+@pytest.fixture(scope="module")
+def served_files(tmp_path_factory):
+    """The server over files given on the command line: one into the default graph, two as named graphs."""
+    folder = tmp_path_factory.mktemp("files")
+    (folder / "base.ttl").write_text(f"<{EX}base> a <{EX}Thing> .\n")
+    for name in ("one", "two"):
+        (folder / f"{name}.nt").write_text(f"<{EX}{name}> {TYPE} <{EX}Graph> .\n")
+    with gzip.open(folder / "two.nt.gz", "wt") as out:
+        out.write((folder / "two.nt").read_text())
+    url, proc = start(
+        "--data",
+        str(folder / "base.ttl"),
+        "--named-graph",
+        f"{EX}graph/one",
+        str(folder / "one.nt"),
+        "--named-graph",
+        f"{EX}graph/two",
+        str(folder / "two.nt.gz"),
+    )
+    yield url
+    stop(proc)
 
 
 def q(url: str, query: str, accept: str | None = None, **params: str) -> httpx.Response:
@@ -195,7 +216,107 @@ def test_dataset_parameters(server):
     assert 0 < n_2022 < int(both["results"]["bindings"][0]["n"]["value"])
     named = q(url, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", **{"named-graph-uri": f"{BASE}graph/ontology"})
     assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == [f"{BASE}graph/ontology"]
-    assert q(url, COUNT, **{"default-graph-uri": "http://example.org/other"}).status_code == 400
+    # a graph the dataset does not have is empty (never fetched): the query still runs
+    other = q(url, COUNT, **{"default-graph-uri": "http://example.org/other"})
+    assert other.status_code == 200 and other.json()["results"]["bindings"][0]["n"]["value"] == "0"
+    assert q(url, "ASK {}", **{"named-graph-uri": "http://example.org/other"}).json()["boolean"] is True
+
+
+@pytest.mark.parametrize(
+    ("method", "content_type", "body", "status"),
+    [
+        ("POST", "text/plain", b"ASK {}", 415),
+        ("POST", None, b"ASK {}", 415),
+        ("POST", None, b"query=ASK%20%7B%7D", 415),
+        ("POST", "application/sparql-query; charset=UTF-16", "ASK {}".encode("utf-16"), 415),
+        ("POST", "application/sparql-query", b"ASK { ?s ?p \xff }", 400),
+        ("PUT", "application/sparql-query", b"ASK {}", 405),
+        ("DELETE", None, b"", 405),
+    ],
+    ids=["text-plain", "no-type", "form-without-type", "utf-16", "bad-utf-8", "put", "delete"],
+)
+def test_requests_the_protocol_does_not_allow(server, method, content_type, body, status):
+    url, _ = server
+    headers = {"Content-Type": content_type} if content_type else {}
+    r = httpx.request(method, url + "/sparql", content=body, headers=headers, timeout=10)
+    assert r.status_code == status, r.text
+    if status == 415:
+        assert "Content-Type" in r.text or "charset" in r.text
+
+
+def test_more_than_one_query_is_refused(server):
+    url, _ = server
+    r = httpx.get(url + "/sparql?query=ASK%20%7B%7D&query=SELECT%20*%20%7B%7D", timeout=10)
+    assert r.status_code == 400 and "more than one" in r.text
+
+
+def test_endpoint_with_trailing_slash_and_relative_iris(server):
+    """Relative IRIs in a query resolve against the dataset's base."""
+    url, _ = server
+    r = httpx.post(
+        url + "/sparql/",
+        content="CONSTRUCT { <s> <p> 1 } WHERE {}",
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/n-triples"},
+        timeout=10,
+    )
+    assert r.status_code == 200
+    assert r.text.startswith(f"<{BASE}s> <{BASE}p> ")
+
+
+def ask(url: str, query: str, **params: str | list[str]) -> bool:
+    r = httpx.get(url + "/sparql", params={"query": query, **params}, timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()["boolean"]
+
+
+def test_files_given_on_the_command_line(served_files):
+    url = served_files
+    graphs = f"SELECT ?g WHERE {{ GRAPH ?g {{ ?s a <{EX}Graph> }} }} ORDER BY ?g"
+    r = q(url, graphs)
+    assert [b["g"]["value"] for b in r.json()["results"]["bindings"]] == [f"{EX}graph/one", f"{EX}graph/two"]
+    # with no dataset given, the default graph is the union of all graphs
+    assert ask(url, f"ASK {{ <{EX}base> a <{EX}Thing> . <{EX}one> a ?t . <{EX}two> a ?t }}")
+
+
+def test_protocol_dataset_over_named_graphs(served_files):
+    url = served_files
+    both = f"ASK {{ <{EX}one> a ?t . <{EX}two> a ?t }}"
+    assert ask(url, both, **{"default-graph-uri": [f"{EX}graph/one", f"{EX}graph/two"]})
+    assert not ask(url, both, **{"default-graph-uri": f"{EX}graph/one"})
+    in_named = f"ASK {{ GRAPH ?g1 {{ <{EX}one> a ?t }} GRAPH ?g2 {{ <{EX}two> a ?t }} }}"
+    assert ask(url, in_named, **{"named-graph-uri": [f"{EX}graph/one", f"{EX}graph/two"]})
+    assert not ask(url, in_named, **{"named-graph-uri": f"{EX}graph/one"})
+    # FROM may name the served graphs; a protocol dataset takes precedence over it
+    assert ask(url, f"ASK FROM <{EX}graph/one> {{ <{EX}one> a ?t }}")
+    assert not ask(url, f"ASK FROM <{EX}graph/one> {{ <{EX}two> a ?t }}")
+    overridden = f"ASK FROM <{EX}graph/one> {{ <{EX}two> a ?t }}"
+    assert ask(url, overridden, **{"default-graph-uri": f"{EX}graph/two"})
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--named-graph", "not an iri", "{folder}/one.nt"], "not an absolute IRI"),
+        (["--data", "{folder}/missing.ttl"], "missing.ttl not found"),
+        (["--data", "{folder}/broken.nt"], "broken.nt"),
+        (["--data", "{folder}/one.txt"], "unknown RDF format"),
+        (["--named-graph", EX + "g", "{folder}/quads.nq"], "cannot go into one named graph"),
+    ],
+    ids=["bad-iri", "missing", "broken", "unknown-format", "quads-into-a-graph"],
+)
+def test_bad_files_are_named(tmp_path, args, message):
+    (tmp_path / "one.nt").write_text(f"<{EX}one> {TYPE} <{EX}Graph> .\n")
+    (tmp_path / "one.txt").write_text("text")
+    (tmp_path / "broken.nt").write_text(f"<{EX}one> {TYPE} <{EX}Graph\n")
+    (tmp_path / "quads.nq").write_text(f"<{EX}a> <{EX}b> <{EX}c> <{EX}g> .\n")
+    argv = [a.format(folder=tmp_path) for a in args]
+    done = subprocess.run(
+        [sys.executable, "-m", "hotline_kg.cli", "serve", "--port", str(free_port()), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
 def test_limits(server):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 import time
@@ -56,6 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     sv.add_argument("--base-uri", default=None, help="base of the served URIs (default: as for build)")
     sv.add_argument("--dist", type=Path, default=Path("dist"), help="the built graph and its files (default: dist)")
     sv.add_argument("--data", type=Path, nargs="+", default=[], metavar="FILE", help="serve these RDF files instead")
+    sv.add_argument(
+        "--named-graph",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("IRI", "FILE"),
+        help="serve the triples of FILE as the named graph IRI (repeatable; instead of dist/)",
+    )
     sv.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default: 10)")
     sv.add_argument("--max-rows", type=int, default=10000, help="result rows or triples (default: 10000)")
     sv.add_argument("--workers", type=int, default=4, help="queries evaluated at once (default: 4)")
@@ -160,25 +169,45 @@ def run_validate(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hotline_kg.server.app import Settings, create_app
+    from hotline_kg.server.app import Settings, create_app, open_store
 
     site = _site(args)
     if site is None:
         return 2
-    missing = [p for p in (args.data or [args.dist / "hotline.nq.gz"]) if not p.is_file()]
+    named = [(iri, Path(file)) for iri, file in args.named_graph]
+    bad = [iri for iri, _ in named if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*$", iri)]
+    if bad:
+        print(f"error: --named-graph: {', '.join(bad)} is not an absolute IRI", file=sys.stderr)
+        return 2
+    given = [*args.data, *(path for _, path in named)]
+    missing = [p for p in (given or [args.dist / "hotline.nq.gz"]) if not p.is_file()]
     if missing:
-        print(f"error: {', '.join(map(str, missing))} not found (run `hotline-kg build` first)", file=sys.stderr)
+        hint = "" if given else " (run `hotline-kg build` first)"
+        print(f"error: {', '.join(map(str, missing))} not found{hint}", file=sys.stderr)
         return 2
     settings = Settings(
         dist=args.dist,
         data=args.data,
+        named=named,
         base=site.base,
         timeout=args.timeout,
         max_rows=args.max_rows,
         workers=args.workers,
         on_disk={"auto": None, "memory": False, "disk": True}[args.store],
     )
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    try:
+        loaded = open_store(settings)
+    except (ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        create_app(settings, loaded),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        loop="uvloop",
+        http="httptools",
+    )
     return 0
 
 

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.routing import Route
 
 from hotline_kg.rdf.vocab import DEFAULT_BASE
 from hotline_kg.server import describe, protocol
@@ -63,6 +64,7 @@ class Settings:
 
     dist: Path = Path("dist")
     data: list[Path] = field(default_factory=list)  # serve these files instead of dist/
+    named: list[tuple[str, Path]] = field(default_factory=list)  # and these, each as a named graph
     base: str = DEFAULT_BASE
     timeout: float = 10.0  # seconds per query
     max_rows: int = 10000  # result rows (or triples)
@@ -73,31 +75,53 @@ class Settings:
     on_disk: bool | None = None  # None: on disk when the input is larger than ON_DISK_ABOVE bytes
 
 
-def create_app(settings: Settings) -> FastAPI:
-    files = settings.data or [settings.dist / "hotline.nq.gz"]
+@dataclass
+class Loaded:
+    """The served graph, loaded: in memory, or on disk in a temporary folder."""
+
+    store: ox.Store
+    location: Path | None = None
+    folder: tempfile.TemporaryDirectory[str] | None = None
+
+    def close(self) -> None:
+        if self.folder is not None:
+            del self.store
+            self.folder.cleanup()
+
+
+def open_store(settings: Settings) -> Loaded:
+    """Load what `settings` says to serve. Bad input raises ValueError naming the file."""
+    files = settings.data if settings.data or settings.named else [settings.dist / "hotline.nq.gz"]
+    on_disk = settings.on_disk
+    if on_disk is None:
+        on_disk = sum(p.stat().st_size for p in [*files, *(p for _, p in settings.named)]) > ON_DISK_ABOVE
+    if not on_disk:
+        return Loaded(load_store(files, named=settings.named))
+    folder = tempfile.TemporaryDirectory(prefix="hotline-kg-store-")
+    location = Path(folder.name) / "store"
+    try:
+        _load_apart(files, settings.named, location)
+    except ValueError:
+        folder.cleanup()
+        raise
+    return Loaded(ox.Store.read_only(str(location)), location, folder)
+
+
+def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
+    """The application; it loads the graph at start-up unless given it already ``loaded``."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        on_disk = settings.on_disk
-        if on_disk is None:
-            on_disk = sum(p.stat().st_size for p in files) > ON_DISK_ABOVE
-        tmp = tempfile.TemporaryDirectory(prefix="hotline-kg-store-") if on_disk else None
-        location = Path(tmp.name) / "store" if tmp else None
-        if location is not None:
-            _load_apart(files, location)
-            store = ox.Store.read_only(str(location))
-        else:
-            store = load_store(files)
-        engine = Engine(store, settings.workers, settings.timeout, settings.max_rows, location)
+        graph = loaded or open_store(settings)
+        engine = Engine(graph.store, settings.workers, settings.timeout, settings.max_rows, graph.location)
         await engine.start()
         app.state.engine = engine
         app.state.graphs = set(engine.named_graphs())
         app.state.examples = describe.examples(settings.queries, settings.base)
         yield
         await engine.stop()
-        if tmp is not None:
-            del store, engine
-            tmp.cleanup()
+        del engine
+        graph.close()
 
     app = FastAPI(title="hotline-kg", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(
@@ -108,7 +132,6 @@ def create_app(settings: Settings) -> FastAPI:
         expose_headers=["Link", "ETag", "Content-Length"],
     )
 
-    @app.api_route("/sparql", methods=["GET", "POST", "HEAD"])
     async def sparql(request: Request) -> Response:
         engine: Engine = request.app.state.engine
         try:
@@ -117,6 +140,8 @@ def create_app(settings: Settings) -> FastAPI:
             return _error(400, str(err))
         except _TooLarge as err:
             return _error(413, str(err))
+        except _Unsupported as err:
+            return _error(415, str(err))
         if query is None:
             return _service_description(request, settings)
         if len(query) > settings.max_query:
@@ -124,7 +149,6 @@ def create_app(settings: Settings) -> FastAPI:
         graphs = request.app.state.graphs
         try:
             parsed = protocol.parse(query, graphs)
-            protocol.check_dataset(default, named, graphs)
         except protocol.Refused as err:
             return _error(400, str(err))
         offered = (
@@ -158,6 +182,10 @@ def create_app(settings: Settings) -> FastAPI:
         if request.method == "HEAD":
             headers["Content-Length"] = str(len(answer.body))
         return Response(body, media_type=_with_charset(answer.media_type), headers=headers)
+
+    # A plain Starlette route: the endpoint needs none of FastAPI's request parsing.
+    app.router.routes.insert(0, Route("/sparql", sparql, methods=["GET", "POST", "HEAD"]))
+    app.router.routes.insert(1, Route("/sparql/", sparql, methods=["GET", "POST", "HEAD"]))
 
     @app.get("/dumps/{name}")
     @app.head("/dumps/{name}")
@@ -251,24 +279,46 @@ def _table(answer: object, base: str) -> dict[str, object]:
     return {"head": head, "rows": rows}
 
 
-def _load_apart(files: list[Path], location: Path) -> None:
+def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path) -> None:
     """Bulk-load an on-disk store in a short-lived process, so the memory the load needs is
     returned when it ends instead of staying in the server (and in every forked worker)."""
     import multiprocessing as mp
 
-    def load() -> None:
-        store = load_store(files, location)
-        store.flush()
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
 
-    process = mp.get_context("fork").Process(target=load)
+    def load() -> None:
+        try:
+            load_store(files, location, named).flush()
+            send.send("")
+        except (ValueError, OSError) as err:
+            send.send(str(err))
+
+    process = ctx.Process(target=load)
     process.start()
+    message = receive.recv() if receive.poll(None) else "no answer"
     process.join()
-    if process.exitcode != 0:
-        raise RuntimeError(f"loading {', '.join(map(str, files))} failed (exit {process.exitcode})")
+    if message or process.exitcode != 0:
+        raise ValueError(message or f"loading {', '.join(map(str, files))} failed (exit {process.exitcode})")
 
 
 class _TooLarge(Exception):
-    pass
+    """HTTP 413."""
+
+
+class _Unsupported(Exception):
+    """HTTP 415."""
+
+
+def _content_type(header: str) -> tuple[str, str]:
+    """The media type of a Content-Type header, and its charset (utf-8 when not given)."""
+    media, _, params = header.partition(";")
+    charset = "utf-8"
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return media.strip().lower(), charset
 
 
 async def _read(request: Request, settings: Settings) -> tuple[str | None, list[str], list[str]]:
@@ -279,11 +329,19 @@ async def _read(request: Request, settings: Settings) -> tuple[str | None, list[
         if length > settings.max_body:
             raise _TooLarge(f"request body larger than {settings.max_body} bytes")
         raw = await request.body()
+        text = ""
         if len(raw) > settings.max_body:
             raise _TooLarge(f"request body larger than {settings.max_body} bytes")
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        ctype, charset = _content_type(request.headers.get("content-type", ""))
+        if ctype in ("application/x-www-form-urlencoded", "application/sparql-query", "application/sparql-update"):
+            if charset not in ("utf-8", "utf8", "us-ascii"):
+                raise _Unsupported(f"charset={charset} is not supported: send the request body in UTF-8")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise protocol.Refused(f"the request body is not valid UTF-8 (byte {err.start})") from err
         if ctype == "application/x-www-form-urlencoded":
-            form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+            form = parse_qs(text, keep_blank_values=True)
             if "update" in form:
                 raise protocol.Refused("this endpoint is read-only: no SPARQL update is accepted")
             if "query" in params:
@@ -292,11 +350,11 @@ async def _read(request: Request, settings: Settings) -> tuple[str | None, list[
         elif ctype == "application/sparql-query":
             if "query" in params:
                 raise protocol.Refused("send the query in the body or in the URL, not both")
-            params = {**params, "query": [raw.decode("utf-8", "replace")]}
+            params = {**params, "query": [text]}
         elif ctype == "application/sparql-update":
             raise protocol.Refused("this endpoint is read-only: no SPARQL update is accepted")
         else:
-            raise protocol.Refused(
+            raise _Unsupported(
                 f"unsupported Content-Type “{ctype}”: "
                 "POST application/x-www-form-urlencoded or application/sparql-query"
             )

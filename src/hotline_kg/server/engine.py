@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
+import json
 import multiprocessing as mp
 import os
 import signal
@@ -37,6 +39,17 @@ GRAPH_FORMATS = {
     "application/n-quads": ox.RdfFormat.N_QUADS,
     "application/ld+json": ox.RdfFormat.JSON_LD,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+
+#: Files `load_store` reads, by extension.
+FILE_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdf": ox.RdfFormat.RDF_XML,
+    "owl": ox.RdfFormat.RDF_XML,
 }
 
 
@@ -64,21 +77,27 @@ class Answer:
 ON_DISK_ABOVE = 5_000_000
 
 
-def load_store(paths: Iterable[Path], location: Path | None = None) -> ox.Store:
-    """A store with the given RDF files (Turtle, N-Triples, N-Quads, gzipped or not): in memory,
-    or on disk at ``location``."""
+def load_store(paths: Iterable[Path], location: Path | None = None, named: Iterable[tuple[str, Path]] = ()) -> ox.Store:
+    """A store with the given RDF files (Turtle, N-Triples, N-Quads, gzipped or not), in memory or
+    on disk at ``location``; ``named`` files of triples go into the named graph given with each."""
     store = ox.Store(str(location)) if location is not None else ox.Store()
-    for path in paths:
-        name = path.name.removesuffix(".gz")
-        fmt = ox.RdfFormat.from_extension(name.rsplit(".", 1)[-1]) if "." in name else None
+    sources = [(path, None) for path in paths] + [(path, ox.NamedNode(iri)) for iri, path in named]
+    for path, graph in sources:
+        fmt = FILE_FORMATS.get(path.name.removesuffix(".gz").rsplit(".", 1)[-1].lower())
         if fmt is None:
-            raise ValueError(f"{path}: unknown RDF format")
+            raise ValueError(f"{path}: unknown RDF format (use {', '.join(FILE_FORMATS)}, gzipped or not)")
+        if graph is not None and fmt.supports_datasets:
+            raise ValueError(f"{path}: a file of quads cannot go into one named graph")
         data = path.read_bytes()
         if path.name.endswith(".gz"):
-            import gzip
-
             data = gzip.decompress(data)
-        store.bulk_load(data, format=fmt)
+        try:
+            if graph is None:
+                store.bulk_load(data, format=fmt)
+            else:
+                store.bulk_load(data, format=fmt, to_graph=graph)
+        except SyntaxError as err:
+            raise ValueError(f"{path}: {err}") from err
     return store
 
 
@@ -132,9 +151,11 @@ def _answer(
         return Answer("boolean", body, solutions_type)
     if isinstance(result, ox.QuerySolutions):
         rows = list(_limited(result, max_rows))
-        variables = result.variables
-        store = _rows_as_solutions(variables, rows)
-        return Answer("solutions", store.serialize(format=SOLUTION_FORMATS[solutions_type]), solutions_type)
+        body = _solutions_json(result.variables, rows)
+        if solutions_type != "application/sparql-results+json":  # re-serialised by Oxigraph
+            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            body = parsed.serialize(format=SOLUTION_FORMATS[solutions_type])  # type: ignore[union-attr]
+        return Answer("solutions", body, solutions_type)
     triples = list(_limited(result, max_rows))
     return Answer("graph", ox.serialize(triples, format=GRAPH_FORMATS[graph_type]), graph_type)
 
@@ -146,15 +167,7 @@ def _limited(items: Iterable[object], max_rows: int) -> Iterable[object]:
         yield item
 
 
-def _rows_as_solutions(variables: list[ox.Variable], rows: list[ox.QuerySolution]) -> ox.QuerySolutions:
-    """Re-serialisable solutions: parse back what the worker already holds."""
-    buffer = _solutions_json(variables, rows)
-    return ox.parse_query_results(buffer, format=ox.QueryResultsFormat.JSON)  # type: ignore[return-value]
-
-
 def _solutions_json(variables: list[ox.Variable], rows: list[ox.QuerySolution]) -> bytes:
-    import json
-
     def term(t: object) -> dict[str, str]:
         if isinstance(t, ox.NamedNode):
             return {"type": "uri", "value": t.value}
@@ -174,6 +187,23 @@ def _solutions_json(variables: list[ox.Variable], rows: list[ox.QuerySolution]) 
 
 
 # --- parent side ------------------------------------------------------------------------------
+
+
+async def _readable(loop: asyncio.AbstractEventLoop, conn: Connection, timeout: float) -> bool:
+    """Wait, without blocking the event loop, until the worker has answered; False on timeout."""
+    if conn.poll():
+        return True
+    ready = loop.create_future()
+    fd = conn.fileno()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(True))
+    try:
+        await asyncio.wait_for(ready, timeout)
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(fd)
+        os.set_blocking(fd, True)  # the loop made it non-blocking; Connection.recv needs it blocking
 
 
 @dataclass
@@ -241,8 +271,7 @@ class Engine:
         loop = asyncio.get_running_loop()
         try:
             worker.conn.send((query, default_graphs, named_graphs, solutions_type, graph_type, self.max_rows, base_iri))
-            ready = await loop.run_in_executor(None, worker.conn.poll, self.timeout)
-            if not ready:
+            if not await _readable(loop, worker.conn, self.timeout):
                 self._kill(worker)
                 worker = self._spawn()
                 raise QueryTimeout(f"the query ran longer than {self.timeout:g} s and was stopped")

@@ -121,12 +121,6 @@ def _has(node: object, name: str) -> bool:
     return False
 
 
-def check_dataset(default: list[str], named: list[str], graphs: set[str]) -> None:
-    foreign = [g for g in default + named if g not in graphs]
-    if foreign:
-        raise Refused(f"default-graph-uri / named-graph-uri must be graphs of this dataset; not {', '.join(foreign)}")
-
-
 def accepted(header: str | None) -> list[tuple[str, float, int]]:
     """Media ranges of an Accept header with their q-values, in the client's order."""
     if not header:
