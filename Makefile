@@ -32,8 +32,13 @@ validate: install
 serve: build
 	$(BIN)/hotline-kg serve --host 127.0.0.1 --port 8000
 
+## the JavaScript SPARQL clients that tests/test_server_js.py runs under Node.js (versions pinned by the lock file)
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund
+	touch $@
+
 ## test: lint, then the whole pytest suite
-test: install
+test: install tests/js/node_modules/.package-lock.json
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/pytest
@@ -49,7 +54,7 @@ $(BENCH_VENV)/.installed:
 bench: build $(BENCH_VENV)/.installed
 	$(BIN)/python bench/generate.py dist/hotline.nt.gz 100000 -o $(BENCH_VENV)/synthetic-100k.nt.gz
 	$(BIN)/python bench/run.py dist/hotline.nt.gz --label real
-	$(BIN)/python bench/run.py $(BENCH_VENV)/synthetic-100k.nt.gz --label synthetic-100k
+	$(BIN)/python bench/run.py $(BENCH_VENV)/synthetic-100k.nt.gz --label synthetic-100k --requests 5 --seconds 30
 
 lint: install
 	$(BIN)/ruff check --fix src tests

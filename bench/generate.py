@@ -2,8 +2,11 @@
 
     python bench/generate.py dist/hotline.nt.gz 100000 -o bench/synthetic-100k.nt.gz
 
-Extra observations reuse the real subjects, measures and units, in years 1900-1999 of
-one synthetic data set each, so the example queries meet many more rows. Deterministic.
+Each extra observation copies a real one (every triple: subject, measure, unit, labels,
+quote …) into a synthetic year from 1000 on, with a random figure, as if the series had
+run for a few hundred more years. Like a real cube it holds one observation per data set,
+subject, measure and period, so the example queries meet many more rows but no
+combinatorial joins. Deterministic.
 """
 
 from __future__ import annotations
@@ -12,13 +15,45 @@ import argparse
 import gzip
 import random
 import re
+from collections import defaultdict
 from pathlib import Path
 
 BASE = "http://127.0.0.1:8000/"
 HL = BASE + "def/hotline#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-SUBJECT_RE = re.compile(rf"<{re.escape(HL)}subject> <([^>]+)>")
-MEASURE_RE = re.compile(rf"<{re.escape(HL)}measure> <([^>]+)>")
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+OBS_RE = re.compile(rf"^<({re.escape(BASE)}id/obs/[^>]+)> (<[^>]+>) (.*) \.$")
+YEAR_RE = re.compile(r"(?<=/)(2\d{3})(?=[/>-])")
+FIGURES = {f"<{HL}printedValue>", "<http://purl.org/linked-data/sdmx/2009/measure#obsValue>", f"<{HL}cases>"}
+
+
+def observations(nt: str) -> list[list[tuple[str, str]]]:
+    """The real observations, each as its (predicate, object) pairs, in a fixed order."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for line in nt.splitlines():
+        match = OBS_RE.match(line)
+        if match:
+            found[match.group(1)].append((match.group(2), match.group(3)))
+    return [sorted(found[iri]) for iri in sorted(found)]
+
+
+def synthetic(template: list[tuple[str, str]], i: int, year: int, rng: random.Random) -> list[str]:
+    """Observation number i: the template moved to `year`, with a new figure."""
+    obs = f"<{BASE}id/obs/synthetic/{i}>"
+    value = rng.randint(0, 99999) / 10
+    lines = []
+    for predicate, obj in template:
+        if predicate in FIGURES:
+            if predicate == f"<{HL}printedValue>":
+                obj = f'"{value:.1f}"'
+            elif predicate == f"<{HL}cases>":
+                obj = f'"{int(value * 10000)}"^^<{XSD}decimal>'
+            else:
+                obj = f'"{value:.1f}"^^<{XSD}decimal>'
+        elif obj.startswith(f"<{BASE}id/"):
+            obj = YEAR_RE.sub(str(year), obj)  # data set, period, report and year-scoped subjects
+        lines.append(f"{obs} {predicate} {obj} .")
+    return lines
 
 
 def main() -> None:
@@ -28,35 +63,21 @@ def main() -> None:
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
     real = gzip.decompress(args.source.read_bytes()).decode("utf-8")
-    subjects = sorted(set(SUBJECT_RE.findall(real)))
-    measures = sorted(set(MEASURE_RE.findall(real)))
+    templates = observations(real)
     rng = random.Random(12345)
     lines = [real.rstrip("\n")]
     qb = "http://purl.org/linked-data/cube#"
-    for year in range(1900, 2000):
+    years = range(1000, 1000 + -(-args.n // len(templates)))
+    for year in years:
         ds = f"<{BASE}id/dataset/{year}>"
-        lines.append(f"{ds} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{qb}DataSet> .")
+        lines.append(f"{ds} {RDF_TYPE} <{qb}DataSet> .")
         lines.append(f"{ds} <{qb}structure> <{BASE}id/structure/hotline> .")
         lines.append(f'<{BASE}id/year/{year}> <http://www.w3.org/2000/01/rdf-schema#label> "{year}"@en .')
-        lines.append(f"<{BASE}id/year/{year}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{HL}Year> .")
+        lines.append(f"<{BASE}id/year/{year}> {RDF_TYPE} <{HL}Year> .")
     for i in range(args.n):
-        year = 1900 + i % 100
-        subject, measure = rng.choice(subjects), rng.choice(measures)
-        obs = f"<{BASE}id/obs/synthetic/{i}>"
-        value = f"{rng.randint(0, 99999) / 10:.1f}"
-        lines += [
-            f"{obs} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{qb}Observation> .",
-            f"{obs} <{qb}dataSet> <{BASE}id/dataset/{year}> .",
-            f"{obs} <{HL}refPeriod> <{BASE}id/year/{year}> .",
-            f"{obs} <{HL}subject> <{subject}> .",
-            f"{obs} <{HL}measure> <{measure}> .",
-            f"{obs} <{HL}report> <{BASE}id/report/{year}> .",
-            f'{obs} <http://purl.org/linked-data/sdmx/2009/measure#obsValue> "{value}"^^<{XSD}decimal> .',
-            f'{obs} <{HL}printedValue> "{value}" .',
-            f'{obs} <{HL}sourceLine> "{1 + i % 700}"^^<{XSD}positiveInteger> .',
-        ]
+        lines += synthetic(templates[i % len(templates)], i, years[i // len(templates)], rng)
     args.output.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=0))
-    print(f"{args.output}: {len(lines)} triples")
+    print(f"{args.output}: {len(lines)} triples, {len(templates)} real observations as templates")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import signal
@@ -62,6 +63,7 @@ class Server:
         self._watch = threading.Event()
 
     def start(self) -> float:
+        self._watch = threading.Event()
         started = time.perf_counter()
         self.proc = subprocess.Popen(
             self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env, start_new_session=True
@@ -123,24 +125,30 @@ def ask(client: httpx.Client, url: str, query: str) -> float:
     )
     elapsed = time.perf_counter() - started
     if r.status_code != 200:
-        raise RuntimeError(f"{url}: HTTP {r.status_code}: {r.text[:200]}")
+        raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
     return elapsed
 
 
-def latencies(url: str, qs: dict[str, str], n: int) -> dict[str, dict[str, object]]:
-    out = {}
-    with httpx.Client(timeout=120) as client:
-        for name, query in qs.items():
-            try:
-                ask(client, url, query)  # warm
-                times = sorted(ask(client, url, query) for _ in range(n))
-            except (RuntimeError, httpx.HTTPError) as err:  # a refusal or time-out is a result too
-                out[name] = {"median_ms": float("nan"), "p95_ms": float("nan"), "error": str(err)[:200]}
-                continue
-            out[name] = {
-                "median_ms": statistics.median(times) * 1000,
-                "p95_ms": times[int(0.95 * (len(times) - 1))] * 1000,
-            }
+def latencies(server: Server, qs: dict[str, str], n: int, timeout: float) -> dict[str, dict[str, object]]:
+    """Median and p95 of n runs of each query, after one warm-up run. A query that fails or
+    takes longer than `timeout` is recorded as such; the server is then restarted, so work it
+    may still be doing does not slow the next query."""
+    out: dict[str, dict[str, object]] = {}
+    for name, query in qs.items():
+        try:
+            with httpx.Client(timeout=timeout) as client:
+                ask(client, server.url, query)  # warm
+                times = sorted(ask(client, server.url, query) for _ in range(n))
+        except (RuntimeError, httpx.HTTPError) as err:  # a refusal or time-out is a result too
+            message = f"no answer within {timeout:g} s" if isinstance(err, httpx.TimeoutException) else str(err)
+            out[name] = {"median_ms": float("nan"), "p95_ms": float("nan"), "error": message[:200]}
+            server.stop()
+            server.start()
+            continue
+        out[name] = {
+            "median_ms": statistics.median(times) * 1000,
+            "p95_ms": times[int(0.95 * (len(times) - 1))] * 1000,
+        }
     return out
 
 
@@ -226,31 +234,33 @@ def main() -> None:
     parser.add_argument("--peers-venv", type=Path, default=ROOT / ".venv-bench")
     parser.add_argument("--requests", type=int, default=30, help="per query, for latency (default 30)")
     parser.add_argument("--seconds", type=float, default=10, help="per throughput run (default 10)")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds a client waits for an answer (default 60)")
     parser.add_argument("--skip", nargs="*", default=[], help="servers to leave out")
     args = parser.parse_args()
     qs = queries()
     work = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
     results: dict[str, dict[str, object]] = {}
-    mix = set(qs)  # the throughput mix: the queries every server measured so far answered
     try:
-        for server in servers(args.dump, args.peers_venv, work):
-            if server.name in args.skip:
-                continue
+        chosen = [s for s in servers(args.dump, args.peers_venv, work) if s.name not in args.skip]
+        for server in chosen:  # 1. start-up time and each query's latency
             ready = server.start()
             try:
-                lat = latencies(server.url, qs, args.requests)
-                mix &= {name for name, r in lat.items() if "error" not in r}
-                results[server.name] = {
-                    "ready_s": ready,
-                    "latency": lat,
-                    "throughput_1": throughput(server.url, qs, 1, args.seconds, mix),
-                    "throughput_8": throughput(server.url, qs, 8, args.seconds, mix),
-                    "peak_memory_mb": server.peak_kb / 1024,
-                }
+                results[server.name] = {"ready_s": ready, "latency": latencies(server, qs, args.requests, args.timeout)}
             finally:
                 server.stop()
+            print(f"{server.name}: ready {ready:.2f} s", flush=True)
+        # 2. throughput of the same mix for every server: the queries every server answered in time
+        mix = {name for name in qs if all("error" not in r["latency"][name] for r in results.values())}  # type: ignore[index]
+        for server in chosen:
+            server.start()
+            try:
+                results[server.name]["throughput_1"] = throughput(server.url, qs, 1, args.seconds, mix)
+                results[server.name]["throughput_8"] = throughput(server.url, qs, 8, args.seconds, mix)
+            finally:
+                server.stop()
+            results[server.name]["peak_memory_mb"] = server.peak_kb / 1024
             print(
-                f"{server.name}: ready {ready:.2f} s, {results[server.name]['throughput_8']:.0f} req/s at 8 clients, "
+                f"{server.name}: {results[server.name]['throughput_8']:.1f} req/s at 8 clients, "
                 f"{results[server.name]['peak_memory_mb']:.0f} MB",
                 flush=True,
             )
@@ -265,11 +275,19 @@ def main() -> None:
         "cores": os.cpu_count(),
         "requests_per_query": args.requests,
         "seconds_per_run": args.seconds,
+        "timeout_s": args.timeout,
+        "mix": sorted(mix),
     }
     (out / f"{args.label}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
     table = report(meta, results, qs)
     (out / f"{args.label}.md").write_text(table)
     print(table)
+
+
+def cell(latency: dict[str, object]) -> str:
+    if "error" in latency:
+        return "timed out" if "no answer within" in str(latency["error"]) else f"error ({str(latency['error'])[:40]})"
+    return f"{latency['median_ms']:.1f} / {latency['p95_ms']:.1f}"
 
 
 def report(meta: dict[str, object], results: dict[str, dict[str, object]], qs: dict[str, str]) -> str:
@@ -284,18 +302,22 @@ def report(meta: dict[str, object], results: dict[str, dict[str, object]], qs: d
     )
     lines += [head, "|" + "---|" * (1 + len(results) + len(peers))]
     for name in qs:
-        cells = [
-            f"{results[s]['latency'][name]['median_ms']:.1f} / {results[s]['latency'][name]['p95_ms']:.1f}"  # type: ignore[index]
-            for s in results
-        ]
+        cells = [cell(results[s]["latency"][name]) for s in results]  # type: ignore[index]
         ratios = []
         for p in peers:
             if ours:
                 mine = ours["latency"][name]["median_ms"]  # type: ignore[index]
                 theirs = results[p]["latency"][name]["median_ms"]  # type: ignore[index]
-                ratios.append(f"{theirs / mine:.2f}x")
+                ratios.append("—" if math.isnan(mine) or math.isnan(theirs) else f"{theirs / mine:.2f}x")
         lines.append(f"| {name} | " + " | ".join(cells) + "".join(f" | {r}" for r in ratios) + " |")
-    lines += ["", "ratio = peer's median / ours (above 1: ours is faster)", ""]
+    lines += [
+        "",
+        "ratio = peer's median / ours (above 1: ours is faster); "
+        f"a client waits {meta['timeout_s']:g} s at most (hotline-kg stops a query after its own 10 s limit)",
+        "",
+        "Throughput mix (the queries every server answered): " + ", ".join(meta["mix"]),  # type: ignore[arg-type]
+        "",
+    ]
     lines += [
         "| server | ready s | mix req/s, 1 client | mix req/s, 8 clients | peak memory MB |",
         "|---|---|---|---|---|",
