@@ -133,6 +133,9 @@ def test_malformed_query_gets_the_parser_message(server):
     url, _ = server
     r = q(url, "SELEKT * WHERE { ?s ?p ?o }")
     assert r.status_code == 400 and "malformed query" in r.text and "SELEKT" in r.text
+    # a syntax error found by the store's own parser reads the same, with its position
+    r = q(url, "SELECT ?s WHERE { ?s ?p }")
+    assert r.status_code == 400 and r.text.startswith("malformed query:") and "1:" in r.text
 
 
 @pytest.mark.parametrize(
@@ -472,6 +475,15 @@ def test_home_and_query_pages(server):
     url, _ = server
     home = httpx.get(url + "/", timeout=10)
     assert home.status_code == 200 and "/dumps/hotline.ttl" in home.text and "/query?query=" in home.text
+    per_report = q(
+        url,
+        "SELECT ?r (COUNT(?o) AS ?n) WHERE { ?o a <http://purl.org/linked-data/cube#Observation> ; "
+        f"<{BASE}def/hotline#report> ?r }} GROUP BY ?r",
+    ).json()["results"]["bindings"]
+    assert len(per_report) == 2
+    for row in per_report:  # each source report, linked, with its number of observations
+        path = row["r"]["value"].removeprefix(BASE.rstrip("/"))
+        assert f'<a href="{path}">' in home.text and f'class="num">{row["n"]["value"]}</td>' in home.text
     page = httpx.get(
         url + "/query",
         params={"query": "SELECT ?s WHERE { ?s a <http://purl.org/linked-data/cube#DataSet> }"},

@@ -23,7 +23,15 @@ from starlette.routing import Route
 
 from hotline_kg.rdf.vocab import DEFAULT_BASE
 from hotline_kg.server import describe, protocol
-from hotline_kg.server.engine import ON_DISK_ABOVE, Engine, QueryFailed, QueryTimeout, TooManyResults, load_store
+from hotline_kg.server.engine import (
+    ON_DISK_ABOVE,
+    Engine,
+    QueryFailed,
+    QuerySyntaxError,
+    QueryTimeout,
+    TooManyResults,
+    load_store,
+)
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 DUMP_TYPES = {
@@ -118,6 +126,7 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.graphs = set(engine.named_graphs())
         app.state.examples = describe.examples(settings.queries, settings.base)
+        app.state.reports = describe.reports(graph.store, settings.base)
         yield
         await engine.stop()
         del engine
@@ -175,6 +184,8 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
             return _error(503, str(err))
         except TooManyResults as err:
             return _error(413, str(err))
+        except QuerySyntaxError as err:
+            return _error(400, f"malformed query: {err}")
         except QueryFailed as err:
             return _error(400, f"query failed: {err}")
         headers = {"Vary": "Accept", "Cache-Control": "no-store"}
@@ -216,6 +227,7 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
             {
                 "triples": len(engine),
                 "graphs": sorted(request.app.state.graphs),
+                "reports": request.app.state.reports,
                 "dumps": dumps,
                 "examples": request.app.state.examples,
                 "base": settings.base,

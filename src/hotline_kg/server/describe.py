@@ -48,6 +48,28 @@ def examples(folder: Path, base: str) -> list[dict[str, str]]:
     return out
 
 
+REPORTS = """
+PREFIX dct: <http://purl.org/dc/terms/>
+SELECT ?report ?zh ?en ?file (COUNT(DISTINCT ?obs) AS ?observations) WHERE {{
+  ?report a <{hl}Report> .
+  OPTIONAL {{ ?report dct:title ?zh . FILTER (lang(?zh) = "zh") }}
+  OPTIONAL {{ ?report dct:title ?en . FILTER (lang(?en) = "en") }}
+  OPTIONAL {{ ?report dct:identifier ?file }}
+  OPTIONAL {{ ?obs <{hl}report> ?report ; a <http://purl.org/linked-data/cube#Observation> }}
+}} GROUP BY ?report ?zh ?en ?file ORDER BY ?report"""
+
+
+def reports(store: ox.Store, base: str) -> list[dict[str, str]]:
+    """The source reports in the store, with their titles and how many observations each gave."""
+    rows = store.query(REPORTS.format(hl=base + "def/hotline#"), use_default_graph_as_union=True)
+    names = ("report", "zh", "en", "file", "observations")
+    return [
+        {n: (row[n].value if row[n] is not None else "") for n in names}  # type: ignore[index, union-attr]
+        | {"href": row["report"].value.removeprefix(base.rstrip("/"))}  # type: ignore[index, union-attr]
+        for row in rows  # type: ignore[union-attr]
+    ]
+
+
 def triples(store: ox.Store, iri: str, base: str) -> list[ox.Triple]:
     query = DESCRIBE.format(iri=iri, hl=base + "def/hotline#", limit=INCOMING_LIMIT)
     return list(store.query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]

@@ -57,6 +57,10 @@ class QueryFailed(Exception):
     """The engine rejected the query (syntax, evaluation error): a client error."""
 
 
+class QuerySyntaxError(QueryFailed):
+    """The engine's parser rejected the query."""
+
+
 class QueryTimeout(Exception):
     """The query ran past the time limit and was stopped."""
 
@@ -287,6 +291,8 @@ class Engine:
         _, kind, message = reply
         if kind == "TooManyResults":
             raise TooManyResults(message)
+        if kind == "SyntaxError":
+            raise QuerySyntaxError(message)
         raise QueryFailed(message)
 
     def _kill(self, worker: _Worker) -> None:
