@@ -129,12 +129,19 @@ def ask(client: httpx.Client, url: str, query: str) -> float:
     return elapsed
 
 
-def latencies(server: Server, qs: dict[str, str], n: int, timeout: float) -> dict[str, dict[str, object]]:
+def latencies(
+    server: Server, qs: dict[str, str], n: int, timeout: float, budget: float
+) -> dict[str, dict[str, object]]:
     """Median and p95 of n runs of each query, after one warm-up run. A query that fails or
     takes longer than `timeout` is recorded as such; the server is then restarted, so work it
-    may still be doing does not slow the next query."""
+    may still be doing does not slow the next query. Once `budget` seconds are spent, the
+    remaining queries are recorded as not measured."""
     out: dict[str, dict[str, object]] = {}
+    started = time.perf_counter()
     for name, query in qs.items():
+        if time.perf_counter() - started > budget:
+            out[name] = {"median_ms": float("nan"), "p95_ms": float("nan"), "error": "not measured: budget spent"}
+            continue
         try:
             with httpx.Client(timeout=timeout) as client:
                 ask(client, server.url, query)  # warm
@@ -235,6 +242,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="per query, for latency (default 30)")
     parser.add_argument("--seconds", type=float, default=10, help="per throughput run (default 10)")
     parser.add_argument("--timeout", type=float, default=60, help="seconds a client waits for an answer (default 60)")
+    parser.add_argument("--budget", type=float, default=900, help="seconds of latency runs per server (default 900)")
     parser.add_argument("--skip", nargs="*", default=[], help="servers to leave out")
     args = parser.parse_args()
     qs = queries()
@@ -245,13 +253,23 @@ def main() -> None:
         for server in chosen:  # 1. start-up time and each query's latency
             ready = server.start()
             try:
-                results[server.name] = {"ready_s": ready, "latency": latencies(server, qs, args.requests, args.timeout)}
+                lat = latencies(server, qs, args.requests, args.timeout, args.budget)
+                results[server.name] = {"ready_s": ready, "latency": lat}
             finally:
                 server.stop()
             print(f"{server.name}: ready {ready:.2f} s", flush=True)
-        # 2. throughput of the same mix for every server: the queries every server answered in time
-        mix = {name for name in qs if all("error" not in r["latency"][name] for r in results.values())}  # type: ignore[index]
+
+        # 2. throughput of the same mix: the queries answered in time by every server that answered
+        # most of them (a server that answered fewer is too slow at this size to take part)
+        def answered(name: str) -> set[str]:
+            return {q for q, r in results[name]["latency"].items() if "error" not in r}  # type: ignore[union-attr]
+
+        able = [s for s in chosen if len(answered(s.name)) > len(qs) / 2]
+        mix = set(qs).intersection(*(answered(s.name) for s in able))
         for server in chosen:
+            if server not in able:
+                results[server.name]["peak_memory_mb"] = server.peak_kb / 1024
+                continue
             server.start()
             try:
                 results[server.name]["throughput_1"] = throughput(server.url, qs, 1, args.seconds, mix)
@@ -260,7 +278,7 @@ def main() -> None:
                 server.stop()
             results[server.name]["peak_memory_mb"] = server.peak_kb / 1024
             print(
-                f"{server.name}: {results[server.name]['throughput_8']:.1f} req/s at 8 clients, "
+                f"{server.name}: {rate(results[server.name], 'throughput_8')} req/s at 8 clients, "
                 f"{results[server.name]['peak_memory_mb']:.0f} MB",
                 flush=True,
             )
@@ -284,9 +302,18 @@ def main() -> None:
     print(table)
 
 
+def rate(result: dict[str, object], key: str) -> str:
+    return f"{result[key]:.1f}" if key in result else "— (answered too few queries)"
+
+
 def cell(latency: dict[str, object]) -> str:
     if "error" in latency:
-        return "timed out" if "no answer within" in str(latency["error"]) else f"error ({str(latency['error'])[:40]})"
+        error = str(latency["error"])
+        if error.startswith("no answer within"):
+            return "timed out"
+        if error.startswith("not measured"):
+            return "not measured"
+        return "stopped at its time limit" if error.startswith("HTTP 503") else f"error ({error[:40]})"
     return f"{latency['median_ms']:.1f} / {latency['p95_ms']:.1f}"
 
 
@@ -324,7 +351,7 @@ def report(meta: dict[str, object], results: dict[str, dict[str, object]], qs: d
     ]
     for s, r in results.items():
         lines.append(
-            f"| {s} | {r['ready_s']:.2f} | {r['throughput_1']:.1f} | {r['throughput_8']:.1f} "
+            f"| {s} | {r['ready_s']:.2f} | {rate(r, 'throughput_1')} | {rate(r, 'throughput_8')} "
             f"| {r['peak_memory_mb']:.0f} |"
         )
     return "\n".join(lines) + "\n"

@@ -375,6 +375,22 @@ def test_a_heavy_query_is_stopped_while_a_light_one_is_served(server):
     assert q(url, "ASK { ?s ?p ?o }").status_code == 200  # the stopped worker was replaced
 
 
+def test_when_every_worker_stays_busy_a_query_is_turned_away(built):
+    """The concurrency limit: with one worker, a query that cannot get it within the time limit
+    is answered 503 with Retry-After instead of waiting without end."""
+    _, dist = built
+    url, proc = start("--dist", str(dist), "--workers", "1", "--timeout", "2")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            answers = list(pool.map(lambda _: q(url, HEAVY), range(3)))
+        busy = [r for r in answers if "busy" in r.text]
+        assert all(r.status_code == 503 for r in answers) and busy
+        assert all(r.headers["retry-after"] == "5" for r in busy)
+        assert q(url, "ASK { ?s ?p ?o }").json()["boolean"] is True
+    finally:
+        stop(proc)
+
+
 # --- real clients --------------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from hotline_kg.rdf.vocab import DEFAULT_BASE
 from hotline_kg.server import describe, protocol
 from hotline_kg.server.engine import (
     ON_DISK_ABOVE,
+    Busy,
     Engine,
     QueryFailed,
     QuerySyntaxError,
@@ -182,6 +183,8 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
             )
         except QueryTimeout as err:
             return _error(503, str(err))
+        except Busy as err:
+            return _error(503, str(err), {"Retry-After": "5"})
         except TooManyResults as err:
             return _error(413, str(err))
         except QuerySyntaxError as err:
@@ -246,7 +249,7 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
                     text, [], [], "application/sparql-results+json", "application/n-triples", base_iri=settings.base
                 )
                 context.update(_table(answer, settings.base))
-            except (protocol.Refused, QueryFailed, QueryTimeout, TooManyResults) as err:
+            except (protocol.Refused, QueryFailed, QueryTimeout, Busy, TooManyResults) as err:
                 context["error"] = str(err)
         elif request.app.state.examples:
             context["query"] = request.app.state.examples[0]["text"]
@@ -383,8 +386,9 @@ def _with_charset(media: str) -> str:
     return f"{media}; charset=utf-8" if textual else media
 
 
-def _error(status: int, message: str) -> Response:
-    return PlainTextResponse(message + "\n", status_code=status, headers={"Cache-Control": "no-store"})
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    headers = {"Cache-Control": "no-store", **(headers or {})}
+    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
 
 
 def _not_found(request: Request, message: str) -> Response:

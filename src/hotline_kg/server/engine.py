@@ -65,6 +65,10 @@ class QueryTimeout(Exception):
     """The query ran past the time limit and was stopped."""
 
 
+class Busy(Exception):
+    """Every worker stayed busy for as long as a query may run: the client should retry later."""
+
+
 class TooManyResults(Exception):
     """The result is larger than the result limit."""
 
@@ -271,7 +275,10 @@ class Engine:
     ) -> Answer:
         """Run a query in a worker; waits for a free worker (the concurrency limit)."""
         assert self._idle is not None, "Engine.start() not called"
-        worker = await self._idle.get()
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), self.timeout)
+        except TimeoutError:
+            raise Busy(f"all {self._size} query workers stayed busy for {self.timeout:g} s; retry later") from None
         loop = asyncio.get_running_loop()
         try:
             worker.conn.send((query, default_graphs, named_graphs, solutions_type, graph_type, self.max_rows, base_iri))
