@@ -159,22 +159,28 @@ def latencies(
     return out
 
 
-def throughput(url: str, qs: dict[str, str], clients: int, seconds: float, ok: set[str]) -> float:
+def throughput(url: str, qs: dict[str, str], clients: int, seconds: float, ok: set[str]) -> tuple[float, int]:
+    """Answers per second of the mix, sent by `clients` at once for `seconds`; and how many
+    requests failed (a refusal under load, such as a query stopped at its time limit)."""
     mix = [qs[name] for name in qs if name in ok]
     stop = time.perf_counter() + seconds
     counts = [0] * clients
+    failed = [0] * clients
 
     def worker(i: int) -> None:
         with httpx.Client(timeout=120) as client:
             j = i
             while time.perf_counter() < stop:
-                ask(client, url, mix[j % len(mix)])
-                counts[i] += 1
+                try:
+                    ask(client, url, mix[j % len(mix)])
+                    counts[i] += 1
+                except (RuntimeError, httpx.HTTPError):
+                    failed[i] += 1
                 j += 1
 
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(worker, range(clients)))
-    return sum(counts) / seconds
+    return sum(counts) / seconds, sum(failed)
 
 
 def servers(dump: Path, peers: Path, work: Path) -> list[Server]:
@@ -272,8 +278,10 @@ def main() -> None:
                 continue
             server.start()
             try:
-                results[server.name]["throughput_1"] = throughput(server.url, qs, 1, args.seconds, mix)
-                results[server.name]["throughput_8"] = throughput(server.url, qs, 8, args.seconds, mix)
+                for clients in (1, 8):
+                    rate_, failed = throughput(server.url, qs, clients, args.seconds, mix)
+                    results[server.name][f"throughput_{clients}"] = rate_
+                    results[server.name][f"failed_{clients}"] = failed
             finally:
                 server.stop()
             results[server.name]["peak_memory_mb"] = server.peak_kb / 1024
@@ -303,7 +311,10 @@ def main() -> None:
 
 
 def rate(result: dict[str, object], key: str) -> str:
-    return f"{result[key]:.1f}" if key in result else "— (answered too few queries)"
+    if key not in result:
+        return "— (answered too few queries)"
+    failed = result.get(key.replace("throughput", "failed"), 0)
+    return f"{result[key]:.1f}" + (f" ({failed} refused)" if failed else "")
 
 
 def cell(latency: dict[str, object]) -> str:
