@@ -233,7 +233,7 @@ class Engine:
         self.timeout = timeout
         self.max_rows = max_rows
         self._ctx = mp.get_context("fork")
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._idle: asyncio.LifoQueue[_Worker] | None = None
         self._size = workers
         self._workers: list[_Worker] = []
 
@@ -253,7 +253,7 @@ class Engine:
         return worker
 
     async def start(self) -> None:
-        self._idle = asyncio.Queue()
+        self._idle = asyncio.LifoQueue()  # the worker used last goes next: its caches are warm
         for _ in range(self._size):
             self._idle.put_nowait(self._spawn())
 
