@@ -54,7 +54,7 @@ $(BENCH_VENV)/.installed:
 bench: build $(BENCH_VENV)/.installed
 	$(BIN)/python bench/generate.py dist/hotline.nt.gz 100000 -o $(BENCH_VENV)/synthetic-100k.nt.gz
 	$(BIN)/python bench/run.py dist/hotline.nt.gz --label real
-	$(BIN)/python bench/run.py $(BENCH_VENV)/synthetic-100k.nt.gz --label synthetic-100k --requests 5 --seconds 30 --timeout 30 --budget 300
+	$(BIN)/python bench/run.py $(BENCH_VENV)/synthetic-100k.nt.gz --label synthetic-100k --requests 5 --seconds 30 --timeout 30 --budget 120
 
 lint: install
 	$(BIN)/ruff check --fix src tests
