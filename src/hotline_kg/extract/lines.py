@@ -29,11 +29,18 @@ ITEM_HEADING = "item_heading"
 TABLE = "table"
 
 CN_DIGITS = "一二三四五六七八九十"
+#: Form feed: the page break of text extracted from a PDF.
+PAGE_BREAK = "\f"
 
 PAGE_NUMBER_RE = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$")
-HEADING_RE = re.compile(rf"^([{CN_DIGITS}]+)、\s*(\S.{{0,30}})$")
-SUBHEADING_RE = re.compile(rf"^[（(]([{CN_DIGITS}]+)[）)]\s*(\S.{{0,40}})$")
-ITEM_HEADING_RE = re.compile(r"^(?:(\d{1,2})\s*[.．、]|[（(](\d{1,2})[）)])\s*([\u4e00-\u9fff]{2,12})$")
+#: "一、总体情况", "第一部分 总体情况", "第二章：…".
+HEADING_RE = re.compile(
+    rf"^(?:[{CN_DIGITS}]+[、.．]|第[{CN_DIGITS}]+(?:部分|章|节)[、.．:：]?)\s*(?P<name>\S.{{0,30}})$"
+)
+#: "（一）市场管理".
+SUBHEADING_RE = re.compile(rf"^[（(][{CN_DIGITS}]+[）)]\s*(?P<name>\S.{{0,40}})$")
+#: "1.东城区", "(1)东城区".
+ITEM_HEADING_RE = re.compile(r"^(?:\d{1,2}\s*[.．、]|[（(]\d{1,2}[）)])\s*(?P<name>[\u4e00-\u9fff]{2,12})$")
 BARE_NUMBER_RE = re.compile(r"^\d{1,2}$")
 FOOTNOTE_START_RE = re.compile(r"^(\d{1,2})(?:\s+(\S.*))?$")
 CHART_AXIS_RE = re.compile(r"^\d+(?:\.\d+)?\s*(?:万|%|亿)$")
@@ -51,6 +58,8 @@ class Line:
     no: int
     text: str
     kind: str
+    #: The PDF page it was printed on, where the text keeps page breaks (form feeds).
+    page: int | None = None
 
     @property
     def stripped(self) -> str:
@@ -86,7 +95,23 @@ def classify(raw_lines: list[str]) -> list[Line]:
     _mark_tables(raw_lines, kinds)
     _mark_footnotes(raw_lines, kinds)
     _mark_charts(raw_lines, kinds)
-    return [Line(no, text, kind) for no, (text, kind) in enumerate(zip(raw_lines, kinds, strict=True), 1)]
+    pages = _pages(raw_lines)
+    return [
+        Line(no, text, kind, page) for no, (text, kind, page) in enumerate(zip(raw_lines, kinds, pages, strict=True), 1)
+    ]
+
+
+def _pages(raw_lines: list[str]) -> list[int | None]:
+    """The page of each line, counting form feeds (PDF page breaks); None for text without them."""
+    if not any(PAGE_BREAK in text for text in raw_lines):
+        return [None] * len(raw_lines)
+    pages: list[int | None] = []
+    page = 1
+    for text in raw_lines:
+        page += text.count(PAGE_BREAK, 0, len(text) - len(text.lstrip()))
+        pages.append(page)
+        page += text.lstrip().count(PAGE_BREAK)
+    return pages
 
 
 def _basic_kind(s: str) -> str:

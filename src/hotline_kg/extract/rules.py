@@ -1,86 +1,147 @@
-"""Sentence rules: the report's ways of stating a figure, section by section.
+"""Reading rules: each number of a section gets its meaning from the cue words of its clause.
 
-Each section of a report states its figures in a few sentence patterns. Most
-are runs of clauses about one subject — "派单办理 N 万件，同比上升 N%，
-占比 N%" — so a clause reader keeps the current subject and reads counts,
-year-on-year changes and shares from each clause. The patterns that do not fit
-that shape (lists in parentheses, "分别" pairs, monthly peaks) have rules of
-their own. Rules match the wording of both known report years; they hold names
-and phrases, never figures.
+The tokenizer (``numbers``) gives every number with its unit. A clause reader
+keeps the subject most recently named and gives each number of a clause its
+measure from its unit and the cue words just before it (``cues.csv``): a count
+of requests (万件, 件), a year-on-year change (同比/较上年 + a direction word,
+%), a share (占比/占…的/比重, %), a count of topics, tasks, policies or
+measures (个/项/条 + the word counted). A few statements carry figures in
+lists or pairs — rates "分别为 N% 和 N%", subcategories "A（N 万件）、B（…）",
+monthly peaks, shares at two years, growth multiples — and have rules of their
+own. A number the rules cannot place with certainty is left alone, to be
+listed as unclaimed. Rules hold names and phrases, never figures.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 
+from hotline_kg.extract import cues
 from hotline_kg.extract.collect import Collector, Subject
+from hotline_kg.extract.numbers import DIGITS, Token, tokens
 from hotline_kg.extract.stream import Piece
 
-NUM = r"\d+(?:\.\d+)?"
 CN_NUM = "一二三四五六七八九十百"
 HOTLINE = Subject("12345热线", "hotline")
 SIXTEEN = "十六区"
-#: One canonical name for the street/township level, printed four ways.
-STREET_LEVEL = "街道乡镇"
+#: Where the cue table's subject rows say "level …": the parts of a district.
 DISTRICT_LEVEL = "区级部门"
-
-YOY_RE = re.compile(rf"同比(?P<dir>上升|下降|增长|减少|增加|提升|降低)(?P<v>{NUM})%")
-#: The printed words for the direction of a change, and the one each is recorded as.
-DIRECTION = {
-    "上升": "上升",
-    "增长": "上升",
-    "增加": "上升",
-    "提升": "上升",
-    "下降": "下降",
-    "减少": "下降",
-    "降低": "下降",
-}
-SHARE_RE = re.compile(rf"占(?:比|(?P<whole>[^，。；%]{{1,20}}?)的)为?(?P<v>{NUM})%")
-COUNT_RE = re.compile(rf"(?P<approx>约)?(?P<v>{NUM})(?P<unit>万件|件|万)(?![\d%])")
-COUNT_OF_RE = re.compile(rf"(?P<v>{NUM})(?P<unit>个|项|条)[\u4e00-\u9fff]{{0,10}}?(?P<head>问题|任务|政策|措施)")
-COUNT_OF_MEASURE = {"问题": "topics", "任务": "tasks", "政策": "policies", "措施": "measures"}
-MULTIPLE_RE = re.compile(rf"(?:提升|增长|上升|增加|达到|为)(?P<approx>约)?(?P<v>{NUM}|[{CN_NUM}]+)倍")
-RATES_RE = re.compile(
-    rf"(?P<names>(?:[\u4e00-\u9fff]{{0,4}}?(?:解决率|满意率|响应率)、?)+)[^。%]*?"
-    rf"(?P<resp>分别)?(?:提升至|提升到|提高到|提高至|达到|为)(?P<vals>{NUM}%(?:(?:和|、){NUM}%)*)"
-)
-RATE_NAMES = {"解决率": "resolution_rate", "满意率": "satisfaction_rate", "响应率": "response_rate"}
-SHARE_TREND_RE = re.compile(
-    rf"(?P<name>[\u4e00-\u9fff]+?)(?:受理量)?占比[^，。]*，由(?P<y1>\d{{4}})年的(?P<v1>{NUM})%"
-    rf"(?:提升|上升|增长|增加|下降|降低|减少)(?:至|到)(?P<y2>\d{{4}})年的(?P<v2>{NUM})%"
-)
-MONTH_VALUE_RE = re.compile(rf"(?P<m>\d{{1,2}})月份?的(?P<v>{NUM})(?P<unit>万件|万|件)")
-MONTH_RE = re.compile(r"(?P<m>\d{1,2})月")
-PEAK_RE = re.compile(r"最高|高点|峰值")
-DOUBLING_RE = re.compile(
-    r"受理(?P<name>[\u4e00-\u9fff]{2,8}?)(?P<bases>(?:同比|环比)(?:、(?:同比|环比))*)均?实现(?P<word>翻倍)增长"
-)
-VALUES_RE = re.compile(rf"^(?:分别)?为(?P<vals>{NUM}万件(?:(?:和|、){NUM}万件)*)")
-MULTIPLE_LIST_RE = re.compile(
-    rf"^(?:其中|全年|今年|同时)?(?P<names>[\u4e00-\u9fff、和]+?)(?:类问题|问题|类)?(?:消费)?(?:相关)?"
-    rf"(?:反映量)?增幅(?:分别)?(?:达到|为)(?P<vals>{NUM}倍(?:(?:和|、){NUM}倍)*)"
-)
-CATEGORY_RE = re.compile(rf"^(?P<name>[\u4e00-\u9fff]+?)类(?:问题)?(?:共计|共|为)?(?={NUM})")
-SUBCATEGORY_LIST_RE = re.compile(r"主要反映(?P<list>.+?)等问题")
-SUBCATEGORY_ITEM_RE = re.compile(rf"(?P<name>[^、（）()]+?)[（(](?P<approx>约)?(?P<v>{NUM})万件[）)]")
-NAMED_ISSUE_RE = re.compile(r"^(?:其中)?(?!其他)(?P<name>[\u4e00-\u9fff]{2,12}?)(?:类|相关)?问题")
-THEME_RE = re.compile(r"^(?:其中)?(?P<name>[\u4e00-\u9fff]{2,10}?)(?:类问题|问题|反映量|相关反映)")
-RANKED_RE = re.compile(r"(?P<q>最多|最少|其次)(?:的)?是(?P<name>[^，；。、]+)")
-
-#: Words that may stand before a figure in a clause that names no subject.
-FILLER_RE = re.compile(r"(?:其中|共计|共|约|计|为|达到|达|承办|办理|受理|交办|涉及|诉求|派单|量|了|的)*")
+STREET_LEVEL = "街道乡镇"
+TOPICS = Subject("每月一题", "topic_program")
+CN_ORDINAL = "一二三四五六七八九十"
 
 Detect = Callable[[str], "Subject | None"]
 
 
-def values_of(piece: Piece, match: re.Match[str], group: str) -> list[Piece]:
-    """The numbers inside a matched group, as pieces (the values of a "分别" list)."""
-    inner = piece.group(match, group)
-    return [inner.sub(m.start(), m.end()) for m in re.finditer(NUM, inner.text)]
+@dataclass(frozen=True)
+class Patterns:
+    """Regular expressions built from the cue table (once)."""
+
+    share: re.Pattern[str]
+    share_phrase: re.Pattern[str]
+    change: re.Pattern[str]
+    filler: re.Pattern[str]
+    rank: re.Pattern[str]
+    level: re.Pattern[str]
+    rate_names: re.Pattern[str]
+    peak: re.Pattern[str]
+    subcategory_list: re.Pattern[str]
+    subcategory_item: re.Pattern[str]
+    share_trend: re.Pattern[str]
+    doubling: re.Pattern[str]
+    category: re.Pattern[str]
+
+
+@cache
+def patterns() -> Patterns:
+    t = cues.table()
+    share, direction, base = t.pattern("share"), t.pattern("direction"), t.pattern("base")
+    filler = rf"(?:{t.pattern('filler')}|{t.pattern('approx')})*"
+    return Patterns(
+        # before a % figure: "占比", "占十六区…总量的", "所占比例为"
+        share=re.compile(rf"(?:{share})(?P<whole>[^，。；%0-9]{{1,24}}?的)?(?:为|是|达到|达)?$"),
+        share_phrase=re.compile(rf"(?:{share})(?:[^，。；%0-9]{{1,24}}?的)?(?:为|是|达到|达)?{DIGITS} ?%"),
+        # before a % figure: "同比上升", "较上年增长", "比上年分别下降"
+        change=re.compile(rf"(?P<base>{base})(?:均|分别)?(?P<dir>{direction})(?:了)?$"),
+        filler=re.compile(filler),
+        rank=re.compile(
+            rf"(?:排在|排名|位居|居)?(?:第(?P<n>[0-9]+)位|(?P<q>{t.pattern('rank')})(?:位)?)(?:的)?(?:是|为)"
+            rf"(?P<name>[^，；。、：:0-9]+)"
+        ),
+        level=re.compile(rf"^(?:其中)?(?P<cue>{t.pattern('subject')})"),
+        rate_names=re.compile(rf"(?:[\u4e00-\u9fff]{{0,4}}?(?:{t.pattern('rate')})(?:、|和|及)?)+"),
+        peak=re.compile(t.pattern("peak")),
+        subcategory_list=re.compile(rf"(?:{t.pattern('list_intro')})(?P<list>.+?)等(?:问题|方面)?"),
+        subcategory_item=re.compile(
+            rf"(?P<name>[^、（）()]+?)[（(](?P<approx>{t.pattern('approx')})?(?P<v>{DIGITS}) ?(?:万件|万)[）)]"
+        ),
+        share_trend=re.compile(
+            rf"(?P<name>[\u4e00-\u9fff]+?)(?:受理量)?(?:{share})[^，。]*，由(?P<y1>\d{{4}})年的(?P<v1>{DIGITS}) ?%"
+            rf"(?:{direction})(?:至|到)(?P<y2>\d{{4}})年的(?P<v2>{DIGITS}) ?%"
+        ),
+        doubling=re.compile(
+            rf"受理(?P<name>[\u4e00-\u9fff]{{2,8}}?)(?P<bases>(?:{base})(?:、(?:{base}))*)均?实现(?P<word>翻倍)增长"
+        ),
+        category=re.compile(rf"^(?P<name>[\u4e00-\u9fff]+?)(?:类问题|类|问题){filler}(?=[0-9])"),
+    )
+
+
+def rank_of(m: re.Match[str]) -> str:
+    """A rank as the qualifier names it: 最多 (first), 其次 (second), 第三 …, 最少 (last)."""
+    if m.group("n"):
+        n = int(m.group("n"))
+        return {1: "最多", 2: "其次"}.get(n, f"第{CN_ORDINAL[n - 1]}" if n <= len(CN_ORDINAL) else "")
+    return cues.table().meaning("rank", m.group("q"))
 
 
 # --- the clause reader ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What a number is, read from its unit and the cue words before it."""
+
+    measure: str
+    unit: str
+    lead: str  # the words before the cue: only filler may stand there for a subject named earlier
+    relative_to: str = ""
+    qualifier: str = ""
+
+
+def meaning(tok: Token, before: str, after: str, subject: Subject) -> Meaning | None:
+    """The measure of one number in a clause, or None when its cue words are not known."""
+    p = patterns()
+    t = cues.table()
+    before = before.removesuffix(" ")
+    if tok.unit == "%":
+        if m := p.change.search(before):
+            return Meaning("yoy_change", "%", before[: m.start()], qualifier=t.meaning("direction", m.group("dir")))
+        if m := p.share.search(before):
+            whole = subject.parent
+            if m.group("whole"):
+                whole = whole_name(m.group("whole"), subject)
+            if not whole:
+                return None
+            return Meaning("share", "%", before[: m.start()], relative_to=whole)
+        return None
+    if tok.unit in ("万件", "件"):
+        return Meaning("requests", tok.unit, before, qualifier="约" if tok.approx else "")
+    if tok.unit in ("个", "项", "条"):
+        m = re.match(rf"[\u4e00-\u9fff]{{0,12}}?(?P<head>{t.pattern('count')})", after)
+        if m:
+            return Meaning(t.meaning("count", m.group("head")), tok.unit, "")
+    return None
+
+
+def whole_name(phrase: str, subject: Subject) -> str:
+    """The subject a share is "of" ("十六区承办总量的" → 十六区, "反映总量的" → the hotline), or ""."""
+    if subject.parent and subject.parent in phrase:
+        return subject.parent
+    return cues.table().first("whole", phrase) or ""
 
 
 def read_clauses(
@@ -90,83 +151,75 @@ def read_clauses(
     detect: Detect,
     subject: Subject | None,
 ) -> Subject | None:
-    """Read counts, year-on-year changes and shares clause by clause, each for
-    the subject most recently named (``detect``) in the sentence.
+    """Read each clause's numbers for the subject most recently named (``detect``).
 
     A clause that names no subject of its own ("同比上升 N%", "共办理诉求 N 万件")
-    speaks of the previous one; but a figure after words the rules do not know
+    speaks of the previous one, but only if nothing but filler words stand
+    before the figure's cue: a figure after words the table does not know
     ("受理企业来电 N 万件") is left alone, to show up as unclaimed rather than be
     given to the wrong subject."""
+    p = patterns()
     for clause in sentence.clauses():
         text = clause.text
-        found = detect(SHARE_RE.sub("", text))
+        found = detect(p.share_phrase.sub("", text))
         if found is not None:
             subject = found
         if subject is None:
             continue
-
-        named_here = found is not None
-        for m in YOY_RE.finditer(text):
-            value = clause.group(m, "v")
-            if not col.is_claimed(value) and (named_here or _only_filler_before(text, m)):
-                col.add(section, subject, "yoy_change", value, "%", sentence, qualifier=DIRECTION[m.group("dir")])
-        for m in SHARE_RE.finditer(text):
-            value = clause.group(m, "v")
-            if not col.is_claimed(value) and (named_here or _only_filler_before(text, m)):
-                whole = whole_name(m.group("whole")) if m.group("whole") else subject.parent
-                col.add(section, subject, "share", value, "%", sentence, relative_to=whole)
-        for m in COUNT_OF_RE.finditer(text):
-            value = clause.group(m, "v")
-            if not col.is_claimed(value):
-                measure = COUNT_OF_MEASURE[m.group("head")]
-                col.add(section, subject, measure, value, m.group("unit"), sentence)
-        for m in COUNT_RE.finditer(text):
-            value = clause.group(m, "v")
-            if not col.is_claimed(value) and (named_here or _only_filler_before(text, m)):
-                qualifier = m.group("approx") or ""
-                col.add(
-                    section,
-                    subject,
-                    "requests",
-                    value,
-                    unit_of(m.group("unit")),
-                    sentence,
-                    qualifier=qualifier,
-                )
+        last = 0
+        for tok in tokens(clause):
+            start, stop = tok.start - clause.start, tok.stop - clause.start
+            before, after = text[last:start], text[stop:]
+            last = stop
+            if col.is_claimed(tok.value):
+                continue
+            read = meaning(tok, before.removesuffix("约"), after, subject)
+            if read is None or not (found is not None or p.filler.fullmatch(read.lead)):
+                continue
+            col.add(
+                section,
+                subject,
+                read.measure,
+                tok.value,
+                read.unit,
+                sentence,
+                relative_to=read.relative_to,
+                qualifier=read.qualifier,
+            )
     return subject
 
 
-def _only_filler_before(text: str, m: re.Match[str]) -> bool:
-    return FILLER_RE.fullmatch(text[: m.start()]) is not None
+def subject_cue(text: str, kinds: tuple[str, ...]) -> Subject | None:
+    """The first subject the cue table names in the text, of one of the kinds."""
+    t = cues.table()
+    for m in re.finditer(t.pattern("subject"), text):
+        kind, name = t.meaning("subject", m.group()).split(" ", 1)
+        if kind in kinds:
+            return Subject(name, kind, HOTLINE.name if kind in ("disposition", "channel") else "")
+    return None
 
 
-def unit_of(printed: str) -> str:
-    """ "万" alone, after a count of requests, is 万件."""
-    return "万件" if printed == "万" else printed
-
-
-def whole_name(phrase: str) -> str:
-    """The subject a share is "of": "十六区承办总量" → 十六区, "反映总量" → the hotline."""
-    if SIXTEEN in phrase or "全市各区" in phrase:
-        return SIXTEEN
-    if "反映总量" in phrase or "受理总量" in phrase or phrase == "受理量":
-        return HOTLINE.name
-    return phrase
+def values_after(col: Collector, piece: Piece, offset: int, count: int, unit: str) -> list[Token] | None:
+    """The ``count`` numbers in ``unit`` that follow ``offset`` in the piece, joined only
+    by "和", "、", "及" or "与" (a "分别为 A 和 B" list), or None if they are not there."""
+    found = [tok for tok in tokens(piece) if tok.start - piece.start >= offset][:count]
+    if len(found) != count or any(tok.unit != unit or col.is_claimed(tok.value) for tok in found):
+        return None
+    gaps = [piece.stream.text[a.stop : b.start] for a, b in itertools.pairwise(found)]
+    if any(re.fullmatch(r" ?(?:和|、|及|与|，)? ?", gap) is None for gap in gaps):
+        return None
+    return found
 
 
 # --- overview and summary ------------------------------------------------------------------
 
 
 def detect_overview(text: str) -> Subject | None:
-    if re.search(r"派单办理|诉求派单|派单处理", text):
-        return Subject("诉求派单", "disposition", HOTLINE.name)
-    if "直接答复" in text:
-        return Subject("直接答复", "disposition", HOTLINE.name)
-    if m := re.search(r"(电话|网络)渠道", text):
-        return Subject(m.group(0), "channel", HOTLINE.name)
+    if found := subject_cue(text, ("disposition", "channel")):
+        return found
     if m := re.search(rf"前([{CN_NUM}]+)类(?:日常)?问题", text):
         return Subject(f"前{m.group(1)}类问题", "category_group", HOTLINE.name)
-    if re.search(r"受理群众反映|受理总量", text):
+    if re.search(r"受理群众反映|受理总量|受理群众诉求", text):
         return HOTLINE
     if m := re.search(r"受理(?P<name>[\u4e00-\u9fff]{2,20}?)问题", text):
         return Subject(m.group("name"), "theme", HOTLINE.name)
@@ -184,20 +237,27 @@ def overview(col: Collector, section: str, text: Piece) -> None:
 
 
 def rates(col: Collector, section: str, sentence: Piece) -> None:
-    """ "诉求解决率、满意率分别提升至 N%和 N%"."""
-    for m in RATES_RE.finditer(sentence.text):
-        names = re.findall("|".join(RATE_NAMES), m.group("names"))
-        values = values_of(sentence, m, "vals")
-        if len(names) != len(values):
-            col.warn(sentence.line, f"{len(names)} rates named but {len(values)} values given")
+    """ "诉求解决率、满意率分别提升至 N%和 N%", "解决率为 N%"."""
+    table = cues.table()
+    for m in patterns().rate_names.finditer(sentence.text):
+        names = re.findall(table.pattern("rate"), m.group())
+        following = [tok for tok in tokens(sentence) if tok.start - sentence.start >= m.end()]
+        if not following:
             continue
-        for name, value in zip(names, values, strict=True):
-            col.add(section, HOTLINE, RATE_NAMES[name], value, "%", sentence)
+        # the figures follow the names with no other figure, change or share between
+        gap = sentence.text[m.end() : following[0].start - sentence.start]
+        if len(gap) > 20 or re.search(rf"[0-9]|{table.pattern('base')}|{table.pattern('share')}", gap):
+            continue
+        values = values_after(col, sentence, m.end(), len(names), "%")
+        if values is None:
+            continue
+        for name, tok in zip(names, values, strict=True):
+            col.add(section, HOTLINE, table.meaning("rate", name), tok.value, "%", sentence)
 
 
 def share_trend(col: Collector, section: str, sentence: Piece) -> None:
     """ "网络渠道受理量占比…，由 YYYY 年的 N%提升至 YYYY 年的 N%"."""
-    for m in SHARE_TREND_RE.finditer(sentence.text):
+    for m in patterns().share_trend.finditer(sentence.text):
         subject = detect_overview(m.group("name"))
         if subject is None:
             continue
@@ -217,6 +277,9 @@ def share_trend(col: Collector, section: str, sentence: Piece) -> None:
             )
 
 
+MONTH_VALUE_RE = re.compile(rf"(?P<m>\d{{1,2}})月份?的(?P<v>{DIGITS}) ?(?P<unit>万件|万|件)")
+
+
 def monthly_totals(col: Collector, section: str, sentence: Piece) -> list[str]:
     """ "单月受理量从 M 月份的 N 万提升至全年最高点 M 月份的 N 万"; returns the
     periods read, in order."""
@@ -225,19 +288,11 @@ def monthly_totals(col: Collector, section: str, sentence: Piece) -> list[str]:
     periods = []
     last = 0
     for m in MONTH_VALUE_RE.finditer(sentence.text):
-        peak = "最高" if "最高" in sentence.text[last : m.start()] else ""
+        peak = cues.table().first("peak", sentence.text[last : m.start()]) or ""
         last = m.end()
         value, month = sentence.group(m, "v"), sentence.group(m, "m")
-        col.add(
-            section,
-            HOTLINE,
-            "requests",
-            value,
-            unit_of(m.group("unit")),
-            sentence,
-            month=month,
-            qualifier=peak,
-        )
+        unit = "万件" if m.group("unit") == "万" else m.group("unit")
+        col.add(section, HOTLINE, "requests", value, unit, sentence, month=month, qualifier=peak)
         periods.append(col.facts[-1].period)
     return periods
 
@@ -246,32 +301,43 @@ def volume_multiple(col: Collector, section: str, sentence: Piece, periods: list
     """ "单月受理量提升约八倍": growth of the hotline's volume as a multiple, from
     the first to the last month the sentence names."""
     span = {"period": periods[-1], "relative_to": periods[0]} if len(periods) > 1 else {}
+    direction = cues.table().pattern("direction")
     for clause in sentence.clauses():
         if "受理量" not in clause.text:
             continue
-        for m in MULTIPLE_RE.finditer(clause.text):
-            value = clause.group(m, "v")
-            printed = value if value.text[0].isdigit() else value.text
+        for tok in tokens(clause):
+            lead = clause.stream.text[clause.start : tok.start].removesuffix("约")
+            if tok.unit != "倍" or col.is_claimed(tok.value) or not re.search(rf"(?:{direction}|达到|为)$", lead):
+                continue
             col.add(
                 section,
                 HOTLINE,
                 "growth_multiple",
-                printed,
+                tok.value,
                 "倍",
                 sentence,
-                place=value,
-                qualifier=m.group("approx") or "",
+                qualifier="约" if tok.approx else "",
                 **span,
             )
 
 
 def doubling(col: Collector, section: str, sentence: Piece) -> None:
     """ "受理企业来电同比、环比均实现翻倍增长": a doubling, against each base named."""
-    for m in DOUBLING_RE.finditer(sentence.text):
+    table = cues.table()
+    for m in patterns().doubling.finditer(sentence.text):
         subject = Subject(m.group("name"), "theme", HOTLINE.name)
         word = sentence.group(m, "word")
-        for base in re.findall("同比|环比", m.group("bases")):
-            col.add(section, subject, "growth_multiple", word.text, "倍", sentence, place=word, qualifier=base)
+        for base in re.findall(table.pattern("base"), m.group("bases")):
+            col.add(
+                section,
+                subject,
+                "growth_multiple",
+                word.text,
+                "倍",
+                sentence,
+                place=word,
+                qualifier=table.meaning("base", base),
+            )
 
 
 # --- top-ten categories --------------------------------------------------------------------
@@ -282,7 +348,7 @@ def category(col: Collector, section: str, text: Piece, title: str) -> None:
     cat = Subject(title, "category", HOTLINE.name)
     known: list[str] = [title]
     for sentence in text.sentences():
-        head = CATEGORY_RE.match(sentence.text)
+        head = patterns().category.match(sentence.text)
         if head:
             if head.group("name") != title:
                 col.warn(
@@ -290,7 +356,7 @@ def category(col: Collector, section: str, text: Piece, title: str) -> None:
                     f"category “{head.group('name')}” under the heading “{title}”; the heading's name is used",
                 )
             known += subcategories(col, section, sentence, cat)
-            read_clauses(col, section, sentence, lambda t: cat if CATEGORY_RE.match(t) else None, cat)
+            read_clauses(col, section, sentence, lambda t: cat if patterns().category.match(t) else None, cat)
         else:
             monthly_peaks(col, section, sentence, cat, known)
 
@@ -298,10 +364,11 @@ def category(col: Collector, section: str, text: Piece, title: str) -> None:
 def subcategories(col: Collector, section: str, sentence: Piece, cat: Subject) -> list[str]:
     """ "主要反映网络交易（N 万件）、市场环境秩序（N 万件）…等问题"."""
     names = []
-    for m in SUBCATEGORY_LIST_RE.finditer(sentence.text):
+    p = patterns()
+    for m in p.subcategory_list.finditer(sentence.text):
         items = sentence.group(m, "list")
-        for item in SUBCATEGORY_ITEM_RE.finditer(items.text):
-            name = item.group("name").strip()
+        for item in p.subcategory_item.finditer(items.text):
+            name = item.group("name").strip().lstrip("和及与")
             names.append(name)
             col.add(
                 section,
@@ -310,9 +377,13 @@ def subcategories(col: Collector, section: str, sentence: Piece, cat: Subject) -
                 items.group(item, "v"),
                 "万件",
                 sentence,
-                qualifier=item.group("approx") or "",
+                qualifier="约" if item.group("approx") else "",
             )
     return names
+
+
+NAMED_ISSUE_RE = re.compile(r"^(?:其中)?(?!其他)(?P<name>[\u4e00-\u9fff]{2,12}?)(?:类|相关)?问题")
+MONTH_RE = re.compile(r"(?P<m>\d{1,2})月")
 
 
 def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, known: list[str]) -> None:
@@ -322,6 +393,7 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
     months: list[Piece] = []
     peak = ""
     by_length = sorted(known, key=len, reverse=True)
+    table = cues.table()
     for clause in sentence.clauses():
         named = names_in(clause.text, by_length)
         if not named and (m := NAMED_ISSUE_RE.match(clause.text)):
@@ -330,16 +402,18 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
                 col.warn(clause.line, f"“{named[0]}” is not a listed subcategory of {cat.name}")
         if named:
             subjects = [cat if n == cat.name else Subject(f"{cat.name}/{n}", "subcategory", cat.name) for n in named]
-        if PEAK_RE.search(clause.text):
+        if found_peak := table.first("peak", clause.text):
             found = [clause.group(m, "m") for m in MONTH_RE.finditer(clause.text)]
             if found:
                 months = found
-                peak = "相对高点" if "相对高点" in clause.text else "最高"
-        v = VALUES_RE.match(clause.text)
+                peak = found_peak
+        v = re.match(r"^(?:分别)?(?:为|达到|是)", clause.text)
         if not v:
             continue
-        values = values_of(clause, v, "vals")
-        pairs: list[tuple[Subject, Piece, Piece]] = []
+        values = values_after(col, clause, v.end(), len(tokens(clause)), "万件")
+        if not values or v.end() != values[0].start - clause.start:
+            continue
+        pairs: list[tuple[Subject, Piece, Token]] = []
         if len(subjects) == 1 and len(months) == len(values):
             pairs = [(subjects[0], mo, va) for mo, va in zip(months, values, strict=True)]
         elif len(months) == 1 and len(subjects) == len(values):
@@ -347,7 +421,7 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
         if not pairs:
             col.warn(clause.line, f"cannot pair the monthly figures in “{clause.text}” with subjects and months")
         for subject, month, value in pairs:
-            col.add(section, subject, "requests", value, "万件", sentence, month=month, qualifier=peak)
+            col.add(section, subject, "requests", value.value, "万件", sentence, month=month, qualifier=peak)
 
 
 def names_in(text: str, names_by_length: list[str]) -> list[str]:
@@ -364,6 +438,12 @@ def names_in(text: str, names_by_length: list[str]) -> list[str]:
 
 # --- trends --------------------------------------------------------------------------------
 
+MULTIPLE_LIST_RE = re.compile(
+    r"^(?:其中|全年|今年|同时)?(?P<names>[\u4e00-\u9fff、和]+?)(?:类问题|问题|类)?(?:消费)?(?:相关)?"
+    r"(?:反映量)?增幅(?:分别)?(?:达到|为)"
+)
+THEME_RE = re.compile(r"^(?:其中)?(?P<name>[\u4e00-\u9fff]{2,10}?)(?:类问题|问题|反映量|相关反映)")
+
 
 def trends(col: Collector, section: str, text: Piece) -> None:
     """ "旅游、文体市场消费反映量增幅分别达到 N 倍和 N 倍"."""
@@ -373,12 +453,12 @@ def trends(col: Collector, section: str, text: Piece) -> None:
             if not m:
                 continue
             names = [n.removesuffix("问题").removesuffix("类") for n in re.split("[、和]", m.group("names")) if n]
-            values = values_of(clause, m, "vals")
-            if len(names) != len(values):
-                col.warn(sentence.line, f"{len(names)} names but {len(values)} multiples")
+            values = values_after(col, clause, m.end(), len(names), "倍")
+            if values is None:
+                col.warn(sentence.line, f"{len(names)} names but not as many multiples")
                 continue
-            for name, value in zip(names, values, strict=True):
-                col.add(section, Subject(name, "category", HOTLINE.name), "growth_multiple", value, "倍", sentence)
+            for name, tok in zip(names, values, strict=True):
+                col.add(section, Subject(name, "category", HOTLINE.name), "growth_multiple", tok.value, "倍", sentence)
         read_clauses(col, section, sentence, detect_theme, None)
 
 
@@ -398,19 +478,31 @@ def detect_district(parent: str) -> Detect:
     whole = Subject(SIXTEEN, "district_group") if parent == SIXTEEN else Subject(parent, "district", SIXTEEN)
 
     def detect(text: str) -> Subject | None:
-        if m := RANKED_RE.search(text):
-            return Subject(m.group("name"), "district", SIXTEEN, m.group("q"))
-        if DISTRICT_LEVEL in text:
-            return whole.part(DISTRICT_LEVEL)
-        if re.match(r"^(?:其中)?(?:街道乡镇|街乡镇|街镇|街道)", text):
-            return whole.part(STREET_LEVEL)
-        if SIXTEEN in text:
+        if found := ranked_subject(text, "district", SIXTEEN):
+            return found
+        if m := patterns().level.match(text):
+            kind, name = cues.table().meaning("subject", m.group("cue")).split(" ", 1)
+            if kind == "level":
+                return whole.part(name)
+            if kind == "district_group":
+                return Subject(SIXTEEN, "district_group")
+        if parent != SIXTEEN and re.match(rf"^(?:其中)?{re.escape(parent)}", text):
+            return whole
+        if subject_cue(text, ("district_group",)):
             return Subject(SIXTEEN, "district_group")
-        if m := re.match(r"^(?P<d>[\u4e00-\u9fff]{1,4}区)(?:共|诉求|承办)", text):
+        if m := re.match(r"^(?P<d>[\u4e00-\u9fff]{1,4}区)(?=共|诉求|承办|办理|派单|受理)", text):
             return Subject(m.group("d"), "district", SIXTEEN)
         return None
 
     return detect
+
+
+def ranked_subject(text: str, kind: str, parent: str) -> Subject | None:
+    if m := patterns().rank.search(text):
+        rank = rank_of(m)
+        if rank:
+            return Subject(m.group("name"), kind, parent, rank)
+    return None
 
 
 def districts(col: Collector, section: str, text: Piece, district: str | None) -> None:
@@ -418,25 +510,26 @@ def districts(col: Collector, section: str, text: Piece, district: str | None) -
     detect = detect_district(parent)
     start = Subject(district, "district", SIXTEEN) if district else None
     for sentence in text.sentences():
+        rank_digits(col, sentence)
         read_clauses(col, section, sentence, detect, start)
+
+
+def rank_digits(col: Collector, sentence: Piece) -> None:
+    """The digit of "排在第 3 位" is a rank, not a figure."""
+    for m in patterns().rank.finditer(sentence.text):
+        if m.group("n"):
+            col.not_a_fact(sentence.group(m, "n"), "rank")
 
 
 def handlers(kind: str) -> Callable[[Collector, str, Piece], None]:
     """City departments and state-owned enterprises: "最多的是 X，共办理诉求 N 万件；其次是 Y…"."""
 
-    def detect(text: str) -> Subject | None:
-        if m := RANKED_RE.search(text):
-            return Subject(m.group("name"), kind, "", m.group("q"))
-        return None
-
     def read(col: Collector, section: str, text: Piece) -> None:
         for sentence in text.sentences():
-            read_clauses(col, section, sentence, detect, None)
+            rank_digits(col, sentence)
+            read_clauses(col, section, sentence, lambda t: ranked_subject(t, kind, ""), None)
 
     return read
-
-
-TOPICS = Subject("每月一题", "topic_program")
 
 
 def topics_intro(col: Collector, section: str, text: Piece) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hotline_kg.extract import cues
 from hotline_kg.extract.lines import (
     HEADING,
     HEADING_RE,
@@ -31,28 +32,8 @@ STATE_OWNED_ENTERPRISES = "state_owned_enterprises"
 MONTHLY_TOPICS = "monthly_topics"
 UNKNOWN = "unknown"
 
-#: Part headings, recognised by a key phrase (first match wins).
-PARTS = (
-    ("总体情况", OVERVIEW),
-    ("前十类", CATEGORIES),
-    ("特征", TRENDS),
-    ("办理情况", HANDLING),
-)
-#: Sub-part headings of the handling part.
-HANDLING_PARTS = (
-    ("每月一题", MONTHLY_TOPICS),
-    ("国有企业", STATE_OWNED_ENTERPRISES),
-    ("市属机构", CITY_DEPARTMENTS),
-    ("市级部门", CITY_DEPARTMENTS),
-    ("市级机构", CITY_DEPARTMENTS),
-    ("国企", STATE_OWNED_ENTERPRISES),
-    ("市属", CITY_DEPARTMENTS),
-    ("市级", CITY_DEPARTMENTS),
-    ("街道乡镇", DISTRICTS),
-    ("街乡镇", DISTRICTS),
-    ("各区", DISTRICTS),
-    ("区", DISTRICTS),
-)
+#: Sections whose heading the cue table's "part" and "handling_part" rows name.
+KNOWN = {OVERVIEW, CATEGORIES, TRENDS, HANDLING, DISTRICTS, CITY_DEPARTMENTS, STATE_OWNED_ENTERPRISES, MONTHLY_TOPICS}
 
 
 @dataclass
@@ -80,31 +61,31 @@ def outline(lines: list[Line]) -> Outline:
     for line in lines:
         s = line.stripped
         if line.kind == HEADING:
-            name = HEADING_RE.match(s).group(2).strip()  # type: ignore[union-attr]
-            part = sub = _lookup(name, PARTS)
+            name = HEADING_RE.match(s).group("name").strip()  # type: ignore[union-attr]
+            # a part of its own may also be what is usually a sub-part of the handling part
+            part = sub = _lookup(name, "part") if _lookup(name, "part") != UNKNOWN else _lookup(name, "handling_part")
             if part == UNKNOWN:
                 warnings.append((line.no, f"unknown section “{s}”: its figures are not extracted"))
             blocks.append(Block(part, name, line))
         elif line.kind == SUBHEADING:
-            name = SUBHEADING_RE.match(s).group(2).strip()  # type: ignore[union-attr]
+            name = SUBHEADING_RE.match(s).group("name").strip()  # type: ignore[union-attr]
             sub = part
             if part == HANDLING:
-                sub = _lookup(name, HANDLING_PARTS)
+                sub = _lookup(name, "handling_part")
                 if sub == UNKNOWN:
                     warnings.append((line.no, f"unknown sub-section “{s}”: its figures are not extracted"))
             if part == CATEGORIES:
                 name = name.removesuffix("问题").removesuffix("类")
             blocks.append(Block(sub, name, line))
         elif line.kind == ITEM_HEADING:
-            name = ITEM_HEADING_RE.match(s).group(3)  # type: ignore[union-attr]
+            name = ITEM_HEADING_RE.match(s).group("name")  # type: ignore[union-attr]
             blocks.append(Block(sub, name, line))
         else:
             blocks[-1].lines.append(line)
     return Outline(blocks, warnings)
 
 
-def _lookup(name: str, table: tuple[tuple[str, str], ...]) -> str:
-    for phrase, kind in table:
-        if phrase in name:
-            return kind
-    return UNKNOWN
+def _lookup(name: str, role: str) -> str:
+    """The section a heading names, by the first cue of the role it contains."""
+    kind = cues.table().first(role, name)
+    return kind if kind in KNOWN else UNKNOWN

@@ -2,8 +2,9 @@
 
 PDF text breaks sentences across lines and puts spaces inside numbers and
 words ("N 万件" for N万件, "12345 热线"). A ``Stream`` joins the lines and drops
-that whitespace, and remembers for every character the line and column it came
-from, so a match in the clean text can name its place in the raw file.
+that whitespace, reads full-width digits as ASCII ones, and remembers for every
+character the line and column it came from, so a match in the clean text can
+name its place in the raw file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from hotline_kg.extract.lines import Line
 
 ASCII_WORD = re.compile(r"[0-9A-Za-z.%]")
+#: Full-width forms read as their ASCII twins: digits, per cent, decimal point.
+HALF_WIDTH = str.maketrans({chr(0xFF10 + i): str(i) for i in range(10)} | {"％": "%", "．": "."})
 SENTENCE_END = "。"
 CLAUSE_SEPARATORS = "，；：,;"
 
@@ -31,7 +34,7 @@ class Stream:
         chars: list[str] = []
         where: list[tuple[int, int]] = []
         for line in lines:
-            raw = line.text
+            raw = line.text.translate(HALF_WIDTH)
             for col, ch in enumerate(raw):
                 if ch.isspace():
                     continue

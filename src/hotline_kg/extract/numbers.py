@@ -1,0 +1,79 @@
+"""The tokenizer: every number of a clean text stream, with its unit and place.
+
+A number is ASCII digits (full-width digits already read as ASCII by the
+stream) or a small count in words before a unit ("八倍", "三个", "翻倍"). Its
+unit is the cue table's ``unit`` cue right after it, whatever the PDF put
+between them: the stream has dropped line breaks, page-number lines and
+footnote markers, and keeps at most one space ("18.2 %"). "约" before it makes
+it approximate. Meaning (subject, measure, period, direction) is given later,
+by the rules, from the cue words of its clause.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from hotline_kg.extract import cues
+from hotline_kg.extract.stream import Piece, Stream
+
+DIGITS = r"[0-9]+(?:\.[0-9]+)?"
+
+
+@dataclass(frozen=True)
+class Token:
+    """A number in a stream: the value as printed (ASCII digits or a word), its unit."""
+
+    value: Piece  # the digits or the word
+    unit: str  # the unit it is counted in ("万件", "%", …), "" if none follows
+    stop: int  # stream offset just after the unit (or the value)
+    approx: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.value.text
+
+    @property
+    def start(self) -> int:
+        return self.value.start
+
+    @property
+    def in_words(self) -> bool:
+        return not self.text[0].isdigit()
+
+    @property
+    def place(self) -> tuple[int, int]:
+        """(line, column) of the value's first character in the raw file."""
+        return self.value.stream.where[self.value.start]
+
+
+@cache
+def _token_re() -> re.Pattern[str]:
+    table = cues.table()
+    units = table.pattern("unit")
+    digits = "".join(c for c in table.cues("numeral") if len(c) == 1)
+    words = "|".join(re.escape(c) for c in table.cues("numeral") if len(c) > 1)
+    return re.compile(
+        rf"(?P<approx>{table.pattern('approx')})?"
+        rf"(?:(?<![0-9.])(?P<v>{DIGITS})(?![0-9])|(?P<w>{words}|[{digits}]+(?= ?(?:{units}))))"
+        rf"(?: ?(?P<unit>{units})(?![0-9%]))?"
+    )
+
+
+def tokens(piece: Piece) -> list[Token]:
+    """The numbers of a piece of text, in order."""
+    found: list[Token] = []
+    table = cues.table()
+    for m in _token_re().finditer(piece.text):
+        group = "v" if m.group("v") is not None else "w"
+        if m.group("unit"):
+            unit, stop = table.meaning("unit", m.group("unit")), m.end("unit")
+        else:
+            unit, stop = ("倍" if group == "w" else ""), m.end(group)
+        found.append(Token(piece.group(m, group), unit, piece.start + stop, m.group("approx") is not None))
+    return found
+
+
+def stream_tokens(stream: Stream) -> list[Token]:
+    return tokens(stream.whole())
