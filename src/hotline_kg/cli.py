@@ -14,7 +14,8 @@ from pathlib import Path
 from rdflib import Graph
 
 from hotline_kg import validate
-from hotline_kg.extract import ReportError, extract_file, to_csv
+from hotline_kg.extract import Extraction, ReportError, extract_file, raw, to_csv
+from hotline_kg.extract.report import extract_pdf
 from hotline_kg.io import write_atomic
 from hotline_kg.rdf import build as rdf_build
 from hotline_kg.rdf import dumps
@@ -28,8 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline-kg", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ex = commands.add_parser("extract", help="report text → one CSV row per stated fact")
-    ex.add_argument("reports", nargs="+", type=Path, metavar="REPORT.txt")
+    ex = commands.add_parser("extract", help="report text or PDF → one CSV row per stated fact")
+    ex.add_argument(
+        "reports",
+        nargs="+",
+        type=Path,
+        metavar="REPORT",
+        help="a report text (.txt) or PDF (.pdf; its text is kept beside it as <year>.txt), "
+        "or a folder: the reports its sources.csv lists",
+    )
     out = ex.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", type=Path, metavar="FACTS.csv", help="write here (default: stdout)")
     out.add_argument("--out-dir", type=Path, metavar="DIR", help="write DIR/<year>.csv for each report")
@@ -99,6 +107,17 @@ def build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        blocking = raw.check(args.root / "data" / "raw")
+    except ReportError as err:
+        blocking = [str(err)]
+    if blocking:
+        sys.stderr.write("".join(f"error: {problem}\n" for problem in blocking))
+        print(
+            f"{len(blocking)} numbers or reports block the build; nothing written, {args.out} is unchanged",
+            file=sys.stderr,
+        )
+        return 1
     try:
         built = rdf_build.build(site, rdf_build.Inputs(args.root), last_change(args.root))
         shapes = validate.load_shapes(site, args.root / "shapes")
@@ -236,13 +255,21 @@ def last_change(root: Path) -> dt.date:
 
 
 def extract(args: argparse.Namespace) -> int:
-    if args.output and len(args.reports) > 1:
-        print("hotline-kg extract: -o takes one report; use --out-dir for several", file=sys.stderr)
+    reports = _report_paths(args.reports)
+    if reports is None:
+        return 1
+    if args.output and len(reports) > 1:
+        print("error: hotline-kg extract: -o takes one report; use --out-dir for several", file=sys.stderr)
         return 2
     status = 0
-    for path in args.reports:
+    for path in reports:
         try:
-            result = extract_file(path)
+            if path.suffix.lower() == ".pdf":
+                result, text = extract_pdf(path)
+                write_atomic(result.path, text)
+                print(f"{path}: its text is kept in {result.path}", file=sys.stderr)
+            else:
+                result = extract_file(path)
         except ReportError as err:
             print(f"error: {err}", file=sys.stderr)
             status = 1
@@ -257,25 +284,54 @@ def extract(args: argparse.Namespace) -> int:
             )
             status = 2
             continue
-        for line, message in result.warnings:
-            print(f"{path}:{line}: warning: {message}", file=sys.stderr)
-        if args.unclaimed:
-            for n in result.unclaimed:
-                print(f"{path}:{n.line}:{n.column + 1}: unclaimed number {n.text}")
-            print(
-                f"{path}: {len(result.unclaimed)} unclaimed numbers, {len(result.facts)} facts",
-                file=sys.stderr,
-            )
-            status = max(status, 1 if result.unclaimed else 0)
-            continue
-        csv_text = to_csv(result.facts)
-        if args.out_dir:
-            write_atomic(args.out_dir / f"{result.year}.csv", csv_text)
-        elif args.output:
-            write_atomic(args.output, csv_text)
-        else:
-            sys.stdout.write(csv_text)
+        status = max(status, _report_extraction(args, result))
     return status
+
+
+def _report_paths(given: list[Path]) -> list[Path] | None:
+    """The reports named, a folder standing for the reports its sources.csv lists."""
+    paths = []
+    for path in given:
+        if path.is_dir():
+            try:
+                paths += [file for _, file in raw.reports(path)]
+            except ReportError as err:
+                print(f"error: {err}", file=sys.stderr)
+                return None
+        else:
+            paths.append(path)
+    return paths
+
+
+def _report_extraction(args: argparse.Namespace, result: Extraction) -> int:
+    """Print warnings and unclaimed numbers, write the facts; the exit status for this report."""
+    path = result.path
+    for line, message in result.warnings:
+        print(f"{path}:{line}: warning: {message}", file=sys.stderr)
+    listing = "".join(f"{path}:{n.line}:{n.column + 1}: unclaimed number {n.text}\n" for n in result.unclaimed)
+    counts = f"{path}: {len(result.facts)} facts, {len(result.unclaimed)} unclaimed numbers"
+    if args.unclaimed:
+        sys.stdout.write(listing)
+        print(counts, file=sys.stderr)
+        return 1 if result.unclaimed else 0
+    if not result.facts:
+        sys.stderr.write(listing)
+        print(f"error: {path}: no facts found; {len(result.unclaimed)} unclaimed numbers listed above", file=sys.stderr)
+        return 1
+    if result.unclaimed:
+        print(
+            f"{counts} (listed by --unclaimed): `hotline-kg build` refuses the report until each is read "
+            f"by a rule or accepted with a reason in data/raw/{raw.ACCEPTED}",
+            file=sys.stderr,
+        )
+    csv_text = to_csv(result.facts)
+    if args.out_dir:
+        write_atomic(args.out_dir / f"{result.year}.csv", csv_text)
+    elif args.output:
+        write_atomic(args.output, csv_text)
+    else:
+        sys.stdout.write(csv_text)
+    return 0
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ class Fact:
     quote: str
     relative_to: str = ""
     qualifier: str = ""
+    source_page: int | None = None
     claims: frozenset[tuple[int, int]] = field(default=frozenset(), compare=False)
     order: tuple[int, ...] = field(default=(0,), compare=False)
 

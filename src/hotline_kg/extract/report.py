@@ -8,7 +8,7 @@ The steps: classify the lines (``lines``), cut them into blocks by heading
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from pathlib import Path
 
@@ -44,33 +44,43 @@ class Extraction:
 
 
 def extract_file(path: Path) -> Extraction:
+    """Extract a report text (.txt) or a report PDF (.pdf, read with ``pdf.pdf_text``)."""
+    if path.suffix.lower() == ".pdf":
+        return extract_pdf(path)[0]
     return extract_text(read_text(path), path)
 
 
+def extract_pdf(path: Path) -> tuple[Extraction, str]:
+    """A report PDF's facts and its text; the facts cite lines of the text as kept
+    beside the PDF (``<year>.txt``), which the caller writes."""
+    from hotline_kg.extract.pdf import pdf_text
+
+    text = pdf_text(path)
+    year = report_year(classify(split_lines(text)), path)
+    return extract_text(text, path.with_name(f"{year}.txt")), text
+
+
 def extract_text(text: str, path: Path) -> Extraction:
+    """Facts, warnings and unclaimed numbers of one report text. A text in an
+    unknown shape gives the facts the rules read with certainty (maybe none)
+    and lists every other number as unclaimed; only a text without a report
+    year is an error."""
     lines = classify(split_lines(text))
     outline = sections.outline(lines)
-    if not KNOWN_PARTS & {block.kind for block in outline.blocks}:
-        raise ReportError(
-            path,
-            None,
-            "not a 12345 hotline annual report: none of its parts "
-            "(“一、总体情况”, “二、…前十类问题…”, “…诉求办理情况”) was found",
-        )
     col = Collector(report_year(lines, path))
     col.warnings.extend(outline.warnings)
+    if not KNOWN_PARTS & {block.kind for block in outline.blocks}:
+        col.warn(
+            1,
+            "none of the known parts (“一、总体情况”, “二、…前十类问题…”, “…诉求办理情况”) was found: "
+            "not a 12345 hotline annual report, or one in a new shape",
+        )
     streams = [read_block(col, block) for block in outline.blocks]
     streams += [Stream.of(run) for kind, run in _runs(lines) if kind in SIDE_TEXT]
-    if not col.facts:
-        raise ReportError(path, None, "no facts found: the text has report headings but no figures the rules know")
     skipped = not_figures(lines, streams) | col.not_facts
-    return Extraction(
-        path,
-        col.year,
-        sorted(col.facts, key=lambda f: f.order),
-        sorted(col.warnings),
-        unclaimed(lines, col.claimed, skipped),
-    )
+    pages = {line.no: line.page for line in lines}
+    facts = [replace(f, source_page=pages.get(f.source_line)) for f in sorted(col.facts, key=lambda f: f.order)]
+    return Extraction(path, col.year, facts, sorted(col.warnings), unclaimed(lines, col.claimed, skipped))
 
 
 def report_year(lines: list[Line], path: Path) -> int:

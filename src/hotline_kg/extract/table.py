@@ -1,117 +1,119 @@
-"""The monthly-topic table (每月一题): one row per topic, read line by line.
+"""The monthly-topic table (每月一题): one row per topic, read word by word.
 
-In PDF text a row comes out as its row number, the topic name (sometimes on
-two lines), the topic's total and, in some years, the three units that
-handled most of it, each with its count:
+A row is its row number, the topic's name (maybe broken over lines, maybe
+around the figures), the topic's total and, in some years, the units that
+handled most of it, each with its count. PDF text gives a row's cells one per
+line or several on a line, depending on the layout:
 
-    1 老楼加装电梯
-    N
-    朝阳区 N
+    1 老楼加装电梯            1 老楼加装电梯 N 朝阳区 N
+    N                        海淀区 N
+    朝阳区 N                  …
     …
 
-The header ("序号 问题 …") repeats after each page break.
+So the row is read as a sequence of words: the first whole number is the
+total, a name followed by a whole number is a handler and its count, any other
+words are the topic's name. The header ("序号 问题 …") repeats after each page
+break.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
 from hotline_kg.extract.collect import Collector, Subject
 from hotline_kg.extract.lines import TABLE, Line
+from hotline_kg.extract.stream import HALF_WIDTH
 
-ROW_START_RE = re.compile(r"^(?P<n>\d{1,2})(?:\s+(?P<name>\S.*))?$")
-TOTAL_RE = re.compile(r"^\d+$")
-HANDLER_RE = re.compile(r"^(?P<name>[^\d\s]\S*?)\s*(?P<v>\d+)$")
-NUMBER_RE = re.compile(r"\d+")
+WORD_RE = re.compile(r"\S+")
+WHOLE_RE = re.compile(r"^[0-9]+$")
+NUMBER_RE = re.compile(r"[0-9]+")
+TOPICS_NAME = "每月一题"
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # full-width digits read as ASCII
+    line: Line
+    column: int
+
+    @property
+    def place(self) -> tuple[int, int]:
+        return (self.line.no, self.column)
+
+    @property
+    def whole(self) -> bool:
+        return WHOLE_RE.match(self.text) is not None
 
 
 @dataclass
 class Row:
-    number: int
-    name_lines: list[tuple[Line, int]] = field(default_factory=list)  # (line, column of the name)
-    total: tuple[Line, int] | None = None
-    handlers: list[tuple[Line, str, int]] = field(default_factory=list)  # (line, name, column)
+    number: Word
+    words: list[Word] = field(default_factory=list)
+
+    @property
+    def total(self) -> Word | None:
+        return next((w for w in self.words if w.whole), None)
+
+    def handlers(self) -> list[tuple[Word, Word]]:
+        """(name, count) pairs after the total."""
+        total = self.total
+        after = self.words[self.words.index(total) + 1 :] if total else []
+        return [(a, b) for a, b in itertools.pairwise(after) if not a.whole and b.whole]
+
+    def name_words(self) -> list[Word]:
+        handler_words = {id(w) for pair in self.handlers() for w in pair}
+        return [w for w in self.words if not w.whole and id(w) not in handler_words]
 
     @property
     def name(self) -> str:
-        return "".join(re.sub(r"\s+", "", line.text[col:]) for line, col in self.name_lines)
+        return "".join(w.text for w in self.name_words())
 
     def quote(self) -> str:
-        parts = [str(self.number), self.name]
-        if self.total:
-            parts.append(self.total[0].stripped)
-        parts += [line.stripped for line, _, _ in self.handlers]
-        return " ".join(parts)
+        """Row number, name, total, then each handler with its count."""
+        total = [self.total.text] if self.total else []
+        return " ".join([self.number.text, self.name, *total, *(f"{a.text} {b.text}" for a, b in self.handlers())])
 
 
 def topic_table(col: Collector, section: str, lines: list[Line]) -> None:
     """Add a fact for each topic's total and each handler's count."""
-    rows = _rows(col, [line for line in lines if line.kind == TABLE])
-    for row in rows:
-        if not row.total:
-            col.warn(row.name_lines[0][0].no if row.name_lines else 0, f"topic row {row.number} has no total")
+    for row in _rows([line for line in lines if line.kind == TABLE]):
+        col.not_a_fact(row.number.place, "table row number")
+        total = row.total
+        if total is None or not row.name:
+            col.warn(row.number.line.no, f"topic row {row.number.text} has no name or no total")
             continue
         topic = Subject(row.name, "monthly_topic", TOPICS_NAME)
-        name_numbers = [
-            (line.no, col_ + m.start()) for line, col_ in row.name_lines for m in NUMBER_RE.finditer(line.text[col_:])
-        ]
-        total_line, total_col = row.total
-        col.add(
-            section,
-            topic,
-            "requests",
-            total_line.stripped,
-            "件",
-            row.quote(),
-            place=(total_line.no, total_col),
-            also=name_numbers,
-        )
-        for line, handler, v_col in row.handlers:
+        in_name = [(w.line.no, w.column + m.start()) for w in row.name_words() for m in NUMBER_RE.finditer(w.text)]
+        col.add(section, topic, "requests", total.text, "件", row.quote(), place=total.place, also=in_name)
+        for name, count in row.handlers():
             col.add(
                 section,
-                Subject(f"{row.name}/{handler}", "topic_handler", row.name),
+                Subject(f"{row.name}/{name.text}", "topic_handler", row.name),
                 "requests",
-                line.text[v_col:].strip(),
+                count.text,
                 "件",
                 row.quote(),
-                place=(line.no, v_col),
+                place=count.place,
             )
 
 
-TOPICS_NAME = "每月一题"
-
-
-def _rows(col: Collector, lines: list[Line]) -> list[Row]:
+def _rows(lines: list[Line]) -> list[Row]:
+    """Rows start at a line whose first word is the next row number, once the row before has its total."""
     rows: list[Row] = []
-    expected = 1
     in_header = True
     for line in lines:
-        s = line.stripped
-        indent = len(line.text) - len(line.text.lstrip())
-        start = ROW_START_RE.match(s)
-        if s.startswith("序号"):
+        words = [Word(m.group().translate(HALF_WIDTH), line, m.start()) for m in WORD_RE.finditer(line.text)]
+        if not words:
+            continue
+        if words[0].text.startswith("序号"):
             in_header = True
             continue
-        if start and int(start.group("n")) == expected and (in_header or not rows or rows[-1].total):
-            row = Row(expected)
-            col.not_a_fact((line.no, indent), "table row number")
-            if start.group("name"):
-                row.name_lines.append((line, indent + start.start("name")))
-            rows.append(row)
-            expected += 1
+        first = words[0]
+        if first.whole and int(first.text) == len(rows) + 1 and (in_header or not rows or rows[-1].total):
+            rows.append(Row(first, words[1:]))
             in_header = False
-            continue
-        if in_header or not rows:
-            continue
-        row = rows[-1]
-        if row.total is None:
-            if TOTAL_RE.match(s):
-                row.total = (line, indent)
-            else:
-                row.name_lines.append((line, indent))
-        elif m := HANDLER_RE.match(s):
-            row.handlers.append((line, m.group("name"), indent + m.start("v")))
-        else:
-            col.warn(line.no, f"table line not understood: “{s}”")
+        elif not in_header and rows:
+            rows[-1].words += words
     return rows

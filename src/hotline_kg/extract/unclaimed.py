@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
+from hotline_kg.extract import cues
 from hotline_kg.extract.lines import (
     CHART_AXIS,
     FOOTNOTE_BODY,
@@ -19,9 +21,9 @@ from hotline_kg.extract.lines import (
     PAGE_NUMBER,
     Line,
 )
-from hotline_kg.extract.stream import Stream
+from hotline_kg.extract.stream import HALF_WIDTH, Stream
 
-NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 FOOTNOTE_NUMBER_RE = re.compile(r"^\s*(\d{1,2})(?:\s|$)")
 #: Whole lines whose numbers are layout, not content.
 LAYOUT_KINDS = {
@@ -29,13 +31,22 @@ LAYOUT_KINDS = {
     FOOTNOTE_MARKER: "footnote marker",
     CHART_AXIS: "chart axis label",
 }
-#: Patterns in clean text whose numbers are not figures; group "n" spans the numbers.
+#: Patterns in clean text whose numbers are not figures (besides the cue table's
+#: "not_figure" words that follow a number: 年, 月, 热线 …).
 NOT_FIGURES = (
-    (re.compile(r"\d+(?=年|月|日|时)"), "date"),
-    (re.compile(r"\d+(?=(?:市民服务)?热线)"), "name of the hotline"),
     (re.compile(r"\d+×\d+(?=小时)"), "service hours"),
     (re.compile(r"“\d+[·.]\d+”"), "name of an event"),
 )
+
+
+@cache
+def _followed() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """A number followed by a "not_figure" cue of the cue table: a date, a name."""
+    table = cues.table()
+    by_why: dict[str, list[str]] = {}
+    for cue in table.cues("not_figure"):
+        by_why.setdefault(table.meaning("not_figure", cue), []).append(re.escape(cue))
+    return tuple((re.compile(rf"[0-9]+ ?(?={'|'.join(words)})"), why) for why, words in by_why.items())
 
 
 @dataclass(frozen=True)
@@ -46,10 +57,16 @@ class Number:
     column: int
     text: str
     why: str = ""
+    page: int | None = None
 
 
 def numbers(lines: list[Line]) -> list[Number]:
-    return [Number(line.no, m.start(), m.group()) for line in lines for m in NUMBER_RE.finditer(line.text)]
+    """Every number of the raw lines (full-width digits read as ASCII, columns kept)."""
+    return [
+        Number(line.no, m.start(), m.group(), page=line.page)
+        for line in lines
+        for m in NUMBER_RE.finditer(line.text.translate(HALF_WIDTH))
+    ]
 
 
 def not_figures(lines: list[Line], streams: list[Stream]) -> dict[tuple[int, int], str]:
@@ -59,17 +76,17 @@ def not_figures(lines: list[Line], streams: list[Stream]) -> dict[tuple[int, int
         why = LAYOUT_KINDS.get(line.kind)
         if line.kind == ITEM_HEADING:
             why = "list number"
-            m = NUMBER_RE.search(line.text)
+            m = NUMBER_RE.search(line.text.translate(HALF_WIDTH))
             if m:
                 found[(line.no, m.start())] = why
             continue
         if line.kind == FOOTNOTE_BODY and (m := FOOTNOTE_NUMBER_RE.match(line.text)):
             found[(line.no, m.start(1))] = "footnote number"
         if why:
-            for m in NUMBER_RE.finditer(line.text):
+            for m in NUMBER_RE.finditer(line.text.translate(HALF_WIDTH)):
                 found[(line.no, m.start())] = why
     for stream in streams:
-        for pattern, why in NOT_FIGURES:
+        for pattern, why in (*_followed(), *NOT_FIGURES):
             for m in pattern.finditer(stream.text):
                 for n in NUMBER_RE.finditer(m.group()):
                     found.setdefault(stream.where[m.start() + n.start()], why)
