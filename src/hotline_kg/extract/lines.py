@@ -31,16 +31,23 @@ TABLE = "table"
 CN_DIGITS = "一二三四五六七八九十"
 #: Form feed: the page break of text extracted from a PDF.
 PAGE_BREAK = "\f"
+HALF_WIDTH_DIGITS = str.maketrans({chr(0xFF10 + i): str(i) for i in range(10)})
 
 PAGE_NUMBER_RE = re.compile(r"^[-—–]\s*\d{1,3}\s*[-—–]$")
-#: "一、总体情况", "第一部分 总体情况", "第二章：…".
+#: Heading numbering styles, from the outermost a report usually uses to the innermost.
+#: Which level a style stands for is read from the order the report uses them in.
+HEADING_STYLES = {
+    "part": rf"第[{CN_DIGITS}]+(?:部分|章|节)[、.．:：]?",  # 第一部分 总体情况
+    "cn": rf"[{CN_DIGITS}]+[、.．]",  # 一、总体情况
+    "cn_paren": rf"[（(][{CN_DIGITS}]+[）)]",  # （一）市场管理
+    "arabic": r"\d{1,2}\s*[.．、](?![0-9])",  # 1.东城区
+    "arabic_paren": r"[（(]\d{1,2}[）)]",  # （1）东城区
+}
+#: List-item styles: never more than an item heading inside a part.
+ITEM_STYLES = {"arabic", "arabic_paren"}
 HEADING_RE = re.compile(
-    rf"^(?:[{CN_DIGITS}]+[、.．]|第[{CN_DIGITS}]+(?:部分|章|节)[、.．:：]?)\s*(?P<name>\S.{{0,30}})$"
+    "^(?:" + "|".join(f"(?P<{k}>{v})" for k, v in HEADING_STYLES.items()) + r")\s*(?P<name>[^\s\d].{0,40})$"
 )
-#: "（一）市场管理".
-SUBHEADING_RE = re.compile(rf"^[（(][{CN_DIGITS}]+[）)]\s*(?P<name>\S.{{0,40}})$")
-#: "1.东城区", "(1)东城区".
-ITEM_HEADING_RE = re.compile(r"^(?:\d{1,2}\s*[.．、]|[（(]\d{1,2}[）)])\s*(?P<name>[\u4e00-\u9fff]{2,12})$")
 BARE_NUMBER_RE = re.compile(r"^\d{1,2}$")
 FOOTNOTE_START_RE = re.compile(r"^(\d{1,2})(?:\s+(\S.*))?$")
 CHART_AXIS_RE = re.compile(r"^\d+(?:\.\d+)?\s*(?:万|%|亿)$")
@@ -92,6 +99,7 @@ def split_lines(text: str) -> list[str]:
 def classify(raw_lines: list[str]) -> list[Line]:
     """Give every line a kind; the rules follow the layout of PDF-extracted report text."""
     kinds = [_basic_kind(text.strip()) for text in raw_lines]
+    _mark_levels(raw_lines, kinds)
     _mark_tables(raw_lines, kinds)
     _mark_footnotes(raw_lines, kinds)
     _mark_charts(raw_lines, kinds)
@@ -119,15 +127,47 @@ def _basic_kind(s: str) -> str:
         return BLANK
     if PAGE_NUMBER_RE.match(s):
         return PAGE_NUMBER
-    if HEADING_RE.match(s) and not SENTENCE_PUNCTUATION.search(s):
+    if heading_style(s):
         return HEADING
-    if SUBHEADING_RE.match(s) and not SENTENCE_PUNCTUATION.search(s):
-        return SUBHEADING
-    if ITEM_HEADING_RE.match(s):
-        return ITEM_HEADING
     if NOTE_RE.match(s):
         return NOTE
     return TEXT
+
+
+def heading_style(s: str) -> str | None:
+    """The numbering style of a heading line ("cn" for "一、…"), or None for any other line."""
+    m = HEADING_RE.match(s.translate(HALF_WIDTH_DIGITS))
+    if not m or SENTENCE_PUNCTUATION.search(s):
+        return None
+    style = next(k for k in HEADING_STYLES if m.group(k))
+    if style in ITEM_STYLES and not re.match(r"[\u4e00-\u9fff“]", m.group("name")):
+        return None
+    return style
+
+
+def heading_name(s: str) -> str:
+    m = HEADING_RE.match(s.strip().translate(HALF_WIDTH_DIGITS))
+    return m.group("name").strip() if m else s.strip()
+
+
+def _mark_levels(raw: list[str], kinds: list[str]) -> None:
+    """Heading, sub-heading or item heading, by nesting: a style not seen in the
+    open headings opens a level below; a style already open closes the levels
+    below it. List-item styles (1. / （1）) stay item headings below the top."""
+    open_styles: list[str] = []
+    for i, text in enumerate(raw):
+        if kinds[i] != HEADING:
+            continue
+        style = heading_style(text.strip())
+        if style in open_styles:
+            del open_styles[open_styles.index(style) + 1 :]
+        else:
+            open_styles.append(style)  # type: ignore[arg-type]
+        depth = len(open_styles)
+        if depth > 1 and (depth > 2 or style in ITEM_STYLES):
+            kinds[i] = ITEM_HEADING
+        elif depth == 2:
+            kinds[i] = SUBHEADING
 
 
 def _mark_tables(raw: list[str], kinds: list[str]) -> None:

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from hotline_kg.extract import cues
 from hotline_kg.extract.lines import (
     HEADING,
-    HEADING_RE,
     ITEM_HEADING,
-    ITEM_HEADING_RE,
     SUBHEADING,
-    SUBHEADING_RE,
     Line,
+    heading_name,
 )
 
 SUMMARY = "summary"
@@ -61,14 +59,14 @@ def outline(lines: list[Line]) -> Outline:
     for line in lines:
         s = line.stripped
         if line.kind == HEADING:
-            name = HEADING_RE.match(s).group("name").strip()  # type: ignore[union-attr]
+            name = heading_name(s)
             # a part of its own may also be what is usually a sub-part of the handling part
             part = sub = _lookup(name, "part") if _lookup(name, "part") != UNKNOWN else _lookup(name, "handling_part")
             if part == UNKNOWN:
                 warnings.append((line.no, f"unknown section “{s}”: its figures are not extracted"))
             blocks.append(Block(part, name, line))
         elif line.kind == SUBHEADING:
-            name = SUBHEADING_RE.match(s).group("name").strip()  # type: ignore[union-attr]
+            name = heading_name(s)
             sub = part
             if part == HANDLING:
                 sub = _lookup(name, "handling_part")
@@ -78,7 +76,7 @@ def outline(lines: list[Line]) -> Outline:
                 name = name.removesuffix("问题").removesuffix("类")
             blocks.append(Block(sub, name, line))
         elif line.kind == ITEM_HEADING:
-            name = ITEM_HEADING_RE.match(s).group("name")  # type: ignore[union-attr]
+            name = heading_name(s)
             blocks.append(Block(sub, name, line))
         else:
             blocks[-1].lines.append(line)
