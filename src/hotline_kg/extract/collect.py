@@ -58,9 +58,7 @@ class Collector:
         (line, column); ``month`` makes it a monthly figure; ``also`` are further
         numbers the fact used (years, digits in a name)."""
         where = _where(value if isinstance(value, Piece) else place)
-        claims = {_where(p) for p in (value, month, *also) if isinstance(p, (Piece, tuple))}
-        if isinstance(value, str) and value[:1].isdigit():
-            claims.add(where)
+        claims = {where} | {_where(p) for p in (month, *also) if isinstance(p, (Piece, tuple))}
         self.claimed |= claims
         if month is not None:
             period = f"{self.year}-{int(month.text):02d}"

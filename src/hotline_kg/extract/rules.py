@@ -176,9 +176,15 @@ def read_clauses(
             read = meaning(tok, before.removesuffix("约"), after, subject)
             if read is None or not (found is not None or p.filler.fullmatch(read.lead)):
                 continue
+            about = subject
+            if read.measure == "topics" and subject != TOPICS:
+                # a count of topics is the monthly-topic programme's, where the sentence names it
+                if TOPICS.name not in sentence.text:
+                    continue
+                about = TOPICS
             col.add(
                 section,
-                subject,
+                about,
                 read.measure,
                 tok.value,
                 read.unit,
@@ -229,10 +235,11 @@ def detect_overview(text: str) -> Subject | None:
 def overview(col: Collector, section: str, text: Piece) -> None:
     for sentence in text.sentences():
         rates(col, section, sentence)
+        paired_shares(col, section, sentence, detect_overview)
         share_trend(col, section, sentence)
-        months = monthly_totals(col, section, sentence)
-        volume_multiple(col, section, sentence, months)
+        monthly_series(col, section, sentence, detect_overview)
         doubling(col, section, sentence)
+        multiples(col, section, sentence, "theme")
         read_clauses(col, section, sentence, detect_overview, HOTLINE)
 
 
@@ -253,6 +260,24 @@ def rates(col: Collector, section: str, sentence: Piece) -> None:
             continue
         for name, tok in zip(names, values, strict=True):
             col.add(section, HOTLINE, table.meaning("rate", name), tok.value, "%", sentence)
+
+
+def paired_shares(col: Collector, section: str, sentence: Piece, detect: Detect) -> None:
+    """ "电话渠道…，网络渠道…，两者所占比例分别为 N% 和 N%": shares of the subjects
+    named before, in the order they were named."""
+    named: list[Subject] = []
+    for clause in sentence.clauses():
+        m = re.search(rf"(?:{cues.table().pattern('share')})分别(?:为|是|达到)?(?=[0-9])", clause.text)
+        if m is None:
+            if (found := detect(patterns().share_phrase.sub("", clause.text))) and found not in named:
+                named.append(found)
+            continue
+        shares = [tok for tok in tokens(clause) if tok.start - clause.start >= m.end() and tok.unit == "%"]
+        values = values_after(col, clause, m.end(), len(shares), "%")
+        if values is None or len(values) < 2 or len(named) < len(values):
+            continue
+        for subject, tok in zip(named[-len(values) :], values, strict=True):
+            col.add(section, subject, "share", tok.value, "%", sentence, relative_to=subject.parent)
 
 
 def share_trend(col: Collector, section: str, sentence: Piece) -> None:
@@ -278,47 +303,36 @@ def share_trend(col: Collector, section: str, sentence: Piece) -> None:
 
 
 MONTH_VALUE_RE = re.compile(rf"(?P<m>\d{{1,2}})月份?的(?P<v>{DIGITS}) ?(?P<unit>万件|万|件)")
+SERIES_RE = re.compile(r"(?P<name>[\u4e00-\u9fff]*?)(?:类问题|问题|的)?(?:单月|各月|月)(?:受理|反映)量")
 
 
-def monthly_totals(col: Collector, section: str, sentence: Piece) -> list[str]:
-    """ "单月受理量从 M 月份的 N 万提升至全年最高点 M 月份的 N 万"; returns the
-    periods read, in order."""
-    if not re.search(r"单月|各月|月受理量", sentence.text):
-        return []
+def monthly_series(col: Collector, section: str, sentence: Piece, detect: Detect) -> None:
+    """ "单月受理量从 M 月份的 N 万提升至全年最高点 M 月份的 N 万，提升约八倍": the
+    monthly counts of the subject named before "单月" (the hotline if none), and its
+    growth from the first month to the last as a multiple."""
+    series = SERIES_RE.search(sentence.text)
+    if not series:
+        return
+    name = re.sub(r"^.*[，；：、]", "", series.group("name"))
+    subject = HOTLINE
+    if name:
+        subject = detect(name) or Subject(name, "theme", HOTLINE.name)
     periods = []
-    last = 0
-    for m in MONTH_VALUE_RE.finditer(sentence.text):
+    last = series.end()
+    for m in MONTH_VALUE_RE.finditer(sentence.text, series.end()):
         peak = cues.table().first("peak", sentence.text[last : m.start()]) or ""
         last = m.end()
         value, month = sentence.group(m, "v"), sentence.group(m, "m")
         unit = "万件" if m.group("unit") == "万" else m.group("unit")
-        col.add(section, HOTLINE, "requests", value, unit, sentence, month=month, qualifier=peak)
+        col.add(section, subject, "requests", value, unit, sentence, month=month, qualifier=peak)
         periods.append(col.facts[-1].period)
-    return periods
-
-
-def volume_multiple(col: Collector, section: str, sentence: Piece, periods: list[str]) -> None:
-    """ "单月受理量提升约八倍": growth of the hotline's volume as a multiple, from
-    the first to the last month the sentence names."""
     span = {"period": periods[-1], "relative_to": periods[0]} if len(periods) > 1 else {}
     direction = cues.table().pattern("direction")
-    for clause in sentence.clauses():
-        if "受理量" not in clause.text:
-            continue
-        for tok in tokens(clause):
-            lead = clause.stream.text[clause.start : tok.start].removesuffix("约")
-            if tok.unit != "倍" or col.is_claimed(tok.value) or not re.search(rf"(?:{direction}|达到|为)$", lead):
-                continue
-            col.add(
-                section,
-                HOTLINE,
-                "growth_multiple",
-                tok.value,
-                "倍",
-                sentence,
-                qualifier="约" if tok.approx else "",
-                **span,
-            )
+    for tok in tokens(sentence.sub(last, len(sentence.text))):
+        lead = sentence.stream.text[sentence.start : tok.start]
+        if tok.unit == "倍" and not col.is_claimed(tok.value) and re.search(rf"(?:{direction})约?$", lead):
+            qualifier = "约" if tok.approx else ""
+            col.add(section, subject, "growth_multiple", tok.value, "倍", sentence, qualifier=qualifier, **span)
 
 
 def doubling(col: Collector, section: str, sentence: Piece) -> None:
@@ -384,6 +398,8 @@ def subcategories(col: Collector, section: str, sentence: Piece, cat: Subject) -
 
 NAMED_ISSUE_RE = re.compile(r"^(?:其中)?(?!其他)(?P<name>[\u4e00-\u9fff]{2,12}?)(?:类|相关)?问题")
 MONTH_RE = re.compile(r"(?P<m>\d{1,2})月")
+#: "较 1 月增长两倍": a growth against an earlier month.
+AGAINST_MONTH_RE = re.compile(r"^(?:比|较)(?P<m>\d{1,2})月份?(?:增长|上升|增加|提升)约?")
 
 
 def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, known: list[str]) -> None:
@@ -407,6 +423,22 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
             if found:
                 months = found
                 peak = found_peak
+        if (against := AGAINST_MONTH_RE.match(clause.text)) and len(subjects) == 1 and len(months) == 1:
+            for tok in tokens(clause):
+                if tok.unit == "倍" and not col.is_claimed(tok.value) and tok.start - clause.start == against.end():
+                    base = f"{col.year}-{int(against.group('m')):02d}"
+                    period = f"{col.year}-{int(months[0].text):02d}"
+                    col.add(
+                        section,
+                        subjects[0],
+                        "growth_multiple",
+                        tok.value,
+                        "倍",
+                        sentence,
+                        period=period,
+                        relative_to=base,
+                        also=[clause.group(against, "m")],
+                    )
         v = re.match(r"^(?:分别)?(?:为|达到|是)", clause.text)
         if not v:
             continue
@@ -438,27 +470,50 @@ def names_in(text: str, names_by_length: list[str]) -> list[str]:
 
 # --- trends --------------------------------------------------------------------------------
 
-MULTIPLE_LIST_RE = re.compile(
-    r"^(?:其中|全年|今年|同时)?(?P<names>[\u4e00-\u9fff、和]+?)(?:类问题|问题|类)?(?:消费)?(?:相关)?"
-    r"(?:反映量)?增幅(?:分别)?(?:达到|为)"
+MULTIPLE_RE = re.compile(
+    r"(?:^|[，；。])(?:其中|全年|今年|同时)?(?P<names>[\u4e00-\u9fff、和]+?)(?:类问题|问题|类)?(?:消费)?(?:相关)?"
+    r"(?P<what>(?:反映量|受理量)?(?P<base>同比|环比)?(?:增幅|增长)?)(?:也|均)?(?:分别)?(?:达到|为|实现)?约?$"
 )
 THEME_RE = re.compile(r"^(?:其中)?(?P<name>[\u4e00-\u9fff]{2,10}?)(?:类问题|问题|反映量|相关反映)")
 
 
+def multiples(col: Collector, section: str, sentence: Piece, kind: str) -> None:
+    """ "旅游、演出票务问题反映量增幅分别达到 N 倍和 N 倍", "X 问题反映量同比翻倍":
+    growth multiples of the things named before them."""
+    table = cues.table()
+    found = [tok for tok in tokens(sentence) if tok.unit == "倍" and not col.is_claimed(tok.value)]
+    i = 0
+    while i < len(found):
+        tok = found[i]
+        lead = sentence.stream.text[sentence.start : tok.start]
+        m = MULTIPLE_RE.search(lead)
+        if not m or not m.group("what"):
+            i += 1
+            continue
+        names = [n.removesuffix("问题").removesuffix("类") for n in re.split("[、和]", m.group("names")) if n]
+        values = values_after(col, sentence, tok.start - sentence.start, len(names), "倍")
+        if values is None:
+            i += 1
+            continue
+        base = table.meaning("base", m.group("base")) if m.group("base") else ""
+        for name, value in zip(names, values, strict=True):
+            col.add(
+                section,
+                Subject(name, kind, HOTLINE.name),
+                "growth_multiple",
+                value.value,
+                "倍",
+                sentence,
+                qualifier=base,
+            )
+        i += len(values)
+
+
 def trends(col: Collector, section: str, text: Piece) -> None:
-    """ "旅游、文体市场消费反映量增幅分别达到 N 倍和 N 倍"."""
+    """Growth multiples, monthly series and figures of themes named at a clause's start."""
     for sentence in text.sentences():
-        for clause in sentence.clauses():
-            m = MULTIPLE_LIST_RE.match(clause.text)
-            if not m:
-                continue
-            names = [n.removesuffix("问题").removesuffix("类") for n in re.split("[、和]", m.group("names")) if n]
-            values = values_after(col, clause, m.end(), len(names), "倍")
-            if values is None:
-                col.warn(sentence.line, f"{len(names)} names but not as many multiples")
-                continue
-            for name, tok in zip(names, values, strict=True):
-                col.add(section, Subject(name, "category", HOTLINE.name), "growth_multiple", tok.value, "倍", sentence)
+        monthly_series(col, section, sentence, detect_theme)
+        multiples(col, section, sentence, "category")
         read_clauses(col, section, sentence, detect_theme, None)
 
 
