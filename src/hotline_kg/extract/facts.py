@@ -1,4 +1,8 @@
-"""The fact record and the facts CSV: one row per figure stated in a report."""
+"""The fact record and the facts CSV: one row per figure stated in a report.
+
+The columns, measures, units and subject kinds are defined in ``hotline_kg.schema``;
+``COLUMNS`` (the column names) and ``MEASURES`` are re-exported here for the extractor.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +10,19 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-#: Columns of data/facts/<year>.csv, in order.
-COLUMNS = (
-    "year",
-    "section",
-    "subject",
-    "subject_kind",
-    "measure",
-    "value",
-    "unit",
-    "period",
-    "relative_to",
-    "qualifier",
-    "source_line",
-    "quote",
-)
+from hotline_kg.schema import COLUMN_NAMES, MEASURES
 
-#: Measures a fact can state; the value's unit says how it is counted.
-MEASURES = {
-    "requests": "number of requests (万件 or 件)",
-    "yoy_change": "year-on-year change in %, direction in qualifier (上升/下降)",
-    "share": "share in % of the subject named in relative_to",
-    "resolution_rate": "requests resolved, % (诉求解决率)",
-    "satisfaction_rate": "requesters satisfied, % (满意率)",
-    "response_rate": "requests responded to, % (响应率)",
-    "growth_multiple": "growth as a multiple (倍)",
-    "topics": "number of topics (个)",
-    "tasks": "number of tasks completed (项)",
-    "policies": "number of policies issued (项)",
-    "measures": "number of measures introduced (条)",
-}
+#: Columns of data/facts/<year>.csv, in order (names; their definitions are hotline_kg.schema.COLUMNS).
+COLUMNS = COLUMN_NAMES
+
+__all__ = ["COLUMNS", "MEASURES", "Fact", "to_csv"]
 
 
 @dataclass(frozen=True)
 class Fact:
     """One stated figure. ``claims`` are the raw (line, column) places of the
-    numbers this fact used (value, months, years), for the unclaimed check."""
+    numbers this fact used (value, months, years), for the unclaimed check.
+    ``source_page`` is the PDF page of ``source_line``, None where the text has no page breaks."""
 
     year: int
     section: str
@@ -60,7 +41,8 @@ class Fact:
     order: tuple[int, ...] = field(default=(0,), compare=False)
 
     def row(self) -> dict[str, str]:
-        return {name: str(getattr(self, name)) for name in COLUMNS}
+        """The fact as a row of the facts table (None, a missing page, as "")."""
+        return {name: "" if (v := getattr(self, name)) is None else str(v) for name in COLUMNS}
 
 
 def to_csv(facts: list[Fact]) -> str:

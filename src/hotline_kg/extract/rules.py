@@ -34,7 +34,9 @@ STREET_LEVEL = "街道乡镇"
 TOPICS = Subject("每月一题", "topic_program")
 CN_ORDINAL = "一二三四五六七八九十"
 
-Detect = Callable[[str], "Subject | None"]
+#: A subject named in a text, and the offset just after its name there.
+Found = tuple[Subject, int]
+Detect = Callable[[str], "Found | None"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Patterns:
     change: re.Pattern[str]
     filler: re.Pattern[str]
     rank: re.Pattern[str]
+    ranked_after: re.Pattern[str]
     level: re.Pattern[str]
     rate_names: re.Pattern[str]
     peak: re.Pattern[str]
@@ -72,6 +75,9 @@ def patterns() -> Patterns:
             rf"(?:排在|排名|位居|居)?(?:第(?P<n>[0-9]+)位|(?P<q>{t.pattern('rank')})(?:位)?)(?:的)?(?:是|为)"
             rf"(?P<name>[^，；。、：:0-9]+)"
         ),
+        ranked_after=re.compile(
+            rf"^(?:其中)?(?P<d>[\u4e00-\u9fff]{{1,4}}区)(?:{t.pattern('filler')})*(?:位|排名|排在)?(?P<q>{t.pattern('rank')})"
+        ),
         level=re.compile(rf"^(?:其中)?(?P<cue>{t.pattern('subject')})"),
         rate_names=re.compile(rf"(?:[\u4e00-\u9fff]{{0,4}}?(?:{t.pattern('rate')})(?:、|和|及)?)+"),
         peak=re.compile(t.pattern("peak")),
@@ -80,7 +86,7 @@ def patterns() -> Patterns:
             rf"(?P<name>[^、（）()]+?)[（(](?P<approx>{t.pattern('approx')})?(?P<v>{DIGITS}) ?(?:万件|万)[）)]"
         ),
         share_trend=re.compile(
-            rf"(?P<name>[\u4e00-\u9fff]+?)(?:受理量)?(?:{share})[^，。]*，由(?P<y1>\d{{4}})年的(?P<v1>{DIGITS}) ?%"
+            rf"(?P<name>[\u4e00-\u9fff]+?)(?:受理量)?(?:{share})[^，。]*?，?由(?P<y1>\d{{4}})年的(?P<v1>{DIGITS}) ?%"
             rf"(?:{direction})(?:至|到)(?P<y2>\d{{4}})年的(?P<v2>{DIGITS}) ?%"
         ),
         doubling=re.compile(
@@ -161,20 +167,22 @@ def read_clauses(
     p = patterns()
     for clause in sentence.clauses():
         text = clause.text
-        found = detect(p.share_phrase.sub("", text))
+        found = detect(masked_shares(text))
+        named_at = 0
         if found is not None:
-            subject = found
+            subject, named_at = found
         if subject is None:
             continue
-        last = 0
+        last = named_at
         for tok in tokens(clause):
             start, stop = tok.start - clause.start, tok.stop - clause.start
+            if start < named_at or col.is_claimed(tok.value):
+                last = max(last, stop)
+                continue
             before, after = text[last:start], text[stop:]
             last = stop
-            if col.is_claimed(tok.value):
-                continue
             read = meaning(tok, before.removesuffix("约"), after, subject)
-            if read is None or not (found is not None or p.filler.fullmatch(read.lead)):
+            if read is None or not p.filler.fullmatch(read.lead):
                 continue
             about = subject
             if read.measure == "topics" and subject != TOPICS:
@@ -195,14 +203,21 @@ def read_clauses(
     return subject
 
 
-def subject_cue(text: str, kinds: tuple[str, ...]) -> Subject | None:
-    """The first subject the cue table names in the text, of one of the kinds."""
+def masked_shares(text: str) -> str:
+    """The text with its share phrases ("占十六区…的 N%") blanked out, offsets kept:
+    a whole named in a share is not the subject of the clause."""
+    return patterns().share_phrase.sub(lambda m: "　" * len(m.group()), text)
+
+
+def subject_cue(text: str, kinds: tuple[str, ...]) -> Found | None:
+    """The last subject the cue table names in the text, of one of the kinds."""
     t = cues.table()
+    last = None
     for m in re.finditer(t.pattern("subject"), text):
         kind, name = t.meaning("subject", m.group()).split(" ", 1)
         if kind in kinds:
-            return Subject(name, kind, HOTLINE.name if kind in ("disposition", "channel") else "")
-    return None
+            last = (Subject(name, kind, HOTLINE.name if kind in ("disposition", "channel") else ""), m.end())
+    return last
 
 
 def values_after(col: Collector, piece: Piece, offset: int, count: int, unit: str) -> list[Token] | None:
@@ -220,15 +235,16 @@ def values_after(col: Collector, piece: Piece, offset: int, count: int, unit: st
 # --- overview and summary ------------------------------------------------------------------
 
 
-def detect_overview(text: str) -> Subject | None:
+def detect_overview(text: str) -> Found | None:
+    """The hotline, a channel or disposition, the top-N categories or a theme, named in the text."""
     if found := subject_cue(text, ("disposition", "channel")):
         return found
     if m := re.search(rf"前([{CN_NUM}]+)类(?:日常)?问题", text):
-        return Subject(f"前{m.group(1)}类问题", "category_group", HOTLINE.name)
-    if re.search(r"受理群众反映|受理总量|受理群众诉求", text):
-        return HOTLINE
+        return Subject(f"前{m.group(1)}类问题", "category_group", HOTLINE.name), m.end()
+    if m := re.search(r"受理群众反映|受理总量|受理群众诉求", text):
+        return HOTLINE, m.end()
     if m := re.search(r"受理(?P<name>[\u4e00-\u9fff]{2,20}?)问题", text):
-        return Subject(m.group("name"), "theme", HOTLINE.name)
+        return Subject(m.group("name"), "theme", HOTLINE.name), m.end()
     return None
 
 
@@ -269,8 +285,8 @@ def paired_shares(col: Collector, section: str, sentence: Piece, detect: Detect)
     for clause in sentence.clauses():
         m = re.search(rf"(?:{cues.table().pattern('share')})分别(?:为|是|达到)?(?=[0-9])", clause.text)
         if m is None:
-            if (found := detect(patterns().share_phrase.sub("", clause.text))) and found not in named:
-                named.append(found)
+            if (found := detect(masked_shares(clause.text))) and found[0] not in named:
+                named.append(found[0])
             continue
         shares = [tok for tok in tokens(clause) if tok.start - clause.start >= m.end() and tok.unit == "%"]
         values = values_after(col, clause, m.end(), len(shares), "%")
@@ -283,9 +299,10 @@ def paired_shares(col: Collector, section: str, sentence: Piece, detect: Detect)
 def share_trend(col: Collector, section: str, sentence: Piece) -> None:
     """ "网络渠道受理量占比…，由 YYYY 年的 N%提升至 YYYY 年的 N%"."""
     for m in patterns().share_trend.finditer(sentence.text):
-        subject = detect_overview(m.group("name"))
-        if subject is None:
+        found = detect_overview(m.group("name"))
+        if found is None:
             continue
+        subject = found[0]
         for y, v in (("y1", "v1"), ("y2", "v2")):
             year = sentence.group(m, y)
             share = sentence.group(m, v)
@@ -316,7 +333,8 @@ def monthly_series(col: Collector, section: str, sentence: Piece, detect: Detect
     name = re.sub(r"^.*[，；：、]", "", series.group("name"))
     subject = HOTLINE
     if name:
-        subject = detect(name) or Subject(name, "theme", HOTLINE.name)
+        found = detect(name)
+        subject = found[0] if found else Subject(name, "theme", HOTLINE.name)
     periods = []
     last = series.end()
     for m in MONTH_VALUE_RE.finditer(sentence.text, series.end()):
@@ -370,9 +388,15 @@ def category(col: Collector, section: str, text: Piece, title: str) -> None:
                     f"category “{head.group('name')}” under the heading “{title}”; the heading's name is used",
                 )
             known += subcategories(col, section, sentence, cat)
-            read_clauses(col, section, sentence, lambda t: cat if patterns().category.match(t) else None, cat)
+            read_clauses(col, section, sentence, lambda t: named_category(t, cat), cat)
         else:
             monthly_peaks(col, section, sentence, cat, known)
+
+
+def named_category(text: str, cat: Subject) -> Found | None:
+    """ "市场管理类问题 N 万件": the category of the section, at the start of its first sentence."""
+    m = patterns().category.match(text)
+    return (cat, m.end()) if m else None
 
 
 def subcategories(col: Collector, section: str, sentence: Piece, cat: Subject) -> list[str]:
@@ -497,15 +521,9 @@ def multiples(col: Collector, section: str, sentence: Piece, kind: str) -> None:
             continue
         base = table.meaning("base", m.group("base")) if m.group("base") else ""
         for name, value in zip(names, values, strict=True):
-            col.add(
-                section,
-                Subject(name, kind, HOTLINE.name),
-                "growth_multiple",
-                value.value,
-                "倍",
-                sentence,
-                qualifier=base,
-            )
+            subject = Subject(name, kind, HOTLINE.name)
+            qualifier = " ".join(q for q in (base, "约" if value.approx else "") if q)
+            col.add(section, subject, "growth_multiple", value.value, "倍", sentence, qualifier=qualifier)
         i += len(values)
 
 
@@ -517,10 +535,10 @@ def trends(col: Collector, section: str, text: Piece) -> None:
         read_clauses(col, section, sentence, detect_theme, None)
 
 
-def detect_theme(text: str) -> Subject | None:
+def detect_theme(text: str) -> Found | None:
     """A theme named at the start of a clause: "消防安全反映量…", "公园管理类问题…"."""
     if m := THEME_RE.match(text):
-        return Subject(m.group("name"), "theme", HOTLINE.name)
+        return Subject(m.group("name"), "theme", HOTLINE.name), m.end()
     return None
 
 
@@ -530,43 +548,52 @@ def detect_theme(text: str) -> Subject | None:
 def detect_district(parent: str) -> Detect:
     """Subjects of the district sentences; ``parent`` is the district of the
     paragraph, or 十六区 in the introduction."""
-    whole = Subject(SIXTEEN, "district_group") if parent == SIXTEEN else Subject(parent, "district", SIXTEEN)
+    group = Subject(SIXTEEN, "district_group")
+    # the district whose parts "区级部门 / 街道乡镇" are: the paragraph's, or the last one named
+    state = {"whole": group if parent == SIXTEEN else Subject(parent, "district", SIXTEEN)}
 
-    def detect(text: str) -> Subject | None:
+    def detect(text: str) -> Found | None:
         if found := ranked_subject(text, "district", SIXTEEN):
             return found
         if m := patterns().level.match(text):
             kind, name = cues.table().meaning("subject", m.group("cue")).split(" ", 1)
             if kind == "level":
-                return whole.part(name)
+                return state["whole"].part(name), m.end()
             if kind == "district_group":
-                return Subject(SIXTEEN, "district_group")
-        if parent != SIXTEEN and re.match(rf"^(?:其中)?{re.escape(parent)}", text):
-            return whole
-        if subject_cue(text, ("district_group",)):
-            return Subject(SIXTEEN, "district_group")
+                state["whole"] = group
+                return group, m.end()
+        if parent != SIXTEEN and (m := re.match(rf"^(?:其中)?{re.escape(parent)}", text)):
+            return state["whole"], m.end()
+        if found := subject_cue(text, ("district_group",)):
+            state["whole"] = group
+            return found
+        if m := patterns().ranked_after.match(text):
+            # "朝阳区派单量居首": the rank after the name
+            state["whole"] = Subject(m.group("d"), "district", SIXTEEN)
+            return Subject(m.group("d"), "district", SIXTEEN, cues.table().meaning("rank", m.group("q"))), m.end()
         if m := re.match(r"^(?P<d>[\u4e00-\u9fff]{1,4}区)(?=共|诉求|承办|办理|派单|受理)", text):
-            return Subject(m.group("d"), "district", SIXTEEN)
+            state["whole"] = Subject(m.group("d"), "district", SIXTEEN)
+            return state["whole"], m.end("d")
         return None
 
     return detect
 
 
-def ranked_subject(text: str, kind: str, parent: str) -> Subject | None:
+def ranked_subject(text: str, kind: str, parent: str) -> Found | None:
+    """A ranked body or district: "最多的是 X", "第二是 X", "排在第 3 位的是 X"."""
     if m := patterns().rank.search(text):
         rank = rank_of(m)
         if rank:
-            return Subject(m.group("name"), kind, parent, rank)
+            return Subject(m.group("name"), kind, parent, rank), m.end()
     return None
 
 
 def districts(col: Collector, section: str, text: Piece, district: str | None) -> None:
     parent = district or SIXTEEN
-    detect = detect_district(parent)
     start = Subject(district, "district", SIXTEEN) if district else None
     for sentence in text.sentences():
         rank_digits(col, sentence)
-        read_clauses(col, section, sentence, detect, start)
+        read_clauses(col, section, sentence, detect_district(parent), start)
 
 
 def rank_digits(col: Collector, sentence: Piece) -> None:

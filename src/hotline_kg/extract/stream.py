@@ -19,7 +19,8 @@ ASCII_WORD = re.compile(r"[0-9A-Za-z.%]")
 #: Full-width forms read as their ASCII twins: digits, per cent, decimal point.
 HALF_WIDTH = str.maketrans({chr(0xFF10 + i): str(i) for i in range(10)} | {"％": "%", "．": "."})
 SENTENCE_END = "。"
-CLAUSE_SEPARATORS = "，；：,;"
+#: Clauses end at these (a colon binds a label to its figure: "受理总量：N 万件"; a bullet starts an item).
+CLAUSE_SEPARATORS = "，；,;●•▪"
 
 
 @dataclass(frozen=True)
