@@ -153,7 +153,7 @@ def heading_name(s: str) -> str:
 def _mark_levels(raw: list[str], kinds: list[str]) -> None:
     """Heading, sub-heading or item heading, by nesting: a style not seen in the
     open headings opens a level below; a style already open closes the levels
-    below it. List-item styles (1. / （1）) stay item headings below the top."""
+    below it. List-item styles (1. / （1）) are always item headings."""
     open_styles: list[str] = []
     for i, text in enumerate(raw):
         if kinds[i] != HEADING:
@@ -164,7 +164,7 @@ def _mark_levels(raw: list[str], kinds: list[str]) -> None:
         else:
             open_styles.append(style)  # type: ignore[arg-type]
         depth = len(open_styles)
-        if depth > 1 and (depth > 2 or style in ITEM_STYLES):
+        if depth > 2 or style in ITEM_STYLES:
             kinds[i] = ITEM_HEADING
         elif depth == 2:
             kinds[i] = SUBHEADING
