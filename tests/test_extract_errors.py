@@ -104,3 +104,27 @@ def test_a_failed_run_keeps_the_last_good_output(write_report, tmp_path):
     bad.write_bytes(b"\xff\xfe")
     assert run_cli(bad, "-o", out).returncode == 1
     assert out.read_bytes() == before
+
+
+NEW_SHAPE = """
+ 2031 年北京 12345 热线年度数据。
+一、年度数据概览
+全年接到来电来信 300.5 万件，日均 0.8 万件。
+"""
+
+
+def test_no_facts_still_lists_every_number(write_report):
+    path = write_report(NEW_SHAPE)
+    result = run_cli(path)
+    assert result.returncode == 1
+    assert f"{path}:3:10: unclaimed number 300.5" in result.stderr
+    assert f"{path}:3:22: unclaimed number 0.8" in result.stderr
+    assert result.stderr.count("error:") == 1 and "no facts found" in result.stderr
+    assert result.stderr.endswith("\n") and result.stdout == ""
+
+
+def test_unclaimed_numbers_are_announced_when_facts_are_written(write_report, tmp_path):
+    path = write_report(UNKNOWN_SECTION)
+    result = run_cli(path, "-o", tmp_path / "facts.csv")
+    assert result.returncode == 0
+    assert "1 unclaimed numbers" in result.stderr and "--unclaimed" in result.stderr

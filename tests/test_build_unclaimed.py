@@ -1,0 +1,48 @@
+"""`hotline-kg build` refuses a report with a number no rule reads, naming each,
+unless a person accepted it with a reason (data/raw/accepted-numbers.csv)."""
+
+from pathlib import Path
+
+from test_build_robust import project, run_build  # noqa: F401  (a fixture)
+
+EXTRA = "新增网点 45 处，"
+
+
+def add_unread_number(root: Path) -> tuple[int, int]:
+    """Put a number no rule reads into the 2024 report; its (line, column)."""
+    path = root / "data" / "raw" / "2024.txt"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    no = next(i for i, line in enumerate(lines) if "推动多元参与" in line)
+    lines[no] = lines[no].replace("推动多元参与", EXTRA + "推动多元参与")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return no + 1, lines[no].index("45") + 1
+
+
+def test_an_unclaimed_number_blocks_the_build_and_is_named(project, tmp_path):  # noqa: F811
+    line, column = add_unread_number(project)
+    out = tmp_path / "dist"
+    result = run_build(project, out)
+    assert result.returncode == 1
+    assert f"2024.txt:{line}:{column}: unclaimed number 45" in result.stderr
+    assert "accepted-numbers.csv" in result.stderr
+    assert not out.exists()
+    assert result.stderr.endswith("\n") and result.stderr.count("unclaimed number 45") == 1
+
+
+def test_an_accepted_number_with_a_reason_lets_the_report_in(project, tmp_path):  # noqa: F811
+    line, column = add_unread_number(project)
+    accepted = project / "data" / "raw" / "accepted-numbers.csv"
+    accepted.write_text(
+        f"file,line,column,number,reason\n2024.txt,{line},{column},45,a count of service points: no measure for it\n",
+        encoding="utf-8",
+    )
+    assert run_build(project, tmp_path / "dist").returncode == 0
+
+
+def test_an_accepted_number_needs_a_reason(project, tmp_path):  # noqa: F811
+    line, column = add_unread_number(project)
+    accepted = project / "data" / "raw" / "accepted-numbers.csv"
+    accepted.write_text(f"file,line,column,number,reason\n2024.txt,{line},{column},45, \n", encoding="utf-8")
+    result = run_build(project, tmp_path / "dist")
+    assert result.returncode == 1
+    assert "accepted-numbers.csv:2: an accepted number needs a reason" in result.stderr
