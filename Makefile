@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## facts: extract every report in data/raw into data/facts/<year>.csv
+## facts: extract every report data/raw/sources.csv lists into data/facts/<year>.csv
 facts: install
-	$(BIN)/hotline-kg extract data/raw/*.txt --out-dir data/facts
+	$(BIN)/hotline-kg extract data/raw --out-dir data/facts
 
 ## build: facts + code lists + ontology -> dist/ (graphs, dumps, VoID/DCAT, SHA256SUMS),
 ## validated against shapes/ before anything is written
