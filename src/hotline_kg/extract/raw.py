@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hotline_kg.extract.errors import ReportError
-from hotline_kg.extract.report import Extraction, extract_file
+from hotline_kg.extract.report import Extraction, extract_file, kept_text
 from hotline_kg.extract.unclaimed import Number
 
 SOURCES = "sources.csv"
@@ -49,11 +49,6 @@ def reports(raw: Path) -> list[tuple[int, Path]]:
             raise ReportError(path, n, "each row needs a year and a file")
         found.append((int(year), raw / file))
     return found
-
-
-def kept_text(pdf: Path, year: int) -> Path:
-    """Where the text of a report PDF is kept: beside it, as <year>.txt."""
-    return pdf.with_name(f"{year}.txt")
 
 
 def read_accepted(raw: Path) -> list[Accepted]:

@@ -57,7 +57,12 @@ def extract_pdf(path: Path) -> tuple[Extraction, str]:
 
     text = pdf_text(path)
     year = report_year(classify(split_lines(text)), path)
-    return extract_text(text, path.with_name(f"{year}.txt")), text
+    return extract_text(text, kept_text(path, year)), text
+
+
+def kept_text(pdf: Path, year: int) -> Path:
+    """Where the text of a report PDF is kept: beside it, as <year>.txt."""
+    return pdf.with_name(f"{year}.txt")
 
 
 def extract_text(text: str, path: Path) -> Extraction:

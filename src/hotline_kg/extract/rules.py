@@ -48,6 +48,8 @@ class Patterns:
     change: re.Pattern[str]
     filler: re.Pattern[str]
     rank: re.Pattern[str]
+    district_named: re.Pattern[str]
+    against_month: re.Pattern[str]
     ranked_after: re.Pattern[str]
     level: re.Pattern[str]
     rate_names: re.Pattern[str]
@@ -75,6 +77,10 @@ def patterns() -> Patterns:
             rf"(?:排在|排名|位居|居)?(?:第(?P<n>[0-9]+)位|(?P<q>{t.pattern('rank')})(?:位)?)(?:的)?(?:是|为)"
             rf"(?P<name>[^，；。、：:0-9]+)"
         ),
+        # "东城区共承办…": a district named before the words of its figure
+        district_named=re.compile(rf"^(?P<d>[\u4e00-\u9fff]{{1,4}}区)(?=(?:{t.pattern('filler')}))"),
+        # "较 1 月增长两倍": a growth against an earlier month
+        against_month=re.compile(rf"^(?:比|较)(?P<m>\d{{1,2}})月份?(?:{direction})约?"),
         ranked_after=re.compile(
             rf"^(?:其中)?(?P<d>[\u4e00-\u9fff]{{1,4}}区)(?:{t.pattern('filler')})*(?:位|排名|排在)?(?P<q>{t.pattern('rank')})"
         ),
@@ -241,8 +247,8 @@ def detect_overview(text: str) -> Found | None:
         return found
     if m := re.search(rf"前([{CN_NUM}]+)类(?:日常)?问题", text):
         return Subject(f"前{m.group(1)}类问题", "category_group", HOTLINE.name), m.end()
-    if m := re.search(r"受理群众反映|受理总量|受理群众诉求", text):
-        return HOTLINE, m.end()
+    if found := subject_cue(text, ("hotline",)):
+        return found
     if m := re.search(r"受理(?P<name>[\u4e00-\u9fff]{2,20}?)问题", text):
         return Subject(m.group("name"), "theme", HOTLINE.name), m.end()
     return None
@@ -422,8 +428,6 @@ def subcategories(col: Collector, section: str, sentence: Piece, cat: Subject) -
 
 NAMED_ISSUE_RE = re.compile(r"^(?:其中)?(?!其他)(?P<name>[\u4e00-\u9fff]{2,12}?)(?:类|相关)?问题")
 MONTH_RE = re.compile(r"(?P<m>\d{1,2})月")
-#: "较 1 月增长两倍": a growth against an earlier month.
-AGAINST_MONTH_RE = re.compile(r"^(?:比|较)(?P<m>\d{1,2})月份?(?:增长|上升|增加|提升)约?")
 
 
 def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, known: list[str]) -> None:
@@ -447,7 +451,7 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
             if found:
                 months = found
                 peak = found_peak
-        if (against := AGAINST_MONTH_RE.match(clause.text)) and len(subjects) == 1 and len(months) == 1:
+        if (against := patterns().against_month.match(clause.text)) and len(subjects) == 1 and len(months) == 1:
             for tok in tokens(clause):
                 if tok.unit == "倍" and not col.is_claimed(tok.value) and tok.start - clause.start == against.end():
                     base = f"{col.year}-{int(against.group('m')):02d}"
@@ -571,7 +575,7 @@ def detect_district(parent: str) -> Detect:
             # "朝阳区派单量居首": the rank after the name
             state["whole"] = Subject(m.group("d"), "district", SIXTEEN)
             return Subject(m.group("d"), "district", SIXTEEN, cues.table().meaning("rank", m.group("q"))), m.end()
-        if m := re.match(r"^(?P<d>[\u4e00-\u9fff]{1,4}区)(?=共|诉求|承办|办理|派单|受理)", text):
+        if m := patterns().district_named.match(text):
             state["whole"] = Subject(m.group("d"), "district", SIXTEEN)
             return state["whole"], m.end("d")
         return None
