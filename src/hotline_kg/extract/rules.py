@@ -136,6 +136,8 @@ def meaning(tok: Token, before: str, after: str, subject: Subject) -> Meaning | 
             whole = subject.parent
             if m.group("whole"):
                 whole = whole_name(m.group("whole"), subject)
+                if subject.parent and whole != subject.parent:
+                    return None  # a share of something else than the subject's whole: not certain
             if not whole:
                 return None
             return Meaning("share", "%", before[: m.start()], relative_to=whole)
@@ -171,6 +173,7 @@ def read_clauses(
     ("受理企业来电 N 万件") is left alone, to show up as unclaimed rather than be
     given to the wrong subject."""
     p = patterns()
+    month: tuple[Piece, str] | None = None
     for clause in sentence.clauses():
         text = clause.text
         found = detect(masked_shares(text))
@@ -179,6 +182,11 @@ def read_clauses(
             subject, named_at = found
         if subject is None:
             continue
+        if found is not None:
+            month = None
+        if m := MONTH_ONLY_RE.search(text):
+            # "7 月受理量达到全年最高，为 N 万件": the figures that follow are that month's
+            month = (clause.group(m, "m"), cues.table().first("peak", text) or "")
         last = named_at
         for tok in tokens(clause):
             start, stop = tok.start - clause.start, tok.stop - clause.start
@@ -190,6 +198,11 @@ def read_clauses(
             read = meaning(tok, before.removesuffix("约"), after, subject)
             if read is None or not p.filler.fullmatch(read.lead):
                 continue
+            monthly = {}
+            if month is not None:
+                if read.measure != "requests":
+                    continue  # a change or share of one month: not read
+                monthly = {"month": month[0], "qualifier": " ".join(q for q in (read.qualifier, month[1]) if q)}
             about = subject
             if read.measure == "topics" and subject != TOPICS:
                 # a count of topics is the monthly-topic programme's, where the sentence names it
@@ -204,7 +217,7 @@ def read_clauses(
                 read.unit,
                 sentence,
                 relative_to=read.relative_to,
-                qualifier=read.qualifier,
+                **({"qualifier": read.qualifier} | monthly),
             )
     return subject
 
@@ -325,8 +338,10 @@ def share_trend(col: Collector, section: str, sentence: Piece) -> None:
             )
 
 
+#: A month, not a date ("7 月", not "1 月 1 日"; not "6 月至 8 月").
+MONTH_ONLY_RE = re.compile(r"(?<![0-9至到])(?P<m>\d{1,2})月份?(?![0-9]|至|到|起|以)")
 MONTH_VALUE_RE = re.compile(rf"(?P<m>\d{{1,2}})月份?的(?P<v>{DIGITS}) ?(?P<unit>万件|万|件)")
-SERIES_RE = re.compile(r"(?P<name>[\u4e00-\u9fff]*?)(?:类问题|问题|的)?(?:单月|各月|月)(?:受理|反映)量")
+SERIES_RE = re.compile(r"(?P<name>[\u4e00-\u9fff]*?)(?:相关)?(?:类问题|问题|的)?(?:单月|各月|月)(?:受理|反映)量")
 
 
 def monthly_series(col: Collector, section: str, sentence: Piece, detect: Detect) -> None:
@@ -354,7 +369,7 @@ def monthly_series(col: Collector, section: str, sentence: Piece, detect: Detect
     direction = cues.table().pattern("direction")
     for tok in tokens(sentence.sub(last, len(sentence.text))):
         lead = sentence.stream.text[sentence.start : tok.start]
-        if tok.unit == "倍" and not col.is_claimed(tok.value) and re.search(rf"(?:{direction})约?$", lead):
+        if tok.unit == "倍" and not col.is_claimed(tok.value) and re.search(rf"(?:{direction}|实现|达到)约?$", lead):
             qualifier = "约" if tok.approx else ""
             col.add(section, subject, "growth_multiple", tok.value, "倍", sentence, qualifier=qualifier, **span)
 
@@ -499,7 +514,7 @@ def names_in(text: str, names_by_length: list[str]) -> list[str]:
 # --- trends --------------------------------------------------------------------------------
 
 MULTIPLE_RE = re.compile(
-    r"(?:^|[，；。])(?:其中|全年|今年|同时)?(?P<names>[\u4e00-\u9fff、和]+?)(?:类问题|问题|类)?(?:消费)?(?:相关)?"
+    r"(?:^|[，；。])(?:其中|全年|今年|同时)?(?P<names>[\u4e00-\u9fff、和]+?)(?:相关)?(?:类问题|问题|类)?(?:消费)?(?:相关)?"
     r"(?P<what>(?:反映量|受理量)?(?P<base>同比|环比)?(?:增幅|增长)?)(?:也|均)?(?:分别)?(?:达到|为|实现)?约?$"
 )
 THEME_RE = re.compile(r"^(?:其中)?(?P<name>[\u4e00-\u9fff]{2,10}?)(?:类问题|问题|反映量|相关反映)")
