@@ -28,9 +28,6 @@ from hotline_kg.extract.stream import Piece
 CN_NUM = "一二三四五六七八九十百"
 HOTLINE = Subject("12345热线", "hotline")
 SIXTEEN = "十六区"
-#: Where the cue table's subject rows say "level …": the parts of a district.
-DISTRICT_LEVEL = "区级部门"
-STREET_LEVEL = "街道乡镇"
 TOPICS = Subject("每月一题", "topic_program")
 CN_ORDINAL = "一二三四五六七八九十"
 
@@ -53,7 +50,6 @@ class Patterns:
     ranked_after: re.Pattern[str]
     level: re.Pattern[str]
     rate_names: re.Pattern[str]
-    peak: re.Pattern[str]
     subcategory_list: re.Pattern[str]
     subcategory_item: re.Pattern[str]
     share_trend: re.Pattern[str]
@@ -86,7 +82,6 @@ def patterns() -> Patterns:
         ),
         level=re.compile(rf"^(?:其中)?(?P<cue>{t.pattern('subject')})"),
         rate_names=re.compile(rf"(?:[\u4e00-\u9fff]{{0,4}}?(?:{t.pattern('rate')})(?:、|和|及)?)+"),
-        peak=re.compile(t.pattern("peak")),
         subcategory_list=re.compile(rf"(?:{t.pattern('list_intro')})(?P<list>.+?)等(?:问题|方面)?"),
         subcategory_item=re.compile(
             rf"(?P<name>[^、（）()]+?)[（(](?P<approx>{t.pattern('approx')})?(?P<v>{DIGITS}) ?(?:万件|万)[）)]"
@@ -104,10 +99,14 @@ def patterns() -> Patterns:
 
 def rank_of(m: re.Match[str]) -> str:
     """A rank as the qualifier names it: 最多 (first), 其次 (second), 第三 …, 最少 (last)."""
+    table = cues.table()
     if m.group("n"):
         n = int(m.group("n"))
-        return {1: "最多", 2: "其次"}.get(n, f"第{CN_ORDINAL[n - 1]}" if n <= len(CN_ORDINAL) else "")
-    return cues.table().meaning("rank", m.group("q"))
+        if not 1 <= n <= len(CN_ORDINAL):
+            return ""
+        ordinal = f"第{CN_ORDINAL[n - 1]}"
+        return table.meaning("rank", ordinal) if ordinal in table.cues("rank") else ordinal
+    return table.meaning("rank", m.group("q"))
 
 
 # --- the clause reader ----------------------------------------------------------------------
