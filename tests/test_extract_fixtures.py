@@ -17,7 +17,7 @@ from hotline_kg.extract import extract_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KEY_COLUMNS = ("subject", "measure", "value", "unit", "period", "relative_to", "qualifier", "source_line")
-KNOWN_STYLES = ("synthetic-report", "heldout-a", "heldout-b", "heldout-c", "heldout-d")
+KNOWN_STYLES = ("synthetic-report", "heldout-a", "heldout-b", "heldout-c", "heldout-d", "heldout-e")
 NEW_SHAPES = ("newshape", "newshape-2")
 
 

@@ -58,7 +58,9 @@ class Collector:
         (line, column); ``month`` makes it a monthly figure; ``also`` are further
         numbers the fact used (years, digits in a name)."""
         where = _where(value if isinstance(value, Piece) else place)
-        claims = {where} | {_where(p) for p in (month, *also) if isinstance(p, (Piece, tuple))}
+        # every character of the value: a figure broken over two lines ("23.⏎5") is one number
+        spans = value.stream.where[value.start : value.end] if isinstance(value, Piece) else ()
+        claims = {where, *spans} | {_where(p) for p in (month, *also) if isinstance(p, (Piece, tuple))}
         self.claimed |= claims
         if month is not None:
             period = f"{self.year}-{int(month.text):02d}"

@@ -35,8 +35,9 @@ Word = dict[str, Any]
 
 
 def pdf_text(path: Path) -> str:
-    """The text of the PDF at `path`: pages separated by "\\f", each visual line on a line of its
-    own (a table row's cells left to right, one space apart), footnote markers on lines of their own.
+    """The text of the PDF at `path`: each page after the first starts with a form feed, each
+    visual line on a line of its own (a table row's cells left to right, one space apart),
+    footnote markers on lines of their own.
 
     Raises ReportError for a file that is not a PDF, a PDF that is encrypted with a password, a PDF
     that cannot be parsed, and a PDF with no text layer (a scan)."""
@@ -57,7 +58,7 @@ def pdf_text(path: Path) -> str:
         raise ReportError(
             path, None, f"no text layer in its {len(pages)} page(s): a scanned PDF needs OCR before it can be read"
         )
-    return "\f".join(pages)
+    return "\n\f".join(pages)
 
 
 def _page_text(page: Page) -> str:

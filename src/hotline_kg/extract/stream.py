@@ -34,16 +34,19 @@ class Stream:
     def of(cls, lines: Iterable[Line]) -> Stream:
         chars: list[str] = []
         where: list[tuple[int, int]] = []
+        wide = False  # the last character was printed full-width
         for line in lines:
             raw = line.text.translate(HALF_WIDTH)
             for col, ch in enumerate(raw):
                 if ch.isspace():
                     continue
-                if chars and _needs_space(chars[-1], ch, raw, col, where[-1], line.no):
+                now_wide = ch != line.text[col]
+                if chars and not (wide or now_wide) and _needs_space(chars[-1], ch, raw, col, where[-1], line.no):
                     chars.append(" ")
                     where.append((line.no, col))
                 chars.append(ch)
                 where.append((line.no, col))
+                wide = now_wide
         return cls("".join(chars), tuple(where))
 
     def line_at(self, index: int) -> int:
@@ -55,9 +58,10 @@ class Stream:
 
 def _needs_space(prev: str, ch: str, raw: str, col: int, prev_where: tuple[int, int], line_no: int) -> bool:
     """Keep one space between two ASCII words that whitespace separated
-    ("2022 2023"), so that they do not run together into one number."""
-    if not (ASCII_WORD.match(prev) and ASCII_WORD.match(ch)):
-        return False
+    ("2022 2023"), so that they do not run together into one number. (Full-width
+    digits are set like Chinese characters and may break anywhere: they join.)"""
+    if not (ASCII_WORD.match(prev) and ASCII_WORD.match(ch)) or ch == "%" or prev == ".":
+        return False  # no word starts with "%" and no number ends with ".": "18.2⏎%", "23.⏎5"
     if prev_where[0] != line_no:
         return True
     return col > 0 and raw[col - 1].isspace()

@@ -62,6 +62,11 @@ class Row:
         after = self.words[self.words.index(total) + 1 :] if total else []
         return [(a, b) for a, b in itertools.pairwise(after) if not a.whole and b.whole]
 
+    def drop_trailing_line(self, texts: set[str]) -> None:
+        """Drop the row's last line if its text is one of these."""
+        if self.words and (last := self.words[-1].line).stripped in texts:
+            self.words = [w for w in self.words if w.line is not last]
+
     def name_words(self) -> list[Word]:
         handler_words = {id(w) for pair in self.handlers() for w in pair}
         return [w for w in self.words if not w.whole and id(w) not in handler_words]
@@ -78,7 +83,7 @@ class Row:
 
 def topic_table(col: Collector, section: str, lines: list[Line]) -> None:
     """Add a fact for each topic's total and each handler's count."""
-    for row in _rows([line for line in lines if line.kind == TABLE]):
+    for row in _rows([line for line in lines if line.kind == TABLE], _captions(lines)):
         col.not_a_fact(row.number.place, "table row number")
         total = row.total
         if total is None or not row.name:
@@ -99,7 +104,14 @@ def topic_table(col: Collector, section: str, lines: list[Line]) -> None:
             )
 
 
-def _rows(lines: list[Line]) -> list[Row]:
+def _captions(lines: list[Line]) -> set[str]:
+    """The line printed just above the table's first header: a caption, repeated on each page."""
+    before = [line.stripped for line in itertools.takewhile(lambda x: not x.stripped.startswith("序号"), lines)]
+    captions = [text for text in before if text]
+    return {captions[-1]} if captions and len(captions) < len(lines) else set()
+
+
+def _rows(lines: list[Line], captions: set[str]) -> list[Row]:
     """Rows start at a line whose first word is the next row number, once the row before has its total."""
     rows: list[Row] = []
     in_header = True
@@ -108,6 +120,8 @@ def _rows(lines: list[Line]) -> list[Row]:
         if not words:
             continue
         if words[0].text.startswith("序号"):
+            if rows:  # the table's caption, printed again above a repeated header, is not the row's
+                rows[-1].drop_trailing_line(captions)
             in_header = True
             continue
         first = words[0]

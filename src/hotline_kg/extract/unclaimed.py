@@ -35,7 +35,8 @@ LAYOUT_KINDS = {
 #: "not_figure" words that follow a number: 年, 月, 热线 …).
 NOT_FIGURES = (
     (re.compile(r"\d+×\d+(?=小时)"), "service hours"),
-    (re.compile(r"“\d+[·.]\d+”"), "name of an event"),
+    # a number in a short quoted name: “23·7” (a storm), “618”, “双 11” (shopping festivals)
+    (re.compile(r"“[^“”0-9]{0,6}\d+(?:[·.]\d+)?[^“”0-9]{0,6}”"), "name of an event"),
 )
 
 
