@@ -608,7 +608,7 @@ def image_only_pdf(out: Path) -> Path:
 
 @dataclass
 class Comparison:
-    """How an extracted text (pages separated by "\\f") matches what a BuiltPdf holds. Each check
+    """How an extracted text (a page starts with "\\f") matches what a BuiltPdf holds. Each check
     counts what came out right, next to its total, and keeps the first things that did not."""
 
     chars_total: int = 0
@@ -681,7 +681,7 @@ def sentences(built: BuiltPdf) -> list[str]:
 def compare_text(built: BuiltPdf, text: str) -> Comparison:
     """Compare an extraction of `built` with what was laid out (see Comparison)."""
     cmp = Comparison()
-    pages = text.split("\f")
+    pages = text.split("\n\f")
     lines = [line for line in text.replace("\f", "\n").split("\n")]
     body_lines = [line for line in lines if not _is_page_number(line)]
 

@@ -82,9 +82,9 @@ def test_sentences_come_out_in_order(extracted, report, kind):
 
 
 @pytest.mark.parametrize(("report", "kind"), CASES)
-def test_pages_are_separated_by_form_feeds(extracted, report, kind):
+def test_each_page_after_the_first_starts_with_a_form_feed(extracted, report, kind):
     built, text = case(extracted, report, kind)
-    pages = text.split("\f")
+    pages = text.split("\n\f")
     assert len(built.pages) > 5
     assert len(pages) == len(built.pages)
     assert all(page.strip() for page in pages)
@@ -94,7 +94,7 @@ def test_pages_are_separated_by_form_feeds(extracted, report, kind):
 @pytest.mark.parametrize(("report", "kind"), [c for c in CASES if KINDS[c[1]].footers])
 def test_footer_page_numbers_are_the_last_line_of_each_page(extracted, report, kind):
     built, text = case(extracted, report, kind)
-    pages = text.split("\f")
+    pages = text.split("\n\f")
     for number, page in enumerate(pages, start=1):
         assert page.split("\n")[-1] == f"-{number}-"
     footers = [line for line in text.replace("\f", "\n").split("\n") if line.startswith("-") and line.endswith("-")]
