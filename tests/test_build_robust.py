@@ -1,5 +1,6 @@
 """The build is deterministic and atomic, and bad input stops it with a clear message."""
 
+import csv
 import os
 import shutil
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, XSD
 
 from conftest import ROOT
 from hotline_kg.rdf.integrity import check
@@ -192,3 +193,44 @@ def test_optional_dimension(cube):
 
 def test_missing_dimension_value(cube):
     assert "IC-11" in broken(cube, lambda g: g.remove((one_observation(g), SITE.hl.measure, None)))
+
+
+# --- source pages -------------------------------------------------------------------------------------
+
+
+def set_pages(root: Path, page_of) -> None:  # type: ignore[no-untyped-def]
+    """Fill the source_page column of the 2024 facts table (a report text with page breaks)."""
+    table = root / "data" / "facts" / "2024.csv"
+    with table.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    line, page = rows[0].index("source_line"), rows[0].index("source_page")
+    for row in rows[1:]:
+        row[page] = page_of(int(row[line]))
+    with table.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def test_source_pages_become_hl_source_page(project, tmp_path):
+    set_pages(project, lambda line: str(1 + line // 40))
+    out = tmp_path / "dist"
+    result = run_build(project, out)
+    assert result.returncode == 0, result.stderr
+    graph = Graph().parse(out / "report-2024.ttl")
+    observations = set(graph.subjects(RDF.type, QB.Observation))
+    assert observations
+    for node in observations:
+        lines = {lit.toPython() for lit in graph.objects(node, SITE.hl.sourceLine)}
+        pages = set(graph.objects(node, SITE.hl.sourcePage))
+        assert pages and all(p.datatype == XSD.positiveInteger for p in pages)
+        assert {p.toPython() for p in pages} == {1 + line // 40 for line in lines}
+    assert not list(Graph().parse(out / "report-2022.ttl").subject_objects(SITE.hl.sourcePage))
+
+
+@pytest.mark.parametrize("bad", ["0", "x", "-2"])
+def test_bad_source_page_names_file_and_row(project, tmp_path, bad):
+    set_pages(project, lambda line: bad if line == 21 else "")
+    result = run_build(project, tmp_path / "dist")
+    assert result.returncode == 1
+    row = line_of(project, "12345热线,hotline,requests,2419.5")
+    assert f"2024.csv:{row}: source_page must be a positive whole number: “{bad}”" in result.stderr
+    assert "Traceback" not in result.stderr

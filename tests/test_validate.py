@@ -317,6 +317,27 @@ def test_observation_moved_to_another_report(shapes, report_unit):
     assert found(results, "Violation", "but its data set is derived from")
 
 
+def test_a_source_page_is_optional_and_a_positive_integer(shapes, report_unit):
+    page = Literal(7, datatype=XSD.positiveInteger)
+    results = run(shapes, report_unit, lambda g: g.add((REQUESTS, HL.sourcePage, page)))
+    assert not [r.message for r in results if r.severity == "Violation"]
+    for bad in (Literal("0", datatype=XSD.positiveInteger), Literal("7"), Literal(7, datatype=XSD.integer)):
+        results = run(shapes, report_unit, lambda g, bad=bad: g.add((REQUESTS, HL.sourcePage, bad)))
+        assert found(results, "Violation", "(hl:sourcePage; optional, at most one per source line)"), bad
+
+
+def test_more_source_pages_than_source_lines(shapes, report_unit):
+    def two_pages(g: Graph) -> None:
+        g.add((REQUESTS, HL.sourcePage, Literal(7, datatype=XSD.positiveInteger)))
+        g.add((REQUESTS, HL.sourcePage, Literal(8, datatype=XSD.positiveInteger)))
+
+    assert len(set(report_unit.objects(REQUESTS, HL.sourceLine))) == 1
+    results = run(shapes, report_unit, two_pages)
+    assert found(results, "Violation", "市场管理 2024年 诉求量: 2 source pages for 1 source line(s)"), [
+        r.message for r in results
+    ]
+
+
 def test_category_replaced_by_another_figure_of_its_sentence(shapes, report_unit):
     results = run(shapes, report_unit, lambda g: set_figure(g, REQUESTS, "285.5"))
     assert found(results, "Warning", "市场管理 2024年: its listed subcategories add up to")

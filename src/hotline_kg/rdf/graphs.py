@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from hotline_kg.rdf.observations import UNITS, Observation, kebab, period_path
+from hotline_kg.rdf.observations import Observation, kebab, period_path
 from hotline_kg.rdf.reference import Code
 from hotline_kg.rdf.vocab import (
     DCTERMS,
@@ -34,6 +34,7 @@ from hotline_kg.rdf.vocab import (
     XSD,
     Site,
 )
+from hotline_kg.schema import UNITS
 
 MONTHS_EN = (
     "January",
@@ -244,8 +245,10 @@ def _observation(g: Graph, site: Site, ontology: Graph, dataset: URIRef, report:
         g.add((node, hl.qualifier, Literal(q, lang="zh")))
     g.add((node, PROV.wasDerivedFrom, report))
     g.add((node, hl.report, report))
-    for line, quote in o.sources:
+    for line, page, quote in o.sources:
         g.add((node, hl.sourceLine, Literal(line, datatype=XSD.positiveInteger)))
+        if page is not None:
+            g.add((node, hl.sourcePage, Literal(page, datatype=XSD.positiveInteger)))
         g.add((node, hl.quote, Literal(quote, lang="zh")))
     label = {}
     for lit in ontology.objects(measure, RDFS.label):

@@ -3,9 +3,10 @@
 A figure enters here as a row of data/facts/<year>.csv and leaves as an
 ``Observation``: its period, subject code and measure (which make its URI), its
 value as a decimal (signed for a fall), the printed figure and unit, and the
-lines it was read from. A figure the report states twice (“N.0 万件” and
-“约 N 万件”) is one observation with two sources; two different values for one
-observation are an error.
+lines (and PDF pages, where known) it was read from. A figure the report states
+twice (“N.0 万件” and “约 N 万件”) is one observation with two sources; two
+different values for one observation are an error. What the columns, measures
+and units mean is defined in ``hotline_kg.schema``.
 """
 
 from __future__ import annotations
@@ -17,61 +18,40 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from hotline_kg.extract.facts import COLUMNS
 from hotline_kg.rdf.errors import BuildError
 from hotline_kg.rdf.reference import Code, Reference
+from hotline_kg.schema import (
+    APPROXIMATE,
+    COLUMN_NAMES,
+    FALL,
+    GROWTH,
+    MEASURES,
+    NUMBER_FORMAT,
+    PERIOD_FORMAT,
+    UNITS,
+    WORDS,
+    Unit,
+)
 
-#: facts measure → ontology measure property (hl:…)
-MEASURES = {
-    "requests": "requests",
-    "share": "share",
-    "yoy_change": "yoyChange",
-    "resolution_rate": "resolutionRate",
-    "satisfaction_rate": "satisfactionRate",
-    "response_rate": "responseRate",
-    "topics": "topicCount",
-    "tasks": "taskCount",
-    "policies": "policyCount",
-    "measures": "measureCount",
-}
-GROWTH = {"": "yoyGrowthMultiple", "同比": "yoyGrowthMultiple", "环比": "periodGrowthMultiple"}
+# The facts table's measures, units and figures in words are defined in hotline_kg.schema;
+# MEASURES, GROWTH, UNITS, Unit and WORDS are re-exported here for the graph.
+__all__ = [
+    "GROWTH",
+    "MEASURES",
+    "UNITS",
+    "WORDS",
+    "Observation",
+    "Unit",
+    "kebab",
+    "observations",
+    "parse_value",
+    "period_path",
+    "read_facts",
+    "subject_codes",
+]
 
-
-@dataclass(frozen=True)
-class Unit:
-    slug: str
-    label_zh: str
-    label_en: str
-    cases: int | None  # single cases per unit, for counts of requests
-
-
-#: printed unit → unit
-UNITS = {
-    "万件": Unit("ten-thousand-cases", "万件", "ten thousand cases", 10000),
-    "件": Unit("cases", "件", "cases", 1),
-    "%": Unit("percent", "%", "per cent", None),
-    "倍": Unit("times", "倍", "times (multiple)", None),
-    "个": Unit("ge", "个", "items (个)", None),
-    "项": Unit("xiang", "项", "items (项)", None),
-    "条": Unit("tiao", "条", "items (条)", None),
-}
-#: Figures printed in words.
-WORDS = {
-    "翻倍": 1,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
-FALL = {"下降"}
-PERIOD_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
+PERIOD_RE = re.compile(f"^({PERIOD_FORMAT})$")
+NUMBER_RE = re.compile(NUMBER_FORMAT)
 NAME_KINDS = ("hotline", "district_group", "district", "category", "channel", "disposition", "theme")
 
 
@@ -86,7 +66,7 @@ class Observation:
     value: Decimal
     printed: str
     unit: Unit
-    sources: tuple[tuple[int, str], ...]  # (source line, quote)
+    sources: tuple[tuple[int, int | None, str], ...]  # (source line, source page or None, quote)
     approximate: bool = False
     share_of: str = ""  # path of the whole
     base_period: str = ""
@@ -116,8 +96,8 @@ def read_facts(path: Path) -> list[tuple[int, dict[str, str]]]:
     try:
         with path.open(encoding="utf-8", newline="") as f:
             reader = csv.DictReader(f)
-            if tuple(reader.fieldnames or ()) != COLUMNS:
-                raise BuildError(path, 1, f"columns must be {','.join(COLUMNS)}")
+            if tuple(reader.fieldnames or ()) != COLUMN_NAMES:
+                raise BuildError(path, 1, f"columns must be {','.join(COLUMN_NAMES)}")
             return [(reader.line_num, row) for row in reader]
     except UnicodeDecodeError as exc:
         raise BuildError(path, None, "not UTF-8 text") from exc
@@ -178,10 +158,8 @@ def _observation(path: Path, line: int, row: dict[str, str], ref: Reference) -> 
             base_period = row["relative_to"]
         else:
             share_of = _whole(path, line, row["relative_to"], ref)
-    try:
-        source_line = int(row["source_line"])
-    except ValueError as exc:
-        raise BuildError(path, line, f"source_line must be a number: “{row['source_line']}”") from exc
+    source_line = _positive(path, line, row, "source_line")
+    source_page = _positive(path, line, row, "source_page") if row["source_page"] else None
     return Observation(
         report_year=int(row["year"]),
         period=row["period"],
@@ -190,30 +168,37 @@ def _observation(path: Path, line: int, row: dict[str, str], ref: Reference) -> 
         value=value,
         printed=row["value"],
         unit=unit,
-        sources=((source_line, row["quote"]),),
-        approximate="约" in qualifiers,
+        sources=((source_line, source_page, row["quote"]),),
+        approximate=APPROXIMATE in qualifiers,
         share_of=share_of,
         base_period=base_period,
-        qualifiers=tuple(q for q in qualifiers if q != "约"),
+        qualifiers=tuple(q for q in qualifiers if q != APPROXIMATE),
     )
 
 
+def _positive(path: Path, line: int, row: dict[str, str], column: str) -> int:
+    text = row[column]
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise BuildError(path, line, f"{column} must be a positive whole number: “{text}”")
+    return int(text)
+
+
 def _measure(path: Path, line: int, row: dict[str, str], qualifiers: tuple[str, ...]) -> str:
-    if row["measure"] == "growth_multiple":
-        if row["relative_to"]:
-            return "growthMultiple"
+    """The ontology term of the row's measure (a growth multiple's by its base period or basis)."""
+    measure = MEASURES.get(row["measure"])
+    if measure is None:
+        raise BuildError(path, line, f"unknown measure “{row['measure']}”")
+    if measure.name == "growth_multiple" and not row["relative_to"]:
         basis = next((q for q in qualifiers if q in GROWTH), "")
         return GROWTH[basis]
-    if row["measure"] not in MEASURES:
-        raise BuildError(path, line, f"unknown measure “{row['measure']}”")
-    return MEASURES[row["measure"]]
+    return measure.term
 
 
 def parse_value(printed: str) -> Decimal | None:
     """The printed figure as a decimal: digits as they are, a figure in words by its value."""
     if printed in WORDS:
         return Decimal(WORDS[printed])
-    if not re.fullmatch(r"\d+(\.\d+)?", printed):
+    if not NUMBER_RE.fullmatch(printed):
         return None
     try:
         return Decimal(printed)

@@ -15,17 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotline_kg.rdf.errors import BuildError
+from hotline_kg.schema import SUBJECT_KINDS
 
-#: subject_kind of the facts table → (reference file, URI path prefix) for simple kinds.
-SIMPLE_KINDS = {
-    "hotline": "hotline",
-    "disposition": "disposition",
-    "theme": "theme",
-    "category_group": "category-group",
-    "district_group": "district-group",
-    "topic_program": "programme",
-    "district_part": "level",
-}
+#: subject_kind of the facts table → URI path prefix, for the kinds listed in subjects.csv
+#: (derived from hotline_kg.schema.SUBJECT_KINDS).
+SIMPLE_KINDS = {k.name: k.path for k in SUBJECT_KINDS.values() if k.listed_in == "subjects.csv"}
+#: ontology class of the codes of each subject kind's list (hotline_kg.schema.SUBJECT_KINDS)
+KIND_CLASSES = {k.name: k.code_class for k in SUBJECT_KINDS.values()}
+#: the kinds listed in handlers.csv
+HANDLER_KINDS = tuple(k.name for k in SUBJECT_KINDS.values() if k.listed_in == "handlers.csv")
 
 
 @dataclass(frozen=True)
@@ -140,13 +138,13 @@ def load(folder: Path) -> Reference:
     """Read every code list in ``folder``; errors name the file and row."""
     ref = Reference()
     for row, where in _rows(folder / "categories.csv"):
-        ref.add(_code(row, f"category/{row['slug']}", "Category", "categories"), "category", where)
+        ref.add(_code(row, _path("category", row["slug"]), KIND_CLASSES["category"], "categories"), "category", where)
     cat_by_slug = {code.path.split("/", 1)[1]: path for path, code in ref.codes.items()}
     for row, where in _rows(folder / "subcategories.csv"):
         parent = cat_by_slug.get(row["category_slug"])
         if parent is None:
             raise BuildError(where, None, f"unknown category_slug “{row['category_slug']}”")
-        code = _code(row, f"{parent}/{row['slug']}", "Subcategory", "categories", broader=parent)
+        code = _code(row, f"{parent}/{row['slug']}", KIND_CLASSES["subcategory"], "categories", broader=parent)
         if code.path in ref.codes:
             raise BuildError(where, None, f"two rows for {code.path}")
         ref.codes[code.path] = code
@@ -156,44 +154,40 @@ def load(folder: Path) -> Reference:
         links = {"gbCode": row["code"]}
         if row["wikidata"]:
             links["wikidata"] = row["wikidata"]
-        code = _code(row, f"district/{row['code']}", "District", "districts", links=links)
+        code = _code(row, _path("district", row["code"]), KIND_CLASSES["district"], "districts", links=links)
         ref.add(code, "district", where)
     for row, where in _rows(folder / "handlers.csv"):
-        kind = {"city_department": "CityDepartment", "state_owned_enterprise": "StateOwnedEnterprise"}.get(row["kind"])
-        if kind is None:
-            raise BuildError(where, None, f"kind must be city_department or state_owned_enterprise: “{row['kind']}”")
-        ref.add(_code(row, f"handler/{row['slug']}", kind, "handlers"), "handler", where)
+        if row["kind"] not in HANDLER_KINDS:
+            raise BuildError(where, None, f"kind must be {' or '.join(HANDLER_KINDS)}: “{row['kind']}”")
+        code = _code(row, _path(row["kind"], row["slug"]), KIND_CLASSES[row["kind"]], "handlers")
+        ref.add(code, "handler", where)
     for row, where in _rows(folder / "channels.csv"):
-        ref.add(_code(row, f"channel/{row['slug']}", "Channel", "channels"), "channel", where)
+        ref.add(_code(row, _path("channel", row["slug"]), KIND_CLASSES["channel"], "channels"), "channel", where)
     for row, where in _rows(folder / "topics.csv"):
-        code = _code(row, f"topic/{row['year']}/{row['slug']}", "MonthlyTopic", "topics")
+        code = _code(row, _path("monthly_topic", row["year"], row["slug"]), KIND_CLASSES["monthly_topic"], "topics")
         if code.path in ref.codes:
             raise BuildError(where, None, f"two rows for {code.path}")
         ref.codes[code.path] = code
         ref.topic[(int(row["year"]), row["name_zh"])] = code.path
-    classes = {
-        "hotline": "Hotline",
-        "disposition": "Disposition",
-        "theme": "Theme",
-        "category_group": "CategoryGroup",
-        "district_group": "DistrictGroup",
-        "topic_program": "TopicProgramme",
-        "district_part": "AdministrativeLevel",
-    }
     for row, where in _rows(folder / "subjects.csv"):
         kind = row["kind"]
         if kind not in SIMPLE_KINDS:
             raise BuildError(where, None, f"unknown kind “{kind}” (one of {', '.join(SIMPLE_KINDS)})")
-        path = f"{SIMPLE_KINDS[kind]}/{row['slug']}"
+        path = _path(kind, row["slug"])
         scheme = "levels" if kind == "district_part" else "subjects"
-        ref.add(_code(row, path, classes[kind], scheme), kind, where)
+        ref.add(_code(row, path, KIND_CLASSES[kind], scheme), kind, where)
     for path, code in ref.codes.items():
         if code.links.get("closeMatch"):
-            target = f"category/{code.links['closeMatch']}"  # close_match is written category[/subcategory]
+            target = _path("category", code.links["closeMatch"])  # close_match is written category[/subcategory]
             if target not in ref.codes:
                 raise BuildError(folder, None, f"{path}: close_match “{code.links['closeMatch']}” is not a code")
             ref.close_matches.append((path, target))
     return ref
+
+
+def _path(kind: str, *keys: str) -> str:
+    """The URI path (under id/) of a code of the kind's list."""
+    return "/".join((SUBJECT_KINDS[kind].path, *keys))
 
 
 def _code(
