@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from hotline_kg import validate
+from hotline_kg import schema, validate
 from hotline_kg.extract import Extraction, ReportError, extract_file, raw, to_csv
 from hotline_kg.extract.report import extract_pdf
 from hotline_kg.io import write_atomic
@@ -262,6 +262,8 @@ def extract(args: argparse.Namespace) -> int:
         print("error: hotline-kg extract: -o takes one report; use --out-dir for several", file=sys.stderr)
         return 2
     status = 0
+    if args.out_dir:
+        args.out_dir.mkdir(parents=True, exist_ok=True)
     for path in reports:
         try:
             if path.suffix.lower() == ".pdf":
@@ -285,6 +287,8 @@ def extract(args: argparse.Namespace) -> int:
             status = 2
             continue
         status = max(status, _report_extraction(args, result))
+    if args.out_dir and not args.unclaimed:
+        schema.write_csvw_metadata(args.out_dir)  # the tables' CSV on the Web description lists each year
     return status
 
 

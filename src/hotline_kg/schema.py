@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hotline_kg.io import write_atomic
+
 # --- units ------------------------------------------------------------------------------------
 
 
@@ -321,7 +323,7 @@ def csvw_text(tables: Iterable[str]) -> str:
 def write_csvw_metadata(folder: Path) -> Path:
     """Write (or rewrite) the CSVW metadata of the facts tables in ``folder``; returns its path."""
     path = folder / METADATA_FILE
-    path.write_text(csvw_text(facts_tables(folder)), encoding="utf-8", newline="\n")
+    write_atomic(path, csvw_text(facts_tables(folder)))
     return path
 
 
