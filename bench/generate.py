@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-BASE = "http://127.0.0.1:8000/"
+BASE = "https://w3id.org/hotline-kg/"
 HL = BASE + "def/hotline#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"

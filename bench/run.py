@@ -33,7 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 MIX_EXTRA = {
     "count": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-    "lookup": "SELECT ?p ?o WHERE { <http://127.0.0.1:8000/id/district/110108> ?p ?o }",
+    "lookup": "SELECT ?p ?o WHERE { <https://w3id.org/hotline-kg/id/district/110108> ?p ?o }",
     "ask": "ASK { ?s a <http://purl.org/linked-data/cube#DataSet> }",
 }
 

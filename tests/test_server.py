@@ -18,7 +18,7 @@ from SPARQLWrapper import JSON, SPARQLWrapper
 
 from serving import free_port, start, stop
 
-BASE = "http://127.0.0.1:8000/"
+BASE = "https://w3id.org/hotline-kg/"
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 

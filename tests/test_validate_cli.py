@@ -72,7 +72,7 @@ def corrupted(dist: Path, tmp_path: Path, old: str, new: str) -> Path:
             "the value 454.2 is not the printed figure 445.2",
         ),
         (  # a removed required triple
-            "<http://127.0.0.1:8000/id/obs/2024/district/110108/share/2024> "
+            "<https://w3id.org/hotline-kg/id/obs/2024/district/110108/share/2024> "
             "<http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure>",
             "<http://example.org/removed> <http://example.org/removed>",
             "exactly one unit",

@@ -21,7 +21,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
-from hotline_kg.rdf.vocab import DEFAULT_BASE, Site
+from hotline_kg.rdf.vocab import Site
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 #: Suffix → rdflib format name, for the files `validate` reads.
@@ -65,7 +65,7 @@ def load_shapes(site: Site, folder: Path) -> list[Graph]:
         raise ValueError(f"{folder}: no shapes (*.ttl) to validate with")
     graphs = []
     for path in paths:
-        text = path.read_text(encoding="utf-8").replace(DEFAULT_BASE, site.base)
+        text = site.rebase(path.read_text(encoding="utf-8"))
         try:
             graphs.append(Graph().parse(data=text, format="turtle", publicID=site.base))
         except Exception as err:  # rdflib raises several types for bad Turtle

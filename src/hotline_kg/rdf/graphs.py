@@ -78,9 +78,9 @@ class Source:
 
 
 def ontology_graph(site: Site, path: Path) -> Graph:
-    """The ontology, its relative IRIs resolved against the base URI."""
+    """The ontology: its terms in the fixed vocabulary namespace, its data IRIs under the base URI."""
     graph = Graph()
-    graph.parse(path, format="turtle", publicID=site.base)
+    graph.parse(data=site.rebase(path.read_text(encoding="utf-8")), format="turtle", publicID=site.base)
     return graph
 
 

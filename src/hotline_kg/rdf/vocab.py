@@ -3,14 +3,43 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, XSD
 
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_BASE = f"http://{DEFAULT_HOST}:8000/"
+#: The persistent namespace every IRI of the data lives in, whatever host serves it; w3id.org
+#: redirects it to the server that publishes the data (README, "Canonical IRIs").
+CANONICAL_BASE = "https://w3id.org/hotline-kg/"
+DEFAULT_BASE = CANONICAL_BASE
 BASE_ENV = "HOTLINE_KG_BASE_URI"
+#: The vocabulary: one fixed namespace, whatever base the data uses.
+HL = Namespace(CANONICAL_BASE + "def/hotline#")
+ONTOLOGY = URIRef(CANONICAL_BASE + "def/hotline")
+#: URI paths under id/ with a prefix of their own in Turtle, JSON-LD and example queries
+#: ("district:110108"), so that no local name needs an escape.
+ID_PREFIXES = (
+    "category",
+    "channel",
+    "dataset",
+    "disposition",
+    "district",
+    "district-group",
+    "handler",
+    "level",
+    "measure",
+    "month",
+    "obs",
+    "programme",
+    "report",
+    "scheme",
+    "theme",
+    "topic",
+    "unit",
+    "year",
+)
 
 QB = Namespace("http://purl.org/linked-data/cube#")
 SDMX_ATTRIBUTE = Namespace("http://purl.org/linked-data/sdmx/2009/attribute#")
@@ -62,11 +91,52 @@ class Site:
 
     @property
     def hl(self) -> Namespace:
-        return Namespace(self.base + "def/hotline#")
+        return HL
 
     @property
     def ontology(self) -> URIRef:
-        return URIRef(self.base + "def/hotline")
+        return ONTOLOGY
+
+    def rebase(self, text: str) -> str:
+        """Turtle or SPARQL written against the canonical base (the ontology, shapes, example
+        queries), for this base: data IRIs move to this base, relative ones ("<id/…>") included;
+        the vocabulary ("<def/…>") stays in its fixed namespace."""
+        text = text.replace("<def/", f"<{CANONICAL_BASE}def/")
+        if self.base == CANONICAL_BASE:
+            return text
+        return re.sub(re.escape(CANONICAL_BASE) + r"(?!def/)", self.base, text)
+
+    def local(self, iri: str) -> str:
+        """The path this server answers an IRI of the data (or the vocabulary) at, or the IRI itself."""
+        if iri.startswith(self.base):
+            return "/" + iri[len(self.base) :]
+        if iri.startswith(str(ONTOLOGY)):
+            return "/" + iri[len(CANONICAL_BASE) :]
+        return iri
+
+    def prefixes(self) -> dict[str, str]:
+        """Prefix → namespace, for every serialisation and example query."""
+        return {
+            "hl": str(HL),
+            **{p: f"{self.base}id/{p}/" for p in ID_PREFIXES},
+            "id": self.base + "id/",
+            "qb": str(QB),
+            "skos": str(SKOS),
+            "dct": str(DCTERMS),
+            "prov": str(PROV),
+            "dcat": str(DCAT),
+            "void": str(VOID),
+            "org": str(ORG),
+            "time": str(TIME),
+            "owl": str(OWL),
+            "rdfs": str(RDFS),
+            "xsd": str(XSD),
+            "wd": str(WIKIDATA),
+            "sdmx-attribute": str(SDMX_ATTRIBUTE),
+            "sdmx-dimension": str(SDMX_DIMENSION),
+            "sdmx-measure": str(SDMX_MEASURE),
+            "spdx": str(SPDX),
+        }
 
     def id(self, path: str) -> URIRef:
         return URIRef(f"{self.base}id/{path}")
@@ -79,23 +149,5 @@ class Site:
 
     def bind(self, graph) -> None:  # type: ignore[no-untyped-def]
         """Bind the prefixes the dumps use."""
-        for prefix, ns in (
-            ("hl", self.hl),
-            ("id", Namespace(self.base + "id/")),
-            ("qb", QB),
-            ("skos", SKOS),
-            ("dct", DCTERMS),
-            ("prov", PROV),
-            ("dcat", DCAT),
-            ("void", VOID),
-            ("org", ORG),
-            ("time", TIME),
-            ("owl", OWL),
-            ("xsd", XSD),
-            ("wd", WIKIDATA),
-            ("sdmx-attribute", SDMX_ATTRIBUTE),
-            ("sdmx-dimension", SDMX_DIMENSION),
-            ("sdmx-measure", SDMX_MEASURE),
-            ("spdx", SPDX),
-        ):
-            graph.bind(prefix, ns, override=True)
+        for prefix, ns in self.prefixes().items():
+            graph.bind(prefix, Namespace(ns), override=True, replace=True)

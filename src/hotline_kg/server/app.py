@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Res
 from fastapi.templating import Jinja2Templates
 from starlette.routing import Route
 
-from hotline_kg.rdf.vocab import DEFAULT_BASE
+from hotline_kg.rdf.vocab import DEFAULT_BASE, ONTOLOGY, Site
 from hotline_kg.server import describe, protocol
 from hotline_kg.server.engine import (
     ON_DISK_ABOVE,
@@ -260,7 +260,8 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
     async def resource(kind: str, request: Request) -> Response:
         if not (kind.startswith("id/") or kind.startswith("def/")):
             return _not_found(request, f"nothing at /{kind}")
-        iri = settings.base + kind
+        # an IRI of the data or of the vocabulary, by its path, whatever host this is
+        iri = str(ONTOLOGY) + kind.removeprefix("def/hotline") if kind.startswith("def/") else settings.base + kind
         return await describe.respond(request, iri, settings.base, TEMPLATES, FORMAT_PARAM)
 
     return app
@@ -284,7 +285,7 @@ def _table(answer: object, base: str) -> dict[str, object]:
             if cell is None:
                 row.append({"text": "", "href": ""})
             elif cell["type"] == "uri":
-                href = cell["value"][len(base) - 1 :] if cell["value"].startswith(base) else cell["value"]
+                href = Site(base).local(cell["value"])
                 row.append({"text": cell["value"], "href": href})
             else:
                 row.append(

@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from hotline_kg.rdf.vocab import DEFAULT_BASE
+from hotline_kg.rdf.vocab import HL, ONTOLOGY, Site
 from hotline_kg.server import protocol
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -42,7 +42,7 @@ def examples(folder: Path, base: str) -> list[dict[str, str]]:
     """The example queries of queries/, with the default base replaced by this server's."""
     out = []
     for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
-        text = path.read_text(encoding="utf-8").replace(DEFAULT_BASE, base)
+        text = Site(base).rebase(path.read_text(encoding="utf-8"))
         title = text.splitlines()[0].lstrip("# ").strip() if text.startswith("#") else path.stem
         out.append({"name": path.stem, "title": title, "text": text})
     return out
@@ -61,17 +61,18 @@ SELECT ?report ?zh ?en ?file (COUNT(DISTINCT ?obs) AS ?observations) WHERE {{
 
 def reports(store: ox.Store, base: str) -> list[dict[str, str]]:
     """The source reports in the store, with their titles and how many observations each gave."""
-    rows = store.query(REPORTS.format(hl=base + "def/hotline#"), use_default_graph_as_union=True)
+    rows = store.query(REPORTS.format(hl=HL), use_default_graph_as_union=True)
     names = ("report", "zh", "en", "file", "observations")
     return [
         {n: (row[n].value if row[n] is not None else "") for n in names}  # type: ignore[index, union-attr]
-        | {"href": row["report"].value.removeprefix(base.rstrip("/"))}  # type: ignore[index, union-attr]
+        | {"href": Site(base).local(row["report"].value)}  # type: ignore[index, union-attr]
         for row in rows  # type: ignore[union-attr]
     ]
 
 
 def triples(store: ox.Store, iri: str, base: str) -> list[ox.Triple]:
-    query = DESCRIBE.format(iri=iri, hl=base + "def/hotline#", limit=INCOMING_LIMIT)
+    """The description of an IRI; the IRI is checked first (``ox.NamedNode`` refuses "<", ">", spaces…)."""
+    query = DESCRIBE.format(iri=ox.NamedNode(iri).value, hl=HL, limit=INCOMING_LIMIT)
     return list(store.query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]
 
 
@@ -79,7 +80,13 @@ async def respond(
     request: Request, iri: str, base: str, templates: Jinja2Templates, formats: dict[str, str]
 ) -> Response:
     store: ox.Store = request.app.state.engine.store
-    if iri == base + "def/hotline":
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        from hotline_kg.server.app import _not_found
+
+        return _not_found(request, "not an IRI")
+    if iri == str(ONTOLOGY):
         found = list(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{base}graph/ontology> {{ ?s ?p ?o }} }}"))  # type: ignore[arg-type]
     else:
         found = triples(store, iri, base)
@@ -104,7 +111,7 @@ async def respond(
             "application/rdf+xml": ox.RdfFormat.RDF_XML,
         }[media]
         body = (
-            ox.serialize(found, format=fmt, prefixes={"hl": base + "def/hotline#", "id": base + "id/"})
+            ox.serialize(found, format=fmt, prefixes=Site(base).prefixes())
             if fmt == ox.RdfFormat.TURTLE
             else ox.serialize(found, format=fmt)
         )
@@ -128,7 +135,7 @@ def _page(iri: str, found: list[ox.Triple], base: str, sort: str) -> dict[str, o
     def show(term: object) -> dict[str, str]:
         if isinstance(term, ox.NamedNode):
             lab = labels.get(term.value, {})
-            href = term.value.removeprefix(base.rstrip("/")) if term.value.startswith(base) else term.value
+            href = Site(base).local(term.value)
             return {"href": href, "text": " / ".join(v for v in (lab.get("zh"), lab.get("en")) if v) or term.value}
         if isinstance(term, ox.Literal):
             return {"href": "", "text": term.value + (f" @{term.language}" if term.language else "")}
@@ -143,7 +150,7 @@ def _page(iri: str, found: list[ox.Triple], base: str, sort: str) -> dict[str, o
         for t in found
         if isinstance(t.object, ox.NamedNode)
         and t.object.value == iri
-        and t.predicate.value not in (base + "def/hotline#subject", base + "def/hotline#refPeriod")
+        and t.predicate.value not in (HL.subject, HL.refPeriod)
     ]
     observations = _observations(iri, found, base, labels)
     key = {
@@ -168,7 +175,7 @@ def _page(iri: str, found: list[ox.Triple], base: str, sort: str) -> dict[str, o
 def _observations(
     iri: str, found: list[ox.Triple], base: str, labels: dict[str, dict[str, str]]
 ) -> list[dict[str, str]]:
-    hl = base + "def/hotline#"
+    hl = str(HL)
     by_obs: dict[str, dict[str, str]] = {}
     for t in found:
         s = t.subject.value
@@ -187,7 +194,7 @@ def _observations(
         name = lambda x: labels.get(x, {}).get("zh") or x.rsplit("/", 1)[-1]  # noqa: E731
         rows.append(
             {
-                "href": obs.removeprefix(base.rstrip("/")),
+                "href": Site(base).local(obs),
                 "subject": name(v.get("subject", "")),
                 "period": labels.get(v.get("refPeriod", ""), {}).get("en", v.get("refPeriod", "").rsplit("/", 1)[-1]),
                 "measure": name(v.get("measure", "")),
@@ -229,7 +236,7 @@ def service_description(settings: object, graphs: list[str], media: str) -> byte
     lines = [
         "@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .",
         "@prefix void: <http://rdfs.org/ns/void#> .",
-        "@prefix hl: <" + base + "def/hotline#> .",
+        f"@prefix hl: <{HL}> .",
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
         f"<{endpoint}> a sd:Service ;",
         f"  sd:endpoint <{endpoint}> ;",
