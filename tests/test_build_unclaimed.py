@@ -46,3 +46,19 @@ def test_an_accepted_number_needs_a_reason(project, tmp_path):  # noqa: F811
     result = run_build(project, tmp_path / "dist")
     assert result.returncode == 1
     assert "accepted-numbers.csv:2: an accepted number needs a reason" in result.stderr
+
+
+def test_a_broken_cube_stops_the_build_naming_the_constraint_and_resources(project, tmp_path):  # noqa: F811
+    """The W3C Data Cube integrity constraints run in the build: here the structure names a
+    dimension most observations lack (IC-11, all dimensions required)."""
+    ontology = project / "ontology" / "hotline.ttl"
+    text = ontology.read_text(encoding="utf-8")
+    assert "    qb:dimension hl:measure ;" in text
+    broken = text.replace("    qb:dimension hl:measure ;", "    qb:dimension hl:qualifier ;")
+    ontology.write_text(broken, encoding="utf-8")
+    out = tmp_path / "dist"
+    result = run_build(project, out)
+    assert result.returncode == 1
+    assert "error: IC-11 (" in result.stderr and "/id/obs/" in result.stderr
+    assert "integrity constraints; nothing written" in result.stderr
+    assert not out.exists()

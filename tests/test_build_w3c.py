@@ -14,7 +14,11 @@ from hotline_kg.rdf.integrity import store_of
 
 W3C = ROOT.parent / "shared" / "w3c" / "qb-ic"
 
-pytestmark = pytest.mark.skipif(not W3C.is_dir(), reason=f"W3C reference material not found at {W3C}")
+
+def test_the_w3c_material_is_there():
+    """Missing reference material fails the cross-check; it is never skipped."""
+    assert sorted(W3C.glob("IC-*.rq")), f"W3C Data Cube integrity queries not found at {W3C}"
+    assert sorted(W3C.glob("normalize-phase-*.ru")), f"W3C normalisation updates not found at {W3C}"
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from hotline_kg.extract import Extraction, ReportError, extract_file, raw, to_cs
 from hotline_kg.extract.report import extract_pdf
 from hotline_kg.io import write_atomic
 from hotline_kg.rdf import build as rdf_build
-from hotline_kg.rdf import dumps
+from hotline_kg.rdf import dumps, integrity
 from hotline_kg.rdf import graphs as rdf_graphs
 from hotline_kg.rdf.errors import BuildError
 from hotline_kg.rdf.metadata import ISSUED
@@ -126,6 +126,15 @@ def build(args: argparse.Namespace) -> int:
     except (BuildError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         print(f"nothing written; {args.out} is unchanged", file=sys.stderr)
+        return 1
+    violated = integrity.check(dumps.union(site, built.graphs))
+    if violated:
+        sys.stderr.write("".join(f"error: {v.constraint} ({v.meaning}): {v.node}\n" for v in violated))
+        print(
+            f"error: {len(violated)} violations of the Data Cube integrity constraints; nothing written, "
+            f"{args.out} is unchanged",
+            file=sys.stderr,
+        )
         return 1
     print(validate.summary(report), end="", file=sys.stderr if not report.conforms else sys.stdout)
     if not report.conforms:

@@ -115,7 +115,7 @@ def build(site: Site, inputs: Inputs, modified: dt.date) -> Built:
         "hotline.ttl": dumps.turtle(site, whole),
         "hotline.nt.gz": dumps.gz(("\n".join(dumps.ntriples_lines(whole)) + "\n").encode("utf-8")),
         "hotline.nq.gz": dumps.gz(dumps.nquads(graphs)),
-        "hotline.jsonld": dumps.jsonld(site, graphs),
+        "hotline.jsonld": dumps.jsonld(site, graphs, dumps.jsonld_context(site, graphs[site.graph("ontology")])),
         "ontology.ttl": dumps.turtle(site, graphs[site.graph("ontology")]),
     }
     for year in sorted(by_year):

@@ -12,8 +12,9 @@ import hashlib
 import json
 
 from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import OWL, RDF
 
-from hotline_kg.rdf.vocab import Site
+from hotline_kg.rdf.vocab import HL, Site
 
 #: dump file → (media type, compression media type or "")
 MEDIA_TYPES = {
@@ -40,10 +41,11 @@ def union(site: Site, graphs: dict[URIRef, Graph]) -> Graph:
 
 
 def turtle(site: Site, graph: Graph) -> bytes:
+    """Turtle grouped by subject, sorted, with the project's prefixes (rdflib's longturtle)."""
     out = Graph()
     site.bind(out)
     out += graph
-    return out.serialize(format="turtle").encode("utf-8")
+    return out.serialize(format="longturtle").encode("utf-8")
 
 
 def ntriples_lines(graph: Graph) -> list[str]:
@@ -62,16 +64,37 @@ def gz(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def jsonld(site: Site, graphs: dict[URIRef, Graph]) -> bytes:
+def jsonld_context(site: Site, ontology: Graph) -> dict[str, object]:
+    """The JSON-LD context: the project's prefixes, and a term for each property of the
+    vocabulary ("refPeriod", "quote" …), IRI-valued where the ontology says so. A property
+    whose name is also a prefix ("district") keeps its prefixed name (hl:district)."""
+    context: dict[str, object] = dict(site.prefixes())
+    for kind, is_iri in ((OWL.ObjectProperty, True), (OWL.DatatypeProperty, False)):
+        for prop in sorted(set(ontology.subjects(RDF.type, kind)), key=str):
+            name = str(prop).removeprefix(str(HL))
+            if str(prop).startswith(str(HL)) and name not in context:
+                context[name] = {"@id": f"hl:{name}", "@type": "@id"} if is_iri else {"@id": f"hl:{name}"}
+    return context
+
+
+def jsonld(site: Site, graphs: dict[URIRef, Graph], context: dict[str, object]) -> bytes:
+    """One JSON-LD document of named graphs, compacted with the project's context."""
     dataset = Dataset()
     site.bind(dataset)
     for name, graph in graphs.items():
         named = dataset.graph(name)
         for triple in graph:
             named.add(triple)
-    context = {prefix: str(ns) for prefix, ns in dataset.namespaces() if prefix}
-    doc = json.loads(dataset.serialize(format="json-ld", context=context))
-    return (json.dumps(_sorted(doc), ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    return jsonld_bytes(dataset.serialize(format="json-ld", context=context))
+
+
+def graph_jsonld(graph: Graph, context: dict[str, object]) -> bytes:
+    """One graph (a resource description) as JSON-LD with the project's context."""
+    return jsonld_bytes(graph.serialize(format="json-ld", context=context))
+
+
+def jsonld_bytes(text: str) -> bytes:
+    return (json.dumps(_sorted(json.loads(text)), ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
 def _sorted(node: object) -> object:

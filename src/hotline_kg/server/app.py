@@ -128,6 +128,7 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
         app.state.graphs = set(engine.named_graphs())
         app.state.examples = describe.examples(settings.queries, settings.base)
         app.state.reports = describe.reports(graph.store, settings.base)
+        app.state.jsonld_context = describe.jsonld_context(graph.store, settings.base)
         yield
         await engine.stop()
         del engine

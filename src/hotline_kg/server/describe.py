@@ -13,7 +13,9 @@ import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+from rdflib import Graph
 
+from hotline_kg.rdf import dumps
 from hotline_kg.rdf.vocab import HL, ONTOLOGY, Site
 from hotline_kg.server import protocol
 
@@ -104,21 +106,28 @@ async def respond(
     links = ", ".join(f'<{path}?format={k}>; rel="alternate"; type="{v}"' for k, v in formats.items())
     headers = {"Link": links, "Vary": "Accept", "Cache-Control": "public, max-age=600"}
     if media != "text/html":
-        fmt = {
-            "text/turtle": ox.RdfFormat.TURTLE,
-            "application/n-triples": ox.RdfFormat.N_TRIPLES,
-            "application/ld+json": ox.RdfFormat.JSON_LD,
-            "application/rdf+xml": ox.RdfFormat.RDF_XML,
-        }[media]
-        body = (
-            ox.serialize(found, format=fmt, prefixes=Site(base).prefixes())
-            if fmt == ox.RdfFormat.TURTLE
-            else ox.serialize(found, format=fmt)
-        )
+        found = sorted(found, key=str)  # grouped by subject, the same order every time
+        if media == "application/ld+json":
+            body = dumps.graph_jsonld(_rdflib_graph(found), request.app.state.jsonld_context)
+        elif media == "text/turtle":  # as the dumps: grouped, sorted, no escapes in local names
+            body = dumps.turtle(Site(base), _rdflib_graph(found))
+        else:
+            fmt = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML}[media]
+            body = ox.serialize(found, format=fmt)
         charset = "; charset=utf-8" if media != "application/n-triples" else ""
         return Response(body if request.method != "HEAD" else b"", media_type=media + charset, headers=headers)
     page = _page(iri, found, base, request.query_params.get("sort", "period"))
     return templates.TemplateResponse(request, "resource.html", page, headers=headers)
+
+
+def _rdflib_graph(found: list[ox.Triple]) -> Graph:
+    return Graph().parse(data=ox.serialize(found, format=ox.RdfFormat.N_TRIPLES), format="nt")
+
+
+def jsonld_context(store: ox.Store, base: str) -> dict[str, object]:
+    """The JSON-LD context of the dumps, from the vocabulary the store holds."""
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{Site(base).graph('ontology')}> {{ ?s ?p ?o }} }}"
+    return dumps.jsonld_context(Site(base), _rdflib_graph(list(store.query(query))))  # type: ignore[arg-type]
 
 
 def _labels(found: list[ox.Triple]) -> dict[str, dict[str, str]]:
