@@ -228,7 +228,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "value",
         "string",
-        "the figure exactly as printed: digits with an optional decimal part (trailing zeros kept: 1.0), "
+        "the figure exactly as printed: digits with an optional decimal part (trailing zeros kept, as in “N.0”), "
         "or a figure in words ("
         + ", ".join(f"{word} = {n}" for word, n in WORDS.items())
         + "); never signed, a fall is a qualifier",

@@ -6,7 +6,7 @@ pdfminer.six's layout analysis groups text into boxes and reads the monthly-topi
 box, one column after another, so a row's cells come apart; pdfplumber gives each word with its
 position and font size, and a line built from the words on one baseline keeps a row's cells
 together, left to right. Neither library keeps a superscript footnote marker apart from the figure
-after it ("反映¹7592.4" comes out "反映17592.4"), so the lines are put together here from
+after it ("反映¹N" comes out "反映1N"), so the lines are put together here from
 pdfplumber's words, split where the font size changes: words on one baseline make a line, left to
 right, one space between words; a word smaller than and raised above a word it touches is a
 footnote marker, and gets a line of its own where it stands, as in the report texts. Lines go top
@@ -27,7 +27,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from hotline_kg.extract.errors import ReportError
 
-SUPERSCRIPT_RATIO = 0.8  # a marker's font is at most this part of its neighbour's
+SUPERSCRIPT_RATIO = 4 / 5  # a marker's font is at most this part of its neighbour's
 SUPERSCRIPT_RISE = 0.15  # and its bottom is above its neighbour's by more than this part of that size
 SAME_LINE = 0.3  # words whose bottoms differ by less than this part of their font size share a line
 
@@ -97,7 +97,7 @@ def _marker_hosts(words: list[Word]) -> dict[int, Word]:
                 continue
             if not other["top"] <= word["bottom"] < other["bottom"] - SUPERSCRIPT_RISE * big:
                 continue
-            if abs(word["x0"] - other["x1"]) < 0.5 * big or abs(other["x0"] - word["x1"]) < 0.5 * big:
+            if abs(word["x0"] - other["x1"]) < big / 2 or abs(other["x0"] - word["x1"]) < big / 2:
                 hosts[id(word)] = other
                 break
     return {marker: host for marker, host in hosts.items() if id(host) not in hosts}
