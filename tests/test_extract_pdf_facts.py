@@ -10,6 +10,7 @@ from conftest import RAW
 from hotline_kg.extract import extract_file
 from hotline_kg.extract.report import extract_pdf
 from pdfs import KINDS, build_report_pdf
+from test_build_robust import project, run_build  # noqa: F401  (a fixture)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ASCII_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -65,3 +66,36 @@ def test_extract_keeps_the_pdf_text_beside_it(tmp_path):
     assert len(rows) == len(extract_file(RAW / "2024.txt").facts) + 1
     pages = {row.split(",")[11] for row in rows[1:]}
     assert "" not in pages and len(pages) > 3
+
+
+def test_a_report_pdf_in_data_raw_goes_through_extract_and_build(project, tmp_path):  # noqa: F811
+    """A PDF listed in data/raw/sources.csv: `extract data/raw` keeps its text beside it and
+    writes facts with pages; the build accepts it and the graph carries hl:sourcePage."""
+    import csv
+    import subprocess
+    import sys
+
+    from rdflib import Graph
+
+    from hotline_kg.rdf.vocab import HL
+
+    raw = project / "data" / "raw"
+    build_report_pdf(raw / "2024.txt", raw / "2024.pdf", KINDS["all"]).write(raw / "2024.pdf")
+    (raw / "2024.txt").unlink()
+    sources = (raw / "sources.csv").read_text(encoding="utf-8").replace(",2024.txt,", ",2024.pdf,")
+    (raw / "sources.csv").write_text(sources, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "hotline_kg.cli", "extract", str(raw), "--out-dir", str(project / "data" / "facts")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (raw / "2024.txt").is_file()
+    with (project / "data" / "facts" / "2024.csv").open(encoding="utf-8") as f:
+        pages = {row["source_page"] for row in csv.DictReader(f)}
+    assert "" not in pages and len(pages) > 3
+    built = run_build(project, tmp_path / "dist")
+    assert built.returncode == 0, built.stderr
+    graph = Graph().parse(tmp_path / "dist" / "report-2024.ttl")
+    assert len(set(graph.objects(None, HL.sourcePage))) > 3
