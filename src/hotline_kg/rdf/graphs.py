@@ -31,6 +31,7 @@ from hotline_kg.rdf.vocab import (
     SKOS,
     TIME,
     WIKIDATA,
+    WIKIDATA_DIRECT,
     XSD,
     Site,
 )
@@ -62,6 +63,19 @@ SCHEMES = {
     "units": ("计量单位", "Units"),
 }
 QUDT_PERCENT = URIRef("http://qudt.org/vocab/unit/PERCENT")
+#: P442 "China administrative division code": how Wikidata gives a GB/T 2260 code (a plain string)
+WIKIDATA_GB_CODE = WIKIDATA_DIRECT["P442"]
+
+
+def gb_code_note(code: str) -> dict[str, str]:
+    """The note on a district (en, zh) that names the property its GB/T 2260 code is given with."""
+    return {
+        "en": f"{code} is this district's GB/T 2260 administrative division code, given as hl:gbCode, skos:notation "
+        f"and wdt:P442: Wikidata's property P442, “China administrative division code” ({WIKIDATA_GB_CODE}). "
+        f"The code is also the last segment of this URI.",
+        "zh": f"{code} 是本区的 GB/T 2260 行政区划代码，以 hl:gbCode、skos:notation 和 wdt:P442 给出；"
+        f"wdt:P442 即 Wikidata 的属性 P442（中国行政区划代码，{WIKIDATA_GB_CODE}）。该代码也是本 URI 的最后一段。",
+    }
 
 
 @dataclass(frozen=True)
@@ -150,8 +164,12 @@ def _code(g: Graph, site: Site, code: Code) -> None:
         g.add((node, SKOS.scopeNote, Literal(code.note_zh, lang="zh")))
     links = code.links
     if "gbCode" in links:
-        g.add((node, hl.gbCode, Literal(links["gbCode"])))
-        g.add((node, SKOS.notation, Literal(links["gbCode"])))
+        gb = links["gbCode"]
+        g.add((node, hl.gbCode, Literal(gb)))
+        g.add((node, SKOS.notation, Literal(gb)))
+        g.add((node, WIKIDATA_GB_CODE, Literal(gb)))
+        for lang, note in gb_code_note(gb).items():
+            g.add((node, SKOS.note, Literal(note, lang=lang)))
     if "wikidata" in links:
         g.add((node, SKOS.exactMatch, WIKIDATA[links["wikidata"]]))
     for prop in ("district", "level", "topic", "handler"):

@@ -153,6 +153,9 @@ def load(folder: Path) -> Reference:
     for row, where in _rows(folder / "districts.csv"):
         links = {"gbCode": row["code"]}
         if row["wikidata"]:
+            # a wrong link is worse than none: an item goes in only with the evidence that verified it
+            if not row.get("how_verified"):
+                raise BuildError(where, None, f"wikidata {row['wikidata']} without how_verified (verified links only)")
             links["wikidata"] = row["wikidata"]
         code = _code(row, _path("district", row["code"]), KIND_CLASSES["district"], "districts", links=links)
         ref.add(code, "district", where)

@@ -48,6 +48,7 @@ SDMX_MEASURE = Namespace("http://purl.org/linked-data/sdmx/2009/measure#")
 ORG = Namespace("http://www.w3.org/ns/org#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 WIKIDATA = Namespace("http://www.wikidata.org/entity/")
+WIKIDATA_DIRECT = Namespace("http://www.wikidata.org/prop/direct/")
 #: Standard URIs for calendar years and months (data.gov.uk reference intervals).
 REF_YEAR = "http://reference.data.gov.uk/id/year/"
 REF_MONTH = "http://reference.data.gov.uk/id/month/"
@@ -70,6 +71,7 @@ __all__ = [
     "TIME",
     "VOID",
     "WIKIDATA",
+    "WIKIDATA_DIRECT",
     "XSD",
     "Site",
 ]
@@ -132,6 +134,7 @@ class Site:
             "rdfs": str(RDFS),
             "xsd": str(XSD),
             "wd": str(WIKIDATA),
+            "wdt": str(WIKIDATA_DIRECT),
             "sdmx-attribute": str(SDMX_ATTRIBUTE),
             "sdmx-dimension": str(SDMX_DIMENSION),
             "sdmx-measure": str(SDMX_MEASURE),
