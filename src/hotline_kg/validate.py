@@ -4,6 +4,10 @@ The built graph is validated one unit at a time — the reference data with the
 ontology, then each report's graph with them, then the dataset metadata — so the
 time grows with the data, not with a union of every year. Results are merged
 (one result per focus node, shape and message) into one report.
+
+The metadata unit (void.ttl: catalogue, datasets, distributions, the SPARQL service) is also
+checked against the DCAT-AP 3.0.1 shapes vendored in shapes/dcat-ap-3.0.1/ — mandatory,
+range and recommended. Any result of theirs stops the build, a recommended warning too.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SH
+from rdflib.namespace import DCAT, QB, RDF, RDFS, SH
 from rdflib.term import Node
 
 from hotline_kg.rdf.vocab import Site
@@ -26,6 +30,24 @@ from hotline_kg.rdf.vocab import Site
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 #: Suffix → rdflib format name, for the files `validate` reads.
 FORMATS = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".trig": "trig", ".jsonld": "json-ld", ".rdf": "xml"}
+#: The unit of the dataset metadata (void.ttl), the one the DCAT-AP shapes check.
+METADATA_UNIT = "metadata"
+#: DCAT-AP 3.0.1 (SEMICeu, © European Union, CC BY 4.0; shapes/dcat-ap-3.0.1/NOTICE.md): the
+#: folder under shapes/ and its three files, all required.
+DCAT_AP = "dcat-ap-3.0.1"
+DCAT_AP_FILES = ("shapes.ttl", "range.ttl", "shapes_recommended.ttl")
+
+
+class UnitShapes(Graph):
+    """Shapes that check only the validation units named in ``units`` (the DCAT-AP shapes: the
+    metadata unit). ``source`` names them in each message; with ``blocking``, any result of
+    theirs — a sh:Warning too — makes the report not conform."""
+
+    def __init__(self, source: str, units: frozenset[str], blocking: bool = True) -> None:
+        super().__init__()
+        self.source = source
+        self.units = units
+        self.blocking = blocking
 
 
 @dataclass(frozen=True)
@@ -38,6 +60,7 @@ class Result:
     value: str
     shape: str
     unit: str
+    blocking: bool = False  # stops the build whatever its severity (a DCAT-AP result)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -54,12 +77,18 @@ class Report:
         return Counter(r.severity for r in self.results)
 
     @property
+    def blocking_warnings(self) -> int:
+        return sum(1 for r in self.results if r.blocking and r.severity != "Violation")
+
+    @property
     def conforms(self) -> bool:
-        return self.counts["Violation"] == 0
+        """No violation, and no result of shapes whose every result blocks (DCAT-AP)."""
+        return self.counts["Violation"] == 0 and not self.blocking_warnings
 
 
 def load_shapes(site: Site, folder: Path) -> list[Graph]:
-    """Each shapes file as a graph, its relative IRIs and declared namespaces pointed at the base URI."""
+    """Each shapes file as a graph, its relative IRIs and declared namespaces pointed at the base URI;
+    then the DCAT-AP shapes of shapes/dcat-ap-3.0.1/, for the metadata unit."""
     paths = sorted(folder.glob("*.ttl"))
     if not paths:
         raise ValueError(f"{folder}: no shapes (*.ttl) to validate with")
@@ -70,13 +99,36 @@ def load_shapes(site: Site, folder: Path) -> list[Graph]:
             graphs.append(Graph().parse(data=text, format="turtle", publicID=site.base))
         except Exception as err:  # rdflib raises several types for bad Turtle
             raise ValueError(f"{path}: not valid Turtle: {err}") from err
+    return graphs + dcat_ap_shapes(folder / DCAT_AP)
+
+
+def dcat_ap_shapes(folder: Path) -> list[Graph]:
+    """The three DCAT-AP 3.0.1 shape files, each a graph that checks the metadata unit only.
+    A missing file is an error: the catalogue description is never left unchecked."""
+    graphs: list[Graph] = []
+    for name in DCAT_AP_FILES:
+        path = folder / name
+        if not path.is_file():
+            raise ValueError(
+                f"{path}: missing — the DCAT-AP 3.0.1 shapes the catalogue description (void.ttl) is validated "
+                f"with ({', '.join(DCAT_AP_FILES)} from SEMICeu/DCAT-AP releases/3.0.1/html/shacl/, CC BY 4.0)"
+            )
+        shapes = UnitShapes(f"DCAT-AP 3.0.1 {name}", frozenset({METADATA_UNIT}))
+        try:
+            shapes.parse(path, format="turtle")
+        except Exception as err:  # rdflib raises several types for bad Turtle
+            raise ValueError(f"{path}: not valid Turtle: {err}") from err
+        graphs.append(shapes)
     return graphs
 
 
 def merged(shapes: list[Graph]) -> Graph:
+    """The project's own shapes as one graph (dist/shapes.ttl). Shapes of one unit only (DCAT-AP,
+    for the metadata) are not among them: the data graphs are not meant to meet them."""
     whole = Graph()
     for graph in shapes:
-        whole += graph
+        if not isinstance(graph, UnitShapes):
+            whole += graph
     return whole
 
 
@@ -94,6 +146,8 @@ def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph]) -> R
         started = time.perf_counter()
         fast: Graph | None = None
         for shapes_graph in shapes:
+            if isinstance(shapes_graph, UnitShapes) and name not in shapes_graph.units:
+                continue
             target = data
             if (None, SH.sparql, None) in shapes_graph:
                 if fast is None:
@@ -111,7 +165,7 @@ def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph]) -> R
             )
             if not isinstance(results_graph, Graph):
                 raise ValueError(f"the shapes cannot be applied: {text}")
-            for result in _results(results_graph, data, name):
+            for result in _results(results_graph, data, name, shapes_graph):
                 seen.setdefault(result.key, result)
         timings[name] = time.perf_counter() - started
     order = list(SEVERITIES.values())
@@ -119,12 +173,16 @@ def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph]) -> R
     return Report(ordered, timings)
 
 
-def _results(results: Graph, data: Graph, unit: str) -> Iterable[Result]:
+def _results(results: Graph, data: Graph, unit: str, shapes: Graph) -> Iterable[Result]:
+    source = shapes.source if isinstance(shapes, UnitShapes) else ""
+    blocking = isinstance(shapes, UnitShapes) and shapes.blocking
     for node in results.subjects(RDF.type, SH.ValidationResult):
         severity = SEVERITIES.get(results.value(node, SH.resultSeverity), "Violation")  # type: ignore[arg-type]
         focus = results.value(node, SH.focusNode)
         path = results.value(node, SH.resultPath)
         messages = sorted(str(m) for m in results.objects(node, SH.resultMessage))
+        if source:
+            messages = [f"{source}: {m}" for m in messages] or [f"{source}: {_short(path)}"]
         value = results.value(node, SH.value)
         shape = results.value(node, SH.sourceShape)
         yield Result(
@@ -136,6 +194,7 @@ def _results(results: Graph, data: Graph, unit: str) -> Iterable[Result]:
             value=str(value) if value is not None else "",
             shape=str(shape) if isinstance(shape, URIRef) else str(results.value(node, SH.sourceConstraint) or ""),
             unit=unit,
+            blocking=blocking,
         )
 
 
@@ -173,7 +232,7 @@ def built_units(site: Site, graphs: dict[URIRef, Graph], metadata: Graph | None)
             unit += graph
             units.append((str(name).removeprefix(str(site.graph(""))), unit))
     if metadata is not None:
-        units.append(("metadata", metadata))
+        units.append((METADATA_UNIT, metadata))
     return units
 
 
@@ -228,6 +287,12 @@ def units_of_files(
         if len(default):
             units.append(("default graph", default))
         return units
+    if (None, RDF.type, DCAT.Catalog) in default and (None, RDF.type, QB.Observation) not in default:
+        metadata = Graph()  # a catalogue description (void.ttl): checked on its own, as the build checks it
+        metadata += default
+        for graph in named.values():
+            metadata += graph
+        return [(METADATA_UNIT, metadata)]
     whole = Graph()
     whole += ontology
     whole += default
@@ -248,13 +313,15 @@ SKOS_IN_SCHEME = URIRef("http://www.w3.org/2004/02/skos/core#inScheme")
 def summary(report: Report) -> str:
     counts = report.counts
     head = "conforms" if report.conforms else "does not conform"
+    blocking = f" ({report.blocking_warnings} of them blocking)" if report.blocking_warnings else ""
     lines = [
-        f"{head}: {counts['Violation']} violations, {counts['Warning']} warnings, {counts['Info']} infos"
+        f"{head}: {counts['Violation']} violations, {counts['Warning']} warnings{blocking}, {counts['Info']} infos"
         f" ({', '.join(f'{u} {t:.1f} s' for u, t in report.timings.items())})"
     ]
     for r in report.results:
         path = f" [{r.path}]" if r.path else ""
-        lines.append(f"{r.severity}: {r.focus_label}{path}: {r.message}")
+        blocks = " (blocks the build)" if r.blocking and r.severity != "Violation" else ""
+        lines.append(f"{r.severity}{blocks}: {r.focus_label}{path}: {r.message}")
     return "\n".join(lines) + "\n"
 
 

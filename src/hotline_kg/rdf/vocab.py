@@ -139,6 +139,10 @@ class Site:
             "sdmx-dimension": str(SDMX_DIMENSION),
             "sdmx-measure": str(SDMX_MEASURE),
             "spdx": str(SPDX),
+            "vcard": "http://www.w3.org/2006/vcard/ns#",
+            "dcatap": "http://data.europa.eu/r5r/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+            "locn": "http://www.w3.org/ns/locn#",
         }
 
     def id(self, path: str) -> URIRef:
