@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
-from hotline_kg.rdf import dumps
+from hotline_kg.rdf import dumps, tables
 from hotline_kg.rdf.errors import BuildError
 from hotline_kg.rdf.graphs import Source, ontology_graph, reference_graph, report_graph
 from hotline_kg.rdf.metadata import metadata_graph
@@ -120,6 +120,7 @@ def build(site: Site, inputs: Inputs, modified: dt.date) -> Built:
     }
     for year in sorted(by_year):
         files[f"report-{year}.ttl"] = dumps.turtle(site, graphs[site.graph(f"report/{year}")])
+    files.update(tables.files(site, by_year, modified))  # observations CSVs, their CSVW metadata, the .xlsx
     sources = read_sources(inputs.sources)
     examples = [site.id("category/market-management"), site.id("district/110108")]
     examples += [site.id(obs[0].path) for _, obs in sorted(by_year.items()) if obs][:1]
