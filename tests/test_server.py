@@ -516,3 +516,23 @@ def test_examples_all_run(server):
     for path in sorted(root.glob("*.rq")):
         r = q(url, path.read_text(encoding="utf-8"))
         assert r.status_code == 200 and r.json()["results"]["bindings"], path.name
+
+
+def test_canonical_iris_are_answered_by_path_and_nothing_names_this_host(server):
+    """The data's IRIs are canonical (w3id.org), whatever host serves them: a page, a dump, an
+    example query or a description never names 127.0.0.1 or localhost; links stay on this server."""
+    url, dist = server
+    for name in sorted(p.name for p in dist.iterdir() if p.is_file()):
+        data = (dist / name).read_bytes()
+        text = gzip.decompress(data) if name.endswith(".gz") else data
+        assert b"127.0.0.1" not in text and b"localhost" not in text, name
+    pages = ["/", "/query", "/id/district/110108", "/id/report/2024", "/def/hotline", "/sparql", "/.well-known/void"]
+    for path in pages:
+        for accept in ("text/html", "text/turtle", "application/ld+json"):
+            body = httpx.get(url + path, headers={"Accept": accept}).text
+            assert "127.0.0.1" not in body and "localhost" not in body, (path, accept)
+    page = httpx.get(url + "/id/district/110108").text
+    assert 'href="/id/scheme/districts"' in page and f'href="{BASE}id/' not in page
+    described = Graph().parse(data=httpx.get(url + "/id/district/110108", headers={"Accept": "text/turtle"}).text)
+    assert (None, None, None) in described and any(str(s) == BASE + "id/district/110108" for s in described.subjects())
+    assert "\\/" not in httpx.get(url + "/id/report/2024", headers={"Accept": "text/turtle"}).text
