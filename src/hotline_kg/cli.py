@@ -277,8 +277,11 @@ def extract(args: argparse.Namespace) -> int:
         try:
             if path.suffix.lower() == ".pdf":
                 result, text = extract_pdf(path)
-                write_atomic(result.path, text)
-                print(f"{path}: its text is kept in {result.path}", file=sys.stderr)
+                try:
+                    write_atomic(result.path, text)
+                    print(f"{path}: its text is kept in {result.path}", file=sys.stderr)
+                except OSError as err:  # a read-only folder: the facts still come, their lines uncitable
+                    print(f"{path}: warning: cannot keep its text in {result.path}: {err.strerror}", file=sys.stderr)
             else:
                 result = extract_file(path)
         except ReportError as err:
