@@ -190,3 +190,13 @@ def test_a_truncated_pdf_is_unreadable(tmp_path):
     path.write_bytes(whole.data[:4000])
     with pytest.raises(ReportError, match="unreadable PDF"):
         pdf_text(path)
+
+
+def test_a_font_without_unicode_map_is_named_not_read(tmp_path, monkeypatch):
+    """pdfminer prints "(cid:N)" for glyphs it cannot map: such a PDF is refused, never read as text."""
+    import hotline_kg.extract.pdf as pdf_module
+
+    built = build_pdf("一、总体情况\n共受理群众反映 100.0 万件。\n").write(tmp_path / "report.pdf")
+    monkeypatch.setattr(pdf_module, "_page_text", lambda page: "(cid:1234)(cid:77) 100.0")
+    with pytest.raises(ReportError, match=r"page 1: a font without a Unicode map"):
+        pdf_text(built)

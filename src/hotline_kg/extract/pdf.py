@@ -16,6 +16,7 @@ to bottom across the whole page: a page set in two text columns would be read ac
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from hotline_kg.extract.errors import ReportError
 
+#: What pdfminer prints for a glyph its font cannot map to Unicode: never a report's text.
+UNMAPPED_GLYPH = re.compile(r"\(cid:\d+\)")
 SUPERSCRIPT_RATIO = 4 / 5  # a marker's font is at most this part of its neighbour's
 SUPERSCRIPT_RISE = 0.15  # and its bottom is above its neighbour's by more than this part of that size
 SAME_LINE = 0.3  # words whose bottoms differ by less than this part of their font size share a line
@@ -58,6 +61,14 @@ def pdf_text(path: Path) -> str:
         raise ReportError(
             path, None, f"no text layer in its {len(pages)} page(s): a scanned PDF needs OCR before it can be read"
         )
+    for number, page in enumerate(pages, 1):
+        if m := UNMAPPED_GLYPH.search(page):
+            raise ReportError(
+                path,
+                None,
+                f"page {number}: a font without a Unicode map (pdfminer gives “{m.group()}” instead of text); "
+                "export the PDF again with embedded Unicode fonts, or extract its text another way",
+            )
     return "\n\f".join(pages)
 
 
