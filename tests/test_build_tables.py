@@ -10,7 +10,6 @@ import io
 import json
 import re
 import shutil
-import warnings
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +19,7 @@ import csvw
 import pytest
 from rdflib import Literal, URIRef
 
+from csvw_check import change_cell, csvw_problems
 from hotline_kg.rdf import tables
 from hotline_kg.rdf.observations import period_path
 from hotline_kg.rdf.vocab import HL, QB, RDF, SDMX_ATTRIBUTE, SDMX_MEASURE, SKOS, Site
@@ -40,39 +40,6 @@ def years(built) -> list[int]:
 
 def table_names(built) -> list[str]:
     return [tables.csv_name()] + [tables.csv_name(y) for y in years(built)]
-
-
-class Log:
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def warning(self, message: str) -> None:
-        self.messages.append(message)
-
-
-def csvw_problems(metadata: Path) -> list[str]:
-    """What the csvw package finds wrong with the table a metadata file describes: its
-    validator's warnings, every cell that does not read strictly by its column's datatype and
-    format, and a header that is not the columns' titles."""
-    try:
-        validator = csvw.CSVW(str(metadata), validate=True)
-        problems = [] if validator.is_valid else [str(w.message) for w in validator.warnings]
-        table = csvw.Table.from_file(metadata)
-        path = metadata.parent / str(table.url)
-        with path.open(encoding="utf-8", newline="") as f:
-            header = next(csv.reader(f))
-        titles = [c.titles.getfirst() for c in table.tableSchema.columns if not c.virtual]
-        if header != titles:
-            problems.append(f"{path.name}: header {header} is not {titles}")
-        log = Log()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for _ in table.iterdicts(log=log, strict=True):
-                pass
-        problems += log.messages + [str(w.message) for w in caught]
-    except ValueError as exc:
-        return [str(exc)]
-    return problems
 
 
 def observations_in(graph) -> set[URIRef]:
@@ -199,14 +166,6 @@ def test_csvw_metadata_describes_its_table(built):
         assert [c["name"] for c in schema["columns"] if not c.get("virtual")] == list(tables.COLUMN_NAMES)
         assert schema["aboutUrl"] == SITE.base + "id/obs/{report}/{+subject_code}/{measure}/{period}"
         assert all(c.get("datatype") and c.get("dc:description") for c in schema["columns"] if not c.get("virtual"))
-
-
-def change_cell(path: Path, row: int, column: str, value: str) -> None:
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
-    rows[row][rows[0].index(column)] = value
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
 
 
 @pytest.mark.parametrize(

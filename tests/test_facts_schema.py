@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import warnings
 from pathlib import Path
 
 import csvw
@@ -14,6 +13,7 @@ from rdflib import Graph
 from rdflib.namespace import OWL, RDF
 
 from conftest import FACTS, ROOT
+from csvw_check import change_cell, csvw_problems
 from hotline_kg import schema
 from hotline_kg.extract import facts as extract_facts
 from hotline_kg.rdf import observations, reference
@@ -22,43 +22,6 @@ from hotline_kg.rdf.vocab import Site
 
 METADATA = FACTS / schema.METADATA_FILE
 SITE = Site()
-
-
-class Log:
-    """Collects what the csvw package logs while reading a table strictly."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def warning(self, message: str) -> None:
-        self.messages.append(message)
-
-
-def csvw_problems(metadata: Path) -> list[str]:
-    """Everything the csvw package finds wrong with the tables the metadata describes:
-    the warnings of its validator (as `csvwvalidate` reports them), every cell that does not
-    read strictly by its column's datatype, format and null rules (file:line:column), and a
-    header that is not the columns' titles in order."""
-    try:
-        validator = csvw.CSVW(str(metadata), validate=True)
-        problems = [] if validator.is_valid else [str(w.message) for w in validator.warnings]
-        group = csvw.TableGroup.from_file(metadata)
-        for table in group.tables:
-            path = metadata.parent / str(table.url)
-            with path.open(encoding="utf-8", newline="") as f:
-                header = next(csv.reader(f))
-            titles = [column.titles.getfirst() for column in table.tableSchema.columns]
-            if header != titles:
-                problems.append(f"{path.name}: header {header} is not {titles}")
-            log = Log()
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                for _ in table.iterdicts(log=log, strict=True):
-                    pass
-            problems += log.messages + [str(w.message) for w in caught]
-    except ValueError as exc:  # e.g. a required column missing from the header
-        return [str(exc)]
-    return problems
 
 
 # --- the committed metadata and tables -------------------------------------------------------------
@@ -103,14 +66,6 @@ def copy(tmp_path: Path) -> Path:
     folder = tmp_path / "facts"
     shutil.copytree(FACTS, folder)
     return folder
-
-
-def change_cell(table: Path, row: int, column: str, value: str) -> None:
-    with table.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
-    rows[row][rows[0].index(column)] = value
-    with table.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
 
 
 @pytest.mark.parametrize(
