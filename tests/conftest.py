@@ -1,7 +1,11 @@
-"""Helpers: write a small hand-made report text and extract it."""
+"""Helpers: write a small hand-made report text and extract it; build a copy of the project."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -74,3 +78,23 @@ def whole_graph(built):
     for graph in result.graphs.values():
         whole += graph
     return whole
+
+
+def run_build(root: Path, out: Path, seed: str = "0") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    return subprocess.run(
+        [sys.executable, "-m", "hotline_kg.cli", "build", "--root", str(root), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the build's inputs, free to break."""
+    root = tmp_path / "project"
+    for part in ("data/raw", "data/facts", "data/reference", "ontology", "shapes"):
+        shutil.copytree(ROOT / part, root / part)
+    return root

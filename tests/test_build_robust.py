@@ -1,8 +1,6 @@
 """The build is deterministic and atomic, and bad input stops it with a clear message."""
 
 import csv
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,31 +9,11 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from conftest import ROOT
+from conftest import run_build
 from hotline_kg.rdf.integrity import check
 from hotline_kg.rdf.vocab import QB, SDMX_ATTRIBUTE, Site
 
 SITE = Site()
-
-
-def run_build(root: Path, out: Path, seed: str = "0") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONHASHSEED": seed}
-    return subprocess.run(
-        [sys.executable, "-m", "hotline_kg.cli", "build", "--root", str(root), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the build's inputs, free to break."""
-    root = tmp_path / "project"
-    for part in ("data/raw", "data/facts", "data/reference", "ontology", "shapes"):
-        shutil.copytree(ROOT / part, root / part)
-    return root
 
 
 def test_same_inputs_give_byte_identical_files(project, tmp_path):

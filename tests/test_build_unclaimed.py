@@ -3,7 +3,7 @@ unless a person accepted it with a reason (data/raw/accepted-numbers.csv)."""
 
 from pathlib import Path
 
-from test_build_robust import project, run_build  # noqa: F401  (a fixture)
+from conftest import run_build
 
 EXTRA = "新增网点 45 处，"
 
@@ -18,7 +18,7 @@ def add_unread_number(root: Path) -> tuple[int, int]:
     return no + 1, lines[no].index("45") + 1
 
 
-def test_an_unclaimed_number_blocks_the_build_and_is_named(project, tmp_path):  # noqa: F811
+def test_an_unclaimed_number_blocks_the_build_and_is_named(project, tmp_path):
     line, column = add_unread_number(project)
     out = tmp_path / "dist"
     result = run_build(project, out)
@@ -29,7 +29,7 @@ def test_an_unclaimed_number_blocks_the_build_and_is_named(project, tmp_path):  
     assert result.stderr.endswith("\n") and result.stderr.count("unclaimed number 45") == 1
 
 
-def test_an_accepted_number_with_a_reason_lets_the_report_in(project, tmp_path):  # noqa: F811
+def test_an_accepted_number_with_a_reason_lets_the_report_in(project, tmp_path):
     line, column = add_unread_number(project)
     accepted = project / "data" / "raw" / "accepted-numbers.csv"
     accepted.write_text(
@@ -39,7 +39,7 @@ def test_an_accepted_number_with_a_reason_lets_the_report_in(project, tmp_path):
     assert run_build(project, tmp_path / "dist").returncode == 0
 
 
-def test_an_accepted_number_needs_a_reason(project, tmp_path):  # noqa: F811
+def test_an_accepted_number_needs_a_reason(project, tmp_path):
     line, column = add_unread_number(project)
     accepted = project / "data" / "raw" / "accepted-numbers.csv"
     accepted.write_text(f"file,line,column,number,reason\n2024.txt,{line},{column},45, \n", encoding="utf-8")
@@ -48,7 +48,7 @@ def test_an_accepted_number_needs_a_reason(project, tmp_path):  # noqa: F811
     assert "accepted-numbers.csv:2: an accepted number needs a reason" in result.stderr
 
 
-def test_a_broken_cube_stops_the_build_naming_the_constraint_and_resources(project, tmp_path):  # noqa: F811
+def test_a_broken_cube_stops_the_build_naming_the_constraint_and_resources(project, tmp_path):
     """The W3C Data Cube integrity constraints run in the build: here the structure names a
     dimension most observations lack (IC-11, all dimensions required)."""
     ontology = project / "ontology" / "hotline.ttl"

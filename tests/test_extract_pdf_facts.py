@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RAW
+from conftest import RAW, run_build
 from hotline_kg.extract import extract_file
 from hotline_kg.extract.report import extract_pdf
 from pdfs import KINDS, build_report_pdf
-from test_build_robust import project, run_build  # noqa: F401  (a fixture)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ASCII_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -68,7 +67,7 @@ def test_extract_keeps_the_pdf_text_beside_it(tmp_path):
     assert "" not in pages and len(pages) > 3
 
 
-def test_a_report_pdf_in_data_raw_goes_through_extract_and_build(project, tmp_path):  # noqa: F811
+def test_a_report_pdf_in_data_raw_goes_through_extract_and_build(project, tmp_path):
     """A PDF listed in data/raw/sources.csv: `extract data/raw` keeps its text beside it and
     writes facts with pages; the build accepts it and the graph carries hl:sourcePage."""
     import csv
