@@ -1,5 +1,6 @@
 """The server under uvicorn on a free port, driven by real clients: httpx, SPARQLWrapper and
-rdflib's SPARQLStore. Status codes, media types, SSRF refusals, the time limit, dereferencing."""
+rdflib's SPARQLStore. Status codes, media types, SSRF refusals, the time limit, dereferencing —
+over each engine: the embedded store (in memory, on disk), the Oxigraph server and Virtuoso."""
 
 import concurrent.futures
 import gzip
@@ -16,21 +17,29 @@ from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from serving import free_port, start, stop
+from serving import ENGINES, engine, free_port, start, stop
 
 BASE = "https://w3id.org/hotline-kg/"
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
-@pytest.fixture(scope="module", params=["memory", "disk"])
-def server(built, request):
-    """The server, once with the graph in memory and once on disk (as for a large graph)."""
+@pytest.fixture(scope="module", params=ENGINES)
+def server(built, request, tmp_path_factory):
+    """The server with the graph in memory, on disk (as for a large graph), and over each remote
+    engine (started once per module, loaded with the build; dumps still come from --dist)."""
     _, dist = built
     limits = ["--timeout", "2", "--max-rows", "5000", "--workers", "2"]
-    url, proc = start("--dist", str(dist), *limits, "--store", request.param)
-    yield url, dist
-    stop(proc)
+    if request.param in ("memory", "disk"):
+        url, proc = start("--dist", str(dist), *limits, "--store", request.param)
+        yield url, dist
+        stop(proc)
+        return
+    folder = tmp_path_factory.mktemp(request.param)
+    with engine(request.param, dist / "hotline.nq.gz", folder, timeout=2, max_rows=5000) as endpoint:
+        url, proc = start("--dist", str(dist), *limits, "--engine", endpoint)
+        yield url, dist
+        stop(proc)
 
 
 EX = "http://example.org/"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import os
 import re
@@ -77,13 +78,41 @@ def main(argv: list[str] | None = None) -> int:
     sv.add_argument("--max-rows", type=int, default=10000, help="result rows or triples (default: 10000)")
     sv.add_argument("--workers", type=int, default=4, help="queries evaluated at once (default: 4)")
     sv.add_argument(
+        "--cache-mb", type=float, default=64, help="MB of answers kept in memory, per build (default: 64; 0: none)"
+    )
+    sv.add_argument(
+        "--engine",
+        default=os.environ.get("HOTLINE_KG_ENGINE") or None,
+        metavar="URL",
+        help="serve a remote SPARQL endpoint (Oxigraph server, Virtuoso …) instead of dist/ or --data "
+        "(default: $HOTLINE_KG_ENGINE); dumps still come from --dist",
+    )
+    sv.add_argument(
         "--store",
         choices=("auto", "memory", "disk"),
         default="auto",
         help="keep the graph in memory, or on disk opened read-only by each worker "
         "(default: on disk above 5 MB of input)",
     )
+    ld = commands.add_parser(
+        "load", help="put a build into a SPARQL engine's own database folder, ready to serve with `serve --engine`"
+    )
+    ld.add_argument("--engine", choices=("oxigraph", "virtuoso"), required=True, help="the engine")
+    ld.add_argument("--location", type=Path, required=True, metavar="DIR", help="the engine's database folder")
+    ld.add_argument("--dist", type=Path, default=Path("dist"), help="the build (default: dist)")
+    ld.add_argument(
+        "--file",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="load these files instead of the build",
+    )
+    ld.add_argument("--timeout", type=float, default=10.0, help="the wrapper's time limit, for Virtuoso's own (s)")
+    ld.add_argument("--max-rows", type=int, default=10000, help="the wrapper's row limit, for Virtuoso's own")
     args = parser.parse_args(argv)
+    if args.command == "load":
+        return load(args)
     if args.command == "serve":
         return serve(args)
     if args.command == "build":
@@ -197,7 +226,7 @@ def run_validate(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hotline_kg.server.app import Settings, create_app, open_store
+    from hotline_kg.server.app import Settings, create_app, make_engine
 
     site = _site(args)
     if site is None:
@@ -208,7 +237,13 @@ def serve(args: argparse.Namespace) -> int:
         print(f"error: --named-graph: {', '.join(bad)} is not an absolute IRI", file=sys.stderr)
         return 2
     given = [*args.data, *(path for _, path in named)]
-    missing = [p for p in (given or [args.dist / "hotline.nq.gz"]) if not p.is_file()]
+    if args.engine and given:
+        print("error: --engine serves a remote endpoint: give it without --data or --named-graph", file=sys.stderr)
+        return 2
+    if args.engine and not re.match(r"^https?://", args.engine):
+        print(f"error: --engine: {args.engine} is not an http(s) URL of a SPARQL endpoint", file=sys.stderr)
+        return 2
+    missing = [] if args.engine else [p for p in (given or [args.dist / "hotline.nq.gz"]) if not p.is_file()]
     if missing:
         hint = "" if given else " (run `hotline-kg build` first)"
         print(f"error: {', '.join(map(str, missing))} not found{hint}", file=sys.stderr)
@@ -222,20 +257,62 @@ def serve(args: argparse.Namespace) -> int:
         max_rows=args.max_rows,
         workers=args.workers,
         on_disk={"auto": None, "memory": False, "disk": True}[args.store],
+        engine=args.engine,
+        cache_bytes=int(args.cache_mb * 2**20),
     )
     try:
-        loaded = open_store(settings)
+        engine = make_engine(settings)
     except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if args.engine:  # a remote engine that cannot be reached stops the start with one line
+        from hotline_kg.server.engine import RemoteEngine, Unavailable
+
+        async def reach() -> None:
+            probe = RemoteEngine(args.engine, 1, args.timeout, args.max_rows)
+            await probe.start()
+            await probe.stop()
+
+        try:
+            asyncio.run(reach())
+        except Unavailable as err:
+            print(f"error: --engine: {err}", file=sys.stderr)
+            return 2
     uvicorn.run(
-        create_app(settings, loaded),
+        create_app(settings, engine),
         host=args.host,
         port=args.port,
         log_level="warning",
         loop="uvloop",
         http="httptools",
     )
+    return 0
+
+
+def load(args: argparse.Namespace) -> int:
+    from hotline_kg.server.engine import local
+
+    files = args.file or [args.dist / "hotline.nq.gz"]
+    missing = [p for p in files if not p.is_file()]
+    if missing:
+        hint = "" if args.file else " (run `hotline-kg build` first)"
+        print(f"error: {', '.join(map(str, missing))} not found{hint}", file=sys.stderr)
+        return 2
+    try:
+        if args.engine == "oxigraph":
+            local.load_oxigraph(args.location, files)
+            command = local.oxigraph_command(args.location, "127.0.0.1", 7878, args.timeout)
+            url = "http://127.0.0.1:7878/query"
+        else:
+            local.load_virtuoso(args.location, files, args.timeout, args.max_rows)
+            local.virtuoso_config(args.location, 1111, 8890, args.timeout, args.max_rows)
+            command = local.virtuoso_command(args.location)
+            url = "http://127.0.0.1:8890/sparql"
+    except (RuntimeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"loaded {', '.join(map(str, files))} into {args.location}; serve it with\n  {' '.join(command)}")
+    print(f"and the pages and endpoint over it with\n  hotline-kg serve --engine {url}")
     return 0
 
 

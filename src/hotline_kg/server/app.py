@@ -1,40 +1,33 @@
 """The web application: SPARQL endpoint, linked-data URIs, pages and dumps (FastAPI).
 
-Routes stay thin: the SPARQL Protocol lives in ``protocol``, the store behind
-``engine.Engine``, resource descriptions in ``describe``.
+Routes stay thin: the SPARQL Protocol lives in ``protocol``, the store behind the
+``engine.Engine`` interface (embedded, or a remote SPARQL endpoint), resource descriptions in
+``describe``. No route touches a store: every read is a query to the engine, under its time limit.
 """
 
 from __future__ import annotations
 
 import hashlib
-import tempfile
+import sys
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
 from hotline_kg.rdf.vocab import DEFAULT_BASE, ONTOLOGY, Site
-from hotline_kg.server import describe, protocol
-from hotline_kg.server.engine import (
-    ON_DISK_ABOVE,
-    Busy,
-    Engine,
-    QueryFailed,
-    QuerySyntaxError,
-    QueryTimeout,
-    TooManyResults,
-    load_store,
-)
+from hotline_kg.server import cache, describe, protocol
+from hotline_kg.server.engine import EmbeddedEngine, Engine, RemoteEngine, Unavailable, open_store
+from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, engine_error, not_found, with_charset
+from hotline_kg.server.responses import error as _error
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+_not_found = not_found
+_with_charset = with_charset
 DUMP_TYPES = {
     ".ttl": "text/turtle; charset=utf-8",
     ".nt.gz": "application/gzip",
@@ -82,57 +75,55 @@ class Settings:
     workers: int = 4  # queries evaluated at once
     queries: Path = Path("queries")
     on_disk: bool | None = None  # None: on disk when the input is larger than ON_DISK_ABOVE bytes
+    engine: str | None = None  # the URL of a SPARQL endpoint to serve instead of dist/ or the files
+    cache_bytes: int = 64 * 2**20  # answers kept in memory (0: none)
+    max_age: int = 3600  # seconds a client or an HTTP cache may keep an answer of this build
 
 
-@dataclass
-class Loaded:
-    """The served graph, loaded: in memory, or on disk in a temporary folder."""
+def build_id(settings: Settings) -> str:
+    """What names this build: its checksums, or the files served and the engine; a new build, a
+    changed file or another engine gives another id (and so other cache keys and ETags)."""
+    sums = settings.dist / "SHA256SUMS"
+    parts = [settings.base, settings.engine or ""]
+    if sums.is_file() and not (settings.data or settings.named):
+        parts.append(hashlib.sha256(sums.read_bytes()).hexdigest())
+    for path in [*settings.data, *(p for _, p in settings.named)]:
+        stat = path.stat()
+        parts.append(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
 
-    store: ox.Store
-    location: Path | None = None
-    folder: tempfile.TemporaryDirectory[str] | None = None
 
-    def close(self) -> None:
-        if self.folder is not None:
-            del self.store
-            self.folder.cleanup()
-
-
-def open_store(settings: Settings) -> Loaded:
-    """Load what `settings` says to serve. Bad input raises ValueError naming the file."""
+def make_engine(settings: Settings) -> Engine:
+    """The engine `settings` says to serve: a remote SPARQL endpoint, or the build (or the files
+    given) loaded into the embedded store. Bad input raises ValueError naming the file."""
+    if settings.engine:
+        return RemoteEngine(settings.engine, settings.workers, settings.timeout, settings.max_rows, settings.base)
     files = settings.data if settings.data or settings.named else [settings.dist / "hotline.nq.gz"]
-    on_disk = settings.on_disk
-    if on_disk is None:
-        on_disk = sum(p.stat().st_size for p in [*files, *(p for _, p in settings.named)]) > ON_DISK_ABOVE
-    if not on_disk:
-        return Loaded(load_store(files, named=settings.named))
-    folder = tempfile.TemporaryDirectory(prefix="hotline-kg-store-")
-    location = Path(folder.name) / "store"
-    try:
-        _load_apart(files, settings.named, location)
-    except ValueError:
-        folder.cleanup()
-        raise
-    return Loaded(ox.Store.read_only(str(location)), location, folder)
+    loaded = open_store(files, settings.named, settings.on_disk)
+    return EmbeddedEngine(loaded, settings.workers, settings.timeout, settings.max_rows, settings.base)
 
 
-def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
-    """The application; it loads the graph at start-up unless given it already ``loaded``."""
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The application over ``engine`` (not started yet), or the one ``settings`` say, made at start-up."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        graph = loaded or open_store(settings)
-        engine = Engine(graph.store, settings.workers, settings.timeout, settings.max_rows, graph.location)
-        await engine.start()
-        app.state.engine = engine
-        app.state.graphs = set(engine.named_graphs())
-        app.state.examples = describe.examples(settings.queries, settings.base)
-        app.state.reports = describe.reports(graph.store, settings.base)
-        app.state.jsonld_context = describe.jsonld_context(graph.store, settings.base)
+        served = engine or make_engine(settings)
+        try:
+            await served.start()
+            app.state.engine = served
+            app.state.build = build_id(settings)
+            app.state.answers = cache.AnswerCache(settings.cache_bytes)
+            app.state.graphs = set(served.named_graphs())
+            app.state.examples = describe.examples(settings.queries, settings.base)
+            app.state.reports = await describe.reports(served, settings.base)
+            app.state.jsonld_context = await describe.jsonld_context(served, settings.base)
+        except (*ENGINE_ERRORS, Unavailable) as err:
+            print(f"error: {err}", file=sys.stderr)
+            await served.stop()
+            raise
         yield
-        await engine.stop()
-        del engine
-        graph.close()
+        await served.stop()
 
     app = FastAPI(title="hotline-kg", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(
@@ -144,7 +135,7 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
     )
 
     async def sparql(request: Request) -> Response:
-        engine: Engine = request.app.state.engine
+        served: Engine = request.app.state.engine
         try:
             query, default, named = await _read(request, settings)
         except protocol.Refused as err:
@@ -171,32 +162,29 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
             return _error(
                 406, f"cannot give this result as {request.headers.get('accept')}; available: {', '.join(offered)}"
             )
-        solutions = media if media in protocol.SOLUTION_TYPES else protocol.SOLUTION_TYPES[0]
-        graph = media if media in protocol.GRAPH_TYPES else protocol.GRAPH_TYPES[0]
-        try:
-            answer = await engine.query(
-                query,
-                default or list(parsed.from_default),
-                named or list(parsed.from_named),
-                solutions,
-                graph,
-                base_iri=settings.base,
-            )
-        except QueryTimeout as err:
-            return _error(503, str(err))
-        except Busy as err:
-            return _error(503, str(err), {"Retry-After": "5"})
-        except TooManyResults as err:
-            return _error(413, str(err))
-        except QuerySyntaxError as err:
-            return _error(400, f"malformed query: {err}")
-        except QueryFailed as err:
-            return _error(400, f"query failed: {err}")
-        headers = {"Vary": "Accept", "Cache-Control": "no-store"}
-        body = b"" if request.method == "HEAD" else answer.body
+        dataset = (default or list(parsed.from_default), named or list(parsed.from_named))
+        key = cache.key(request.app.state.build, query, *dataset, media)
+        tag = cache.etag(key)
+        fresh = "no-cache" in request.headers.get("cache-control", "").lower()  # bypass: benchmarks compare engines
+        headers = {"Vary": "Accept", "ETag": tag, "Cache-Control": f"public, max-age={settings.max_age}"}
+        if request.method == "POST":
+            headers = {"Vary": "Accept", "Cache-Control": "no-store"}
+        elif not fresh and cache.matches(request.headers.get("if-none-match"), tag):
+            return Response(status_code=304, headers=headers)
+        answers: cache.AnswerCache = request.app.state.answers
+        hit = None if fresh else answers.get(key)
+        headers["X-Cache"] = "hit" if hit is not None else "miss"
+        if hit is None:
+            try:
+                answer = await served.query(query, *dataset, media)
+            except ENGINE_ERRORS as err:
+                return engine_error(err)
+            hit = cache.Cached(answer.body, answer.media_type)
+            answers.put(key, hit)
+        body = b"" if request.method == "HEAD" else hit.body
         if request.method == "HEAD":
-            headers["Content-Length"] = str(len(answer.body))
-        return Response(body, media_type=_with_charset(answer.media_type), headers=headers)
+            headers["Content-Length"] = str(len(hit.body))
+        return Response(body, media_type=_with_charset(hit.media_type), headers=headers)
 
     # A plain Starlette route: the endpoint needs none of FastAPI's request parsing.
     app.router.routes.insert(0, Route("/sparql", sparql, methods=["GET", "POST", "HEAD"]))
@@ -223,13 +211,13 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     async def home(request: Request) -> Response:
-        engine: Engine = request.app.state.engine
+        served: Engine = request.app.state.engine
         dumps = sorted(p.name for p in settings.dist.glob("*") if p.is_file()) if settings.dist.is_dir() else []
         return TEMPLATES.TemplateResponse(
             request,
             "home.html",
             {
-                "triples": len(engine),
+                "triples": served.size(),
                 "graphs": sorted(request.app.state.graphs),
                 "reports": request.app.state.reports,
                 "dumps": dumps,
@@ -246,11 +234,9 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
         if text:
             try:
                 protocol.parse(text, request.app.state.graphs)
-                answer = await request.app.state.engine.query(
-                    text, [], [], "application/sparql-results+json", "application/n-triples", base_iri=settings.base
-                )
+                answer = await request.app.state.engine.query(text, [], [], "application/sparql-results+json")
                 context.update(_table(answer, settings.base))
-            except (protocol.Refused, QueryFailed, QueryTimeout, Busy, TooManyResults) as err:
+            except (protocol.Refused, *ENGINE_ERRORS) as err:
                 context["error"] = str(err)
         elif request.app.state.examples:
             context["query"] = request.app.state.examples[0]["text"]
@@ -263,7 +249,7 @@ def create_app(settings: Settings, loaded: Loaded | None = None) -> FastAPI:
             return _not_found(request, f"nothing at /{kind}")
         # an IRI of the data or of the vocabulary, by its path, whatever host this is
         iri = str(ONTOLOGY) + kind.removeprefix("def/hotline") if kind.startswith("def/") else settings.base + kind
-        return await describe.respond(request, iri, settings.base, TEMPLATES, FORMAT_PARAM)
+        return await describe.respond(request, request.app.state.engine, iri, settings.base, TEMPLATES, FORMAT_PARAM)
 
     return app
 
@@ -294,29 +280,6 @@ def _table(answer: object, base: str) -> dict[str, object]:
                 )
         rows.append(row)
     return {"head": head, "rows": rows}
-
-
-def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path) -> None:
-    """Bulk-load an on-disk store in a short-lived process, so the memory the load needs is
-    returned when it ends instead of staying in the server (and in every forked worker)."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-
-    def load() -> None:
-        try:
-            load_store(files, location, named).flush()
-            send.send("")
-        except (ValueError, OSError) as err:
-            send.send(str(err))
-
-    process = ctx.Process(target=load)
-    process.start()
-    message = receive.recv() if receive.poll(None) else "no answer"
-    process.join()
-    if message or process.exitcode != 0:
-        raise ValueError(message or f"loading {', '.join(map(str, files))} failed (exit {process.exitcode})")
 
 
 class _TooLarge(Exception):
@@ -381,22 +344,6 @@ async def _read(request: Request, settings: Settings) -> tuple[str | None, list[
     if len(queries) > 1:
         raise protocol.Refused("more than one query parameter")
     return (queries[0] if queries else None), params.get("default-graph-uri", []), params.get("named-graph-uri", [])
-
-
-def _with_charset(media: str) -> str:
-    textual = media.startswith("text/") or media.endswith(("json", "+xml"))
-    return f"{media}; charset=utf-8" if textual else media
-
-
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    headers = {"Cache-Control": "no-store", **(headers or {})}
-    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
-
-
-def _not_found(request: Request, message: str) -> Response:
-    if "text/html" in request.headers.get("accept", ""):
-        return TEMPLATES.TemplateResponse(request, "404.html", {"message": message}, status_code=404)
-    return _error(404, message)
 
 
 def _service_description(request: Request, settings: Settings) -> Response:

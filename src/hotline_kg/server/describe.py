@@ -2,11 +2,14 @@
 
 A description is the resource's own triples, the labels of what it links to,
 what links to it (up to a limit) and, for a code or period, its observations.
+Every read goes through the engine interface (``engine.Engine``), asynchronously and under
+its time limit: graphs come back as N-Triples, solutions as SPARQL JSON, parsed here.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,6 +21,8 @@ from rdflib import Graph
 from hotline_kg.rdf import dumps
 from hotline_kg.rdf.vocab import HL, ONTOLOGY, Site
 from hotline_kg.server import protocol
+from hotline_kg.server.engine import Engine
+from hotline_kg.server.responses import ENGINE_ERRORS, engine_error, not_found
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
@@ -61,42 +66,49 @@ SELECT ?report ?zh ?en ?file (COUNT(DISTINCT ?obs) AS ?observations) WHERE {{
 }} GROUP BY ?report ?zh ?en ?file ORDER BY ?report"""
 
 
-def reports(store: ox.Store, base: str) -> list[dict[str, str]]:
-    """The source reports in the store, with their titles and how many observations each gave."""
-    rows = store.query(REPORTS.format(hl=HL), use_default_graph_as_union=True)
+async def select(engine: Engine, query: str) -> list[dict[str, dict[str, str]]]:
+    """The solutions of a SELECT query, as SPARQL JSON bindings."""
+    answer = await engine.query(query, [], [], "application/sparql-results+json")
+    return json.loads(answer.body)["results"]["bindings"]
+
+
+async def construct(engine: Engine, query: str) -> list[ox.Triple]:
+    """The triples of a CONSTRUCT query."""
+    answer = await engine.query(query, [], [], "application/n-triples")
+    return [quad.triple for quad in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
+
+
+async def reports(engine: Engine, base: str) -> list[dict[str, str]]:
+    """The source reports in the dataset, with their titles and how many observations each gave."""
     names = ("report", "zh", "en", "file", "observations")
     return [
-        {n: (row[n].value if row[n] is not None else "") for n in names}  # type: ignore[index, union-attr]
-        | {"href": Site(base).local(row["report"].value)}  # type: ignore[index, union-attr]
-        for row in rows  # type: ignore[union-attr]
+        {n: row.get(n, {}).get("value", "") for n in names} | {"href": Site(base).local(row["report"]["value"])}
+        for row in await select(engine, REPORTS.format(hl=HL))
     ]
 
 
-def triples(store: ox.Store, iri: str, base: str) -> list[ox.Triple]:
+async def triples(engine: Engine, iri: str, base: str) -> list[ox.Triple]:
     """The description of an IRI; the IRI is checked first (``ox.NamedNode`` refuses "<", ">", spaces…)."""
-    query = DESCRIBE.format(iri=ox.NamedNode(iri).value, hl=HL, limit=INCOMING_LIMIT)
-    return list(store.query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]
+    if iri == str(ONTOLOGY):
+        ontology = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{base}graph/ontology> {{ ?s ?p ?o }} }}"
+        return await construct(engine, ontology)
+    return await construct(engine, DESCRIBE.format(iri=ox.NamedNode(iri).value, hl=HL, limit=INCOMING_LIMIT))
 
 
 async def respond(
-    request: Request, iri: str, base: str, templates: Jinja2Templates, formats: dict[str, str]
+    request: Request, engine: Engine, iri: str, base: str, templates: Jinja2Templates, formats: dict[str, str]
 ) -> Response:
-    store: ox.Store = request.app.state.engine.store
     try:
         ox.NamedNode(iri)
     except ValueError:
-        from hotline_kg.server.app import _not_found
-
-        return _not_found(request, "not an IRI")
-    if iri == str(ONTOLOGY):
-        found = list(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{base}graph/ontology> {{ ?s ?p ?o }} }}"))  # type: ignore[arg-type]
-    else:
-        found = triples(store, iri, base)
+        return not_found(request, "not an IRI")
+    try:
+        found = await triples(engine, iri, base)
+    except ENGINE_ERRORS as err:
+        return engine_error(err)
     own = [t for t in found if t.subject.value == iri or t.object == ox.NamedNode(iri)]
     if not own:
-        from hotline_kg.server.app import _not_found
-
-        return _not_found(request, f"no resource <{iri}> in this dataset")
+        return not_found(request, f"no resource <{iri}> in this dataset")
     wanted = formats.get(request.query_params.get("format", ""))
     offered = ("text/html", *protocol.GRAPH_TYPES[:2], "application/ld+json", "application/rdf+xml")
     media = wanted or protocol.negotiate(request.headers.get("accept"), offered)
@@ -124,10 +136,10 @@ def _rdflib_graph(found: list[ox.Triple]) -> Graph:
     return Graph().parse(data=ox.serialize(found, format=ox.RdfFormat.N_TRIPLES), format="nt")
 
 
-def jsonld_context(store: ox.Store, base: str) -> dict[str, object]:
-    """The JSON-LD context of the dumps, from the vocabulary the store holds."""
+async def jsonld_context(engine: Engine, base: str) -> dict[str, object]:
+    """The JSON-LD context of the dumps, from the vocabulary the dataset holds."""
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{Site(base).graph('ontology')}> {{ ?s ?p ?o }} }}"
-    return dumps.jsonld_context(Site(base), _rdflib_graph(list(store.query(query))))  # type: ignore[arg-type]
+    return dumps.jsonld_context(Site(base), _rdflib_graph(await construct(engine, query)))
 
 
 def _labels(found: list[ox.Triple]) -> dict[str, dict[str, str]]:

@@ -1,4 +1,4 @@
-"""The store behind the endpoint: Oxigraph, queried in worker processes with a hard time limit.
+"""The embedded engine: Oxigraph in this process, queried in worker processes with a hard time limit.
 
 The parent process loads the graph once into an in-memory pyoxigraph store, then
 forks workers that share it copy-on-write. A query runs in a worker; if it is
@@ -6,25 +6,37 @@ not done in time, the worker is killed (the work really stops) and a fresh one
 is forked, while other workers keep serving. The number of workers is the
 concurrency limit. Results come back already serialised, cut at the row limit.
 
-``Engine`` is the one interface the routes use, so another store (a remote
-SPARQL engine) can replace it without touching them.
+``EmbeddedEngine`` implements ``base.Engine``, the one interface the routes use; a remote
+SPARQL engine (``remote.RemoteEngine``) can replace it without touching them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import gzip
 import json
 import multiprocessing as mp
 import os
 import signal
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
+
+from hotline_kg.server.engine.base import (
+    Answer,
+    Busy,
+    QueryFailed,
+    QuerySyntaxError,
+    QueryTimeout,
+    TooManyResults,
+    types_for,
+)
 
 #: Result formats by media type.
 SOLUTION_FORMATS = {
@@ -51,33 +63,6 @@ FILE_FORMATS = {
     "rdf": ox.RdfFormat.RDF_XML,
     "owl": ox.RdfFormat.RDF_XML,
 }
-
-
-class QueryFailed(Exception):
-    """The engine rejected the query (syntax, evaluation error): a client error."""
-
-
-class QuerySyntaxError(QueryFailed):
-    """The engine's parser rejected the query."""
-
-
-class QueryTimeout(Exception):
-    """The query ran past the time limit and was stopped."""
-
-
-class Busy(Exception):
-    """Every worker stayed busy for as long as a query may run: the client should retry later."""
-
-
-class TooManyResults(Exception):
-    """The result is larger than the result limit."""
-
-
-@dataclass(frozen=True)
-class Answer:
-    kind: str  # "solutions", "boolean" or "graph"
-    body: bytes
-    media_type: str
 
 
 #: Above this many bytes of input, the store lives on disk and each worker opens it read-only:
@@ -119,6 +104,7 @@ def _serve(conn: Connection, location: str | None) -> None:
     store opens its own read-only handle (a database handle must not cross a fork)."""
     global _STORE
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     if location is not None:
         _STORE = ox.Store.read_only(location)
     while True:
@@ -130,6 +116,19 @@ def _serve(conn: Connection, location: str | None) -> None:
             conn.send(("ok", _answer(*request)))
         except Exception as err:
             conn.send(("error", type(err).__name__, str(err)))
+
+
+#: Linux prctl(2) option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """A worker ends with its server, even a server killed with SIGKILL: each worker holds a
+    copy of the server's end of its pipe, so it would never see the pipe close."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the server died before the request took effect
+        os._exit(0)
 
 
 def _answer(
@@ -220,28 +219,83 @@ class _Worker:
     conn: Connection
 
 
-class Engine:
-    """A pool of forked workers over one loaded store."""
+@dataclass
+class Loaded:
+    """The served graph, loaded: in memory, or on disk in a temporary folder."""
+
+    store: ox.Store
+    location: Path | None = None
+    folder: tempfile.TemporaryDirectory[str] | None = None
+
+    def close(self) -> None:
+        if self.folder is not None:
+            del self.store
+            self.folder.cleanup()
+
+
+def open_store(files: list[Path], named: list[tuple[str, Path]], on_disk: bool | None = None) -> Loaded:
+    """Load these files (and ``named`` files, each into its named graph), in memory or, above
+    ON_DISK_ABOVE bytes of input (``on_disk=None``), on disk. Bad input raises ValueError naming the file."""
+    if on_disk is None:
+        on_disk = sum(p.stat().st_size for p in [*files, *(p for _, p in named)]) > ON_DISK_ABOVE
+    if not on_disk:
+        return Loaded(load_store(files, named=named))
+    folder = tempfile.TemporaryDirectory(prefix="hotline-kg-store-")
+    location = Path(folder.name) / "store"
+    try:
+        _load_apart(files, named, location)
+    except ValueError:
+        folder.cleanup()
+        raise
+    return Loaded(ox.Store.read_only(str(location)), location, folder)
+
+
+def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path) -> None:
+    """Bulk-load an on-disk store in a short-lived process, so the memory the load needs is
+    returned when it ends instead of staying in the server (and in every forked worker)."""
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def load() -> None:
+        try:
+            load_store(files, location, named).flush()
+            send.send("")
+        except (ValueError, OSError) as err:
+            send.send(str(err))
+
+    process = ctx.Process(target=load)
+    process.start()
+    message = receive.recv() if receive.poll(None) else "no answer"
+    process.join()
+    if message or process.exitcode != 0:
+        raise ValueError(message or f"loading {', '.join(map(str, files))} failed (exit {process.exitcode})")
+
+
+class EmbeddedEngine:
+    """A pool of forked workers over one loaded store (``base.Engine``)."""
 
     def __init__(
-        self, store: ox.Store, workers: int, timeout: float, max_rows: int, location: Path | None = None
+        self, loaded: Loaded, workers: int, timeout: float, max_rows: int, base_iri: str | None = None
     ) -> None:
         global _STORE
-        _STORE = store
-        self.location = str(location) if location is not None else None
-        self.store = store
+        _STORE = loaded.store
+        self.loaded = loaded
+        self.location = str(loaded.location) if loaded.location is not None else None
         self.timeout = timeout
         self.max_rows = max_rows
+        self.base_iri = base_iri
         self._ctx = mp.get_context("fork")
         self._idle: asyncio.LifoQueue[_Worker] | None = None
         self._size = workers
         self._workers: list[_Worker] = []
+        self._graphs = sorted(g.value for g in loaded.store.named_graphs() if isinstance(g, ox.NamedNode))
+        self._len = len(loaded.store)
 
     def named_graphs(self) -> list[str]:
-        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+        return list(self._graphs)
 
-    def __len__(self) -> int:
-        return len(self.store)
+    def size(self) -> int:
+        return self._len
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
@@ -258,34 +312,39 @@ class Engine:
             self._idle.put_nowait(self._spawn())
 
     async def stop(self) -> None:
+        global _STORE
         for worker in self._workers:
             worker.conn.close()
             if worker.process.is_alive():
                 worker.process.kill()
         self._workers.clear()
+        _STORE = None
+        self.loaded.close()
 
     async def query(
         self,
-        query: str,
+        text: str,
         default_graphs: list[str],
         named_graphs: list[str],
-        solutions_type: str,
-        graph_type: str,
-        base_iri: str | None = None,
+        media_type: str,
+        timeout: float | None = None,
     ) -> Answer:
         """Run a query in a worker; waits for a free worker (the concurrency limit)."""
-        assert self._idle is not None, "Engine.start() not called"
+        assert self._idle is not None, "EmbeddedEngine.start() not called"
+        limit = self.timeout if timeout is None else timeout
+        solutions_type, graph_type = types_for(media_type)
         try:
-            worker = await asyncio.wait_for(self._idle.get(), self.timeout)
+            worker = await asyncio.wait_for(self._idle.get(), limit)
         except TimeoutError:
-            raise Busy(f"all {self._size} query workers stayed busy for {self.timeout:g} s; retry later") from None
+            raise Busy(f"all {self._size} query workers stayed busy for {limit:g} s; retry later") from None
         loop = asyncio.get_running_loop()
         try:
-            worker.conn.send((query, default_graphs, named_graphs, solutions_type, graph_type, self.max_rows, base_iri))
-            if not await _readable(loop, worker.conn, self.timeout):
+            request = (text, default_graphs, named_graphs, solutions_type, graph_type, self.max_rows, self.base_iri)
+            worker.conn.send(request)
+            if not await _readable(loop, worker.conn, limit):
                 self._kill(worker)
                 worker = self._spawn()
-                raise QueryTimeout(f"the query ran longer than {self.timeout:g} s and was stopped")
+                raise QueryTimeout(f"the query ran longer than {limit:g} s and was stopped")
             reply = worker.conn.recv()
         except (EOFError, BrokenPipeError, OSError) as err:
             self._kill(worker)

@@ -1,0 +1,319 @@
+"""The remote engine: any SPARQL 1.1 Protocol endpoint, reached over a pooled async HTTP client.
+
+The wrapper's guarantees hold whatever is behind it, because this client checks every answer:
+
+- Solutions are asked for as SPARQL JSON and graphs as N-Triples, and rows are counted as the
+  answer streams in: past the row limit the upstream request is dropped (TooManyResults). The
+  client's format (XML, CSV, TSV, Turtle, JSON-LD …) is then written here, with pyoxigraph.
+- The time limit covers waiting for a slot and the whole answer; at the limit the upstream
+  request is closed (QueryTimeout). The engine's own limit is set too where it takes one per
+  request (Virtuoso's ``timeout``, in ms; the Oxigraph server takes ``--timeout-s`` at start).
+- An answer that is not complete is never passed on: the Oxigraph server, stopped by its
+  ``--timeout-s``, answers 200 with JSON cut short and "The SPARQL operation has been
+  cancelled" at its end; Virtuoso's per-request timeout answers 200 with incomplete results
+  marked only by ``X-SQL-State: S1TAT``. Both become QueryTimeout (503).
+- Upstream errors: 400 or a Virtuoso "SPxxx" / "37000" error (its syntax errors) → QuerySyntaxError;
+  other 4xx/5xx (Virtuoso answers most errors with HTTP 500 "Virtuoso 42000 Error …") →
+  QueryFailed; Virtuoso's own time limit (SR171, "S1T00") → QueryTimeout; a connection refused
+  or reset → Unavailable.
+
+Updates, SERVICE, LOAD and FROM outside the dataset are refused in ``server.protocol`` before a
+query reaches any engine; this client only ever sends queries, never updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from urllib.parse import urlencode
+
+import httpx
+import pyoxigraph as ox
+
+from hotline_kg.server.engine.base import (
+    GRAPH_TYPES,
+    Answer,
+    Busy,
+    QueryFailed,
+    QuerySyntaxError,
+    QueryTimeout,
+    TooManyResults,
+    Unavailable,
+    types_for,
+)
+from hotline_kg.server.engine.embedded import GRAPH_FORMATS, SOLUTION_FORMATS
+
+JSON_RESULTS = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+#: Graphs Virtuoso keeps for itself: never part of the served dataset.
+VIRTUOSO_SYSTEM_GRAPHS = (
+    "http://www.openlinksw.com/",
+    "http://www.w3.org/ns/ldp#",
+    "http://localhost:8890/",
+    "http://www.w3.org/2002/07/owl#",
+)
+CANCELLED = b"operation has been cancelled"
+_SYNTAX_RE = re.compile(r"Virtuoso 37000 Error SP\d+|syntax error|error at \d+:\d+|Parser error", re.IGNORECASE)
+
+
+class _RowCounter:
+    """Counts the bindings of a SPARQL JSON answer as its bytes arrive: each object opened
+    directly inside the ``bindings`` array (depth 3: top object, results, bindings)."""
+
+    TOKEN_RE = re.compile(rb'\\.|\\\Z|["{}\[\]]', re.S)
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.depth = 0
+        self.in_string = False
+        self.carry = b""
+
+    def feed(self, chunk: bytes) -> None:
+        chunk, self.carry = self.carry + chunk, b""
+        for match in self.TOKEN_RE.finditer(chunk):
+            token = match.group()
+            if token[:1] == b"\\":  # an escape (only inside strings); split by the chunk's end: later
+                if len(token) == 1:
+                    self.carry = token
+                continue
+            if self.in_string:
+                self.in_string = token != b'"'
+            elif token == b'"':
+                self.in_string = True
+            elif token in (b"{", b"["):
+                if token == b"{" and self.depth == 3:
+                    self.rows += 1
+                self.depth += 1
+            else:
+                self.depth -= 1
+
+
+class RemoteEngine:
+    """A SPARQL endpoint behind the wrapper (``base.Engine``)."""
+
+    def __init__(
+        self,
+        url: str,
+        workers: int,
+        timeout: float,
+        max_rows: int,
+        base_iri: str | None = None,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.max_rows = max_rows
+        self.base_iri = base_iri
+        self.workers = workers
+        self.connect_timeout = connect_timeout
+        self.flavour = "sparql"  # or "virtuoso", "oxigraph": read from the Server header
+        self._client: httpx.AsyncClient | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._graphs: list[str] = []
+        self._size = 0
+        self._explicit_dataset = False  # name our graphs in every request (Virtuoso: its own graphs are in the union)
+
+    def named_graphs(self) -> list[str]:
+        return list(self._graphs)
+
+    def size(self) -> int:
+        return self._size
+
+    async def start(self) -> None:
+        limits = httpx.Limits(max_connections=self.workers, max_keepalive_connections=self.workers)
+        self._client = httpx.AsyncClient(
+            limits=limits, timeout=httpx.Timeout(None, connect=self.connect_timeout), trust_env=False
+        )
+        self._slots = asyncio.Semaphore(self.workers)
+        try:
+            probe = await self._client.post(
+                self.url,
+                data={"query": "ASK {}"},
+                headers={"Accept": JSON_RESULTS},
+                timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+            )
+        except httpx.HTTPError as err:
+            await self._client.aclose()
+            reason = str(err) or type(err).__name__
+            raise Unavailable(f"the SPARQL engine at {self.url} cannot be reached: {reason}") from err
+        server = probe.headers.get("server", "").lower()
+        self.flavour = "virtuoso" if "virtuoso" in server else "oxigraph" if "oxigraph" in server else "sparql"
+        if probe.status_code != 200:
+            await self._client.aclose()
+            raise Unavailable(f"{self.url} is not a SPARQL endpoint (ASK {{}} answered HTTP {probe.status_code})")
+        found = await self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", [], [])
+        graphs = sorted({row["g"]["value"] for row in found if row.get("g", {}).get("type") == "uri"})
+        if self.flavour == "virtuoso":
+            ours = [g for g in graphs if not g.startswith(VIRTUOSO_SYSTEM_GRAPHS)]
+            self._explicit_dataset = ours != graphs
+            graphs = ours
+        self._graphs = graphs
+        counted = await self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", [], [])
+        self._size = int(counted[0]["n"]["value"]) if counted else 0
+
+    async def _select(self, text: str, default: list[str], named: list[str]) -> list[dict[str, dict[str, str]]]:
+        answer = await self.query(text, default, named, JSON_RESULTS)
+        return json.loads(answer.body)["results"]["bindings"]
+
+    async def stop(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def query(
+        self,
+        text: str,
+        default_graphs: list[str],
+        named_graphs: list[str],
+        media_type: str,
+        timeout: float | None = None,
+    ) -> Answer:
+        assert self._client is not None and self._slots is not None, "RemoteEngine.start() not called"
+        limit = self.timeout if timeout is None else timeout
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(self._slots.acquire(), limit)
+        except TimeoutError:
+            raise Busy(f"all {self.workers} query slots stayed busy for {limit:g} s; retry later") from None
+        try:
+            left = limit - (time.monotonic() - started)
+            try:
+                async with asyncio.timeout(max(left, 0.001)):
+                    return await self._forward(text, default_graphs, named_graphs, media_type, limit)
+            except TimeoutError:
+                raise QueryTimeout(f"the query ran longer than {limit:g} s and was stopped") from None
+        finally:
+            self._slots.release()
+
+    async def _forward(
+        self, text: str, default_graphs: list[str], named_graphs: list[str], media_type: str, limit: float
+    ) -> Answer:
+        assert self._client is not None
+        if self.base_iri:  # relative IRIs resolve against the dataset's base; a BASE in the query still wins
+            text = f"BASE <{self.base_iri}> {text}"
+        if not default_graphs and not named_graphs and self._explicit_dataset:
+            default_graphs = named_graphs = self._graphs
+        params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs]
+        params += [("named-graph-uri", g) for g in named_graphs]
+        if self.flavour == "virtuoso":  # its anytime limit, a little under ours: it stops, and says so (S1TAT)
+            params.append(("timeout", str(max(100, int(limit * 900)))))
+        solutions_type, graph_type = types_for(media_type)
+        # the form decides what an engine writes: a CONSTRUCT asked for as JSON comes back as s/p/o rows from Virtuoso
+        if media_type in GRAPH_TYPES:
+            accept = f"{N_TRIPLES}, text/plain;q=0.9, {JSON_RESULTS};q=0.5"
+        else:
+            accept = f"{JSON_RESULTS}, {N_TRIPLES};q=0.5"
+        try:
+            request = self._client.stream(
+                "POST",
+                self.url,
+                content=urlencode([("query", text), *params]).encode(),
+                headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+            )
+            async with request as response:
+                if response.status_code != 200:
+                    message = (await response.aread()).decode("utf-8", "replace").strip()
+                    raise _error(response.status_code, message)
+                state = response.headers.get("x-sql-state", "")
+                if state == "S1TAT" or state.startswith("S1T"):
+                    raise QueryTimeout(
+                        f"the query ran longer than the engine's time limit and was stopped "
+                        f"({response.headers.get('x-sql-message', state).split('.')[0]})"
+                    )
+                ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                if ctype in (JSON_RESULTS, "application/json"):
+                    data = await self._read_solutions(response)
+                    return _solutions_answer(data, solutions_type)
+                if ctype in (N_TRIPLES, "text/plain", "text/ntriples"):
+                    data = await self._read_triples(response)
+                    return _graph_answer(data, graph_type)
+                raise Unavailable(f"the engine answered in {ctype or 'no media type'}, not JSON or N-Triples")
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as err:
+            raise Unavailable(f"the SPARQL engine cannot be reached ({type(err).__name__})") from err
+
+    async def _read_solutions(self, response: httpx.Response) -> bytes:
+        counter = _RowCounter()
+        parts = []
+        async for chunk in response.aiter_bytes():
+            counter.feed(chunk)
+            parts.append(chunk)
+            if counter.rows > self.max_rows:
+                raise TooManyResults(f"the result has more than {self.max_rows} rows; add a LIMIT")
+        return b"".join(parts)
+
+    async def _read_triples(self, response: httpx.Response) -> bytes:
+        lines = 0
+        parts = []
+        async for chunk in response.aiter_bytes():
+            lines += chunk.count(b"\n")
+            parts.append(chunk)
+            if lines > self.max_rows:
+                raise TooManyResults(f"the result has more than {self.max_rows} triples; add a LIMIT")
+        return b"".join(parts)
+
+
+def _error(status: int, message: str) -> Exception:
+    first = message.splitlines()[0] if message else f"HTTP {status}"
+    if "SR171" in message or "S1T00" in message or "exceeds the limit" in message:
+        return QueryTimeout(f"the query ran longer than the engine's time limit and was stopped ({first})")
+    if status == 400 or _SYNTAX_RE.search(first):
+        return QuerySyntaxError(first)
+    if 400 < status < 500 or status == 500:
+        return QueryFailed(first)
+    return Unavailable(f"the SPARQL engine answered HTTP {status}: {first}")
+
+
+def _cut_short() -> QueryTimeout:
+    return QueryTimeout("the engine's answer was cut short (the engine stopped the query); retry later")
+
+
+def _solutions_answer(data: bytes, solutions_type: str) -> Answer:
+    if CANCELLED in data[-200:]:
+        raise _cut_short()
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        raise _cut_short() from None
+    if "boolean" in parsed:
+        value = bool(parsed["boolean"])
+        if solutions_type == JSON_RESULTS:
+            body = json.dumps({"head": {}, "boolean": value}).encode()
+        elif solutions_type in ("text/csv", "text/tab-separated-values"):
+            body = b"true" if value else b"false"
+        else:
+            raw = json.dumps({"head": {}, "boolean": value}).encode()
+            results = ox.parse_query_results(raw, format=ox.QueryResultsFormat.JSON)
+            body = results.serialize(format=SOLUTION_FORMATS[solutions_type])  # type: ignore[union-attr]
+        return Answer("boolean", body, solutions_type)
+    if "results" not in parsed or "bindings" not in parsed.get("results", {}):
+        raise _cut_short()
+    head = {"vars": list(parsed.get("head", {}).get("vars", []))}
+    bindings = [{k: _term(v) for k, v in row.items()} for row in parsed["results"]["bindings"]]
+    body = json.dumps({"head": head, "results": {"bindings": bindings}}, ensure_ascii=False).encode()
+    if solutions_type != JSON_RESULTS:
+        results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        body = results.serialize(format=SOLUTION_FORMATS[solutions_type])  # type: ignore[union-attr]
+    return Answer("solutions", body, solutions_type)
+
+
+def _term(value: dict[str, str]) -> dict[str, str]:
+    """A term as SPARQL 1.1 JSON writes it (Virtuoso still writes 1.0's "typed-literal")."""
+    if value.get("type") == "typed-literal":
+        value = {**value, "type": "literal"}
+    if value.get("datatype") == "http://www.w3.org/2001/XMLSchema#string":
+        value = {k: v for k, v in value.items() if k != "datatype"}
+    return value
+
+
+def _graph_answer(data: bytes, graph_type: str) -> Answer:
+    if CANCELLED in data[-200:] or (data and not data.rstrip(b" \t").endswith(b"\n")):
+        raise _cut_short()
+    try:
+        triples = [quad.triple for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+    except SyntaxError:
+        raise _cut_short() from None
+    if graph_type == N_TRIPLES:
+        return Answer("graph", ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), graph_type)
+    return Answer("graph", ox.serialize(triples, format=GRAPH_FORMATS[graph_type]), graph_type)
