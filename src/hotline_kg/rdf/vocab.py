@@ -1,8 +1,8 @@
-"""Namespaces, and the default of the one setting every URI depends on: the base URI (read from
-``$HOTLINE_KG_BASE_URI`` by ``hotline_kg.server.settings``)."""
+"""Namespaces, and the one setting every URI depends on: the base URI."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -14,6 +14,7 @@ DEFAULT_HOST = "127.0.0.1"
 #: redirects it to the server that publishes the data (README, "Canonical IRIs").
 CANONICAL_BASE = "https://w3id.org/hotline-kg/"
 DEFAULT_BASE = CANONICAL_BASE
+BASE_ENV = "HOTLINE_KG_BASE_URI"
 #: The vocabulary: one fixed namespace, whatever base the data uses.
 HL = Namespace(CANONICAL_BASE + "def/hotline#")
 ONTOLOGY = URIRef(CANONICAL_BASE + "def/hotline")
@@ -74,6 +75,10 @@ __all__ = [
     "XSD",
     "Site",
 ]
+
+
+def default_base() -> str:
+    return os.environ.get(BASE_ENV, DEFAULT_BASE)
 
 
 @dataclass(frozen=True)
