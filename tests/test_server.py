@@ -545,3 +545,16 @@ def test_canonical_iris_are_answered_by_path_and_nothing_names_this_host(server)
     described = Graph().parse(data=httpx.get(url + "/id/district/110108", headers={"Accept": "text/turtle"}).text)
     assert (None, None, None) in described and any(str(s) == BASE + "id/district/110108" for s in described.subjects())
     assert "\\/" not in httpx.get(url + "/id/report/2024", headers={"Accept": "text/turtle"}).text
+
+
+def test_pages_name_properties_by_label_or_prefixed_name(server):
+    """A property is shown by its label, else as a prefixed name (the prefixed name on hover), never as a raw IRI."""
+    import re
+
+    url, _ = server
+    for path in ("/id/district/110108", "/id/report/2024", "/id/obs/2024/district/110108/share/2024"):
+        page = httpx.get(url + path).text
+        shown = re.findall(r'<tr><td><a href="[^"]*" title="([^"]*)">([^<]*)</a>', page)
+        assert shown, path
+        assert not [text for _, text in shown if text.startswith("http")], path
+        assert ("rdf:type", "rdf:type") in shown and all(title and not title.startswith("http") for title, _ in shown)

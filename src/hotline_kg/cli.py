@@ -23,7 +23,8 @@ from hotline_kg.rdf import dumps, integrity
 from hotline_kg.rdf import graphs as rdf_graphs
 from hotline_kg.rdf.errors import BuildError
 from hotline_kg.rdf.metadata import ISSUED
-from hotline_kg.rdf.vocab import BASE_ENV, DEFAULT_BASE, DEFAULT_HOST, Site, default_base
+from hotline_kg.rdf.vocab import DEFAULT_BASE, DEFAULT_HOST, Site
+from hotline_kg.server.settings import BASE_ENV, default_base
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,11 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     vd.add_argument("--dist", type=Path, default=Path("dist"), help="the built graph (default: dist)")
     vd.add_argument("--root", type=Path, default=Path("."), help="project folder with shapes/ and ontology/")
     vd.add_argument("--base-uri", default=None, help="base of the data's URIs (default: as for build)")
+    # serve: an option not given is left None, so that its HOTLINE_KG_* variable or its default in
+    # hotline_kg.server.settings.Settings applies (the help texts name the defaults)
     sv = commands.add_parser("serve", help="serve dist/ (or --data files): SPARQL endpoint, URIs, pages, dumps")
-    sv.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
-    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--host", default=None, help=f"address to listen on (default: {DEFAULT_HOST})")
+    sv.add_argument("--port", type=int, default=None)
     sv.add_argument("--base-uri", default=None, help="base of the served URIs (default: as for build)")
-    sv.add_argument("--dist", type=Path, default=Path("dist"), help="the built graph and its files (default: dist)")
+    sv.add_argument("--dist", type=Path, default=None, help="the built graph and its files (default: dist)")
     sv.add_argument("--data", type=Path, nargs="+", default=[], metavar="FILE", help="serve these RDF files instead")
     sv.add_argument(
         "--named-graph",
@@ -74,15 +77,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar=("IRI", "FILE"),
         help="serve the triples of FILE as the named graph IRI (repeatable; instead of dist/)",
     )
-    sv.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default: 10)")
-    sv.add_argument("--max-rows", type=int, default=10000, help="result rows or triples (default: 10000)")
-    sv.add_argument("--workers", type=int, default=4, help="queries evaluated at once (default: 4)")
+    sv.add_argument("--timeout", type=float, default=None, help="seconds a query may run (default: 10)")
+    sv.add_argument("--max-rows", type=int, default=None, help="result rows or triples (default: 10000)")
+    sv.add_argument("--workers", type=int, default=None, help="queries evaluated at once (default: 4)")
     sv.add_argument(
-        "--cache-mb", type=float, default=64, help="MB of answers kept in memory, per build (default: 64; 0: none)"
+        "--cache-mb", type=float, default=None, help="MB of answers kept in memory, per build (default: 64; 0: none)"
     )
     sv.add_argument(
         "--engine",
-        default=os.environ.get("HOTLINE_KG_ENGINE") or None,
+        default=None,
         metavar="URL",
         help="serve a remote SPARQL endpoint (Oxigraph server, Virtuoso …) instead of dist/ or --data "
         "(default: $HOTLINE_KG_ENGINE); dumps still come from --dist",
@@ -90,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     sv.add_argument(
         "--store",
         choices=("auto", "memory", "disk"),
-        default="auto",
+        default=None,
         help="keep the graph in memory, or on disk opened read-only by each worker "
         "(default: on disk above 5 MB of input)",
     )
@@ -225,51 +228,61 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from pydantic import ValidationError
 
-    from hotline_kg.server.app import Settings, create_app, make_engine
+    from hotline_kg.server.app import create_app, make_engine
+    from hotline_kg.server.settings import ENV_PREFIX, Settings
 
     site = _site(args)
     if site is None:
         return 2
     named = [(iri, Path(file)) for iri, file in args.named_graph]
+    options = {
+        "dist": args.dist,
+        "host": args.host,
+        "port": args.port,
+        "engine": args.engine,
+        "timeout": args.timeout,
+        "max_rows": args.max_rows,
+        "workers": args.workers,
+        "cache_mb": args.cache_mb,
+        "store": args.store,
+    }
+    try:  # the options given override the HOTLINE_KG_* variables, which override the defaults
+        settings = Settings(
+            data=args.data, named=named, base_uri=site.base, **{k: v for k, v in options.items() if v is not None}
+        )
+    except ValidationError as err:
+        for problem in err.errors():
+            name = ENV_PREFIX + "_".join(map(str, problem["loc"])).upper()
+            print(f"error: {name}: {problem['msg']}", file=sys.stderr)
+        return 2
     bad = [iri for iri, _ in named if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*$", iri)]
     if bad:
         print(f"error: --named-graph: {', '.join(bad)} is not an absolute IRI", file=sys.stderr)
         return 2
-    given = [*args.data, *(path for _, path in named)]
-    if args.engine and given:
+    given = [*settings.data, *(path for _, path in named)]
+    if settings.engine and given:
         print("error: --engine serves a remote endpoint: give it without --data or --named-graph", file=sys.stderr)
         return 2
-    if args.engine and not re.match(r"^https?://", args.engine):
-        print(f"error: --engine: {args.engine} is not an http(s) URL of a SPARQL endpoint", file=sys.stderr)
+    if settings.engine and not re.match(r"^https?://", settings.engine):
+        print(f"error: --engine: {settings.engine} is not an http(s) URL of a SPARQL endpoint", file=sys.stderr)
         return 2
-    missing = [] if args.engine else [p for p in (given or [args.dist / "hotline.nq.gz"]) if not p.is_file()]
+    missing = [] if settings.engine else [p for p in (given or [settings.dist / "hotline.nq.gz"]) if not p.is_file()]
     if missing:
         hint = "" if given else " (run `hotline-kg build` first)"
         print(f"error: {', '.join(map(str, missing))} not found{hint}", file=sys.stderr)
         return 2
-    settings = Settings(
-        dist=args.dist,
-        data=args.data,
-        named=named,
-        base=site.base,
-        timeout=args.timeout,
-        max_rows=args.max_rows,
-        workers=args.workers,
-        on_disk={"auto": None, "memory": False, "disk": True}[args.store],
-        engine=args.engine,
-        cache_bytes=int(args.cache_mb * 2**20),
-    )
     try:
         engine = make_engine(settings)
     except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if args.engine:  # a remote engine that cannot be reached stops the start with one line
+    if settings.engine:  # a remote engine that cannot be reached stops the start with one line
         from hotline_kg.server.engine import RemoteEngine, Unavailable
 
         async def reach() -> None:
-            probe = RemoteEngine(args.engine, 1, args.timeout, args.max_rows)
+            probe = RemoteEngine(settings.engine, 1, settings.timeout, settings.max_rows)
             await probe.start()
             await probe.stop()
 
@@ -280,8 +293,8 @@ def serve(args: argparse.Namespace) -> int:
             return 2
     uvicorn.run(
         create_app(settings, engine),
-        host=args.host,
-        port=args.port,
+        host=settings.host,
+        port=settings.port,
         log_level="warning",
         loop="uvloop",
         http="httptools",

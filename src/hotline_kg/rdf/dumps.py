@@ -15,21 +15,17 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import OWL, RDF
 
 from hotline_kg.rdf.vocab import HL, Site
+from hotline_kg.server import formats
 
-#: dump file → (media type, compression media type or "")
-MEDIA_TYPES = {
-    ".ttl": ("text/turtle", ""),
-    ".nt.gz": ("application/n-triples", "application/gzip"),
-    ".nq.gz": ("application/n-quads", "application/gzip"),
-    ".jsonld": ("application/ld+json", ""),
-}
+#: dump file → (media type, compression media type or ""), from the format registry
+MEDIA_TYPES = {suffix: formats.file_media(suffix) for suffix in (".ttl", ".nt.gz", ".nq.gz", ".jsonld")}
 
 
 def media_type(name: str) -> tuple[str, str]:
     for suffix, types in MEDIA_TYPES.items():
         if name.endswith(suffix):
-            return types
-    return ("text/plain", "")
+            return types  # type: ignore[return-value]
+    return (formats.TEXT, "")
 
 
 def union(site: Site, graphs: dict[URIRef, Graph]) -> Graph:

@@ -39,6 +39,7 @@ from hotline_kg.rdf.vocab import (
     XSD,
     Site,
 )
+from hotline_kg.server import formats
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
@@ -149,26 +150,29 @@ class FileType:
     name: str
 
 
-#: Kinds of file by the end of their name (a ".gz" after it is the compression).
-FILE_TYPES = {
-    ".ttl": FileType("text/turtle", "RDF_TURTLE", "Turtle"),
-    ".nt": FileType("application/n-triples", "RDF_N_TRIPLES", "N-Triples"),
-    ".nq": FileType("application/n-quads", "RDF_N_QUADS", "N-Quads"),
-    ".trig": FileType("application/trig", "RDF_TRIG", "TriG"),
-    ".jsonld": FileType("application/ld+json", "JSON_LD", "JSON-LD"),
-    ".rdf": FileType("application/rdf+xml", "RDF_XML", "RDF/XML"),
-    ".csv": FileType("text/csv", "CSV", "CSV"),
-    ".xlsx": FileType("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX", "Excel (XLSX)"),
-    ".json": FileType("application/json", "JSON", "JSON"),
-    ".txt": FileType("text/plain", "TXT", "text"),
-    "SHA256SUMS": FileType("text/plain", "TXT", "text (sha256sum)"),
+#: The EU file type and the name of each kind of file, by the end of its name; its media type is
+#: the format registry's (``hotline_kg.server.formats.FILE_TYPES``).
+EU_FILE_TYPES = {
+    ".ttl": ("RDF_TURTLE", "Turtle"),
+    ".nt": ("RDF_N_TRIPLES", "N-Triples"),
+    ".nq": ("RDF_N_QUADS", "N-Quads"),
+    ".trig": ("RDF_TRIG", "TriG"),
+    ".jsonld": ("JSON_LD", "JSON-LD"),
+    ".rdf": ("RDF_XML", "RDF/XML"),
+    ".csv": ("CSV", "CSV"),
+    ".xlsx": ("XLSX", "Excel (XLSX)"),
+    ".json": ("JSON", "JSON"),
+    ".txt": ("TXT", "text"),
+    "SHA256SUMS": ("TXT", "text (sha256sum)"),
 }
+#: Kinds of file by the end of their name (a ".gz" after it is the compression).
+FILE_TYPES = {ending: FileType(formats.FILE_TYPES[ending], eu, name) for ending, (eu, name) in EU_FILE_TYPES.items()}
 #: EU file type → the name of the format it stands for.
 EU_FILE_TYPE_NAMES = {kind.eu: kind.name for kind in reversed(FILE_TYPES.values())}
 #: A JSON file whose @context is CSV on the Web's: a table's CSVW metadata.
-CSVW_METADATA = FileType("application/csvm+json", "JSON", "CSVW JSON")
+CSVW_METADATA = FileType(formats.CSVW_JSON, "JSON", "CSVW JSON")
 CSVW_CONTEXT = "http://www.w3.org/ns/csvw"
-COMPRESSIONS = {".gz": "application/gzip"}
+COMPRESSIONS = formats.COMPRESSIONS
 #: Formats that keep the named graphs.
 WITH_GRAPHS = ("RDF_N_QUADS", "RDF_TRIG", "JSON_LD")
 
@@ -189,7 +193,7 @@ def file_type(name: str, data: bytes) -> tuple[FileType, str]:
             return kind, compression
     raise ValueError(
         f"{name}: no media type known for this kind of file (known: {', '.join(FILE_TYPES)}, optionally .gz); "
-        "add it to FILE_TYPES in hotline_kg/rdf/metadata.py"
+        "add it to FILE_TYPES in hotline_kg/server/formats.py and EU_FILE_TYPES in hotline_kg/rdf/metadata.py"
     )
 
 

@@ -1,8 +1,8 @@
-"""Namespaces, and the one setting every URI depends on: the base URI."""
+"""Namespaces, and the default of the one setting every URI depends on: the base URI (read from
+``$HOTLINE_KG_BASE_URI`` by ``hotline_kg.server.settings``)."""
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
@@ -14,7 +14,6 @@ DEFAULT_HOST = "127.0.0.1"
 #: redirects it to the server that publishes the data (README, "Canonical IRIs").
 CANONICAL_BASE = "https://w3id.org/hotline-kg/"
 DEFAULT_BASE = CANONICAL_BASE
-BASE_ENV = "HOTLINE_KG_BASE_URI"
 #: The vocabulary: one fixed namespace, whatever base the data uses.
 HL = Namespace(CANONICAL_BASE + "def/hotline#")
 ONTOLOGY = URIRef(CANONICAL_BASE + "def/hotline")
@@ -77,10 +76,6 @@ __all__ = [
 ]
 
 
-def default_base() -> str:
-    return os.environ.get(BASE_ENV, DEFAULT_BASE)
-
-
 @dataclass(frozen=True)
 class Site:
     """URIs of one deployment: everything is ``base`` + a path."""
@@ -140,6 +135,7 @@ class Site:
             "org": str(ORG),
             "time": str(TIME),
             "owl": str(OWL),
+            "rdf": str(RDF),
             "rdfs": str(RDFS),
             "xsd": str(XSD),
             "wd": str(WIKIDATA),

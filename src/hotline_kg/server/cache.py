@@ -2,7 +2,7 @@
 
 A key names everything an answer depends on — the build (its id changes with
 every build), the query with its layout normalised, the protocol dataset and
-the media type — and is the answer's ETag too. The cache holds answers up to a
+the media type — and is the answer's ETag too (``build_id`` names a build). The cache holds answers up to a
 byte budget and forgets the least recently used first.
 """
 
@@ -13,6 +13,10 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hotline_kg.server.settings import Settings
 
 #: Pieces of a query whose whitespace is meaningful: string literals and IRIs.
 _KEEP = re.compile(r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|<[^<>\"{}|^`\\\s]*>", re.S)
@@ -34,6 +38,19 @@ def normalise(query: str) -> str:
 
 def _layout(code: str) -> str:
     return _SPACE.sub(" ", _COMMENT.sub(" ", code))
+
+
+def build_id(settings: Settings) -> str:
+    """What names this build: its checksums, or the files served and the engine; a new build, a
+    changed file or another engine gives another id (and so other cache keys and ETags)."""
+    sums = settings.dist / "SHA256SUMS"
+    parts = [settings.base, settings.engine or ""]
+    if sums.is_file() and not (settings.data or settings.named):
+        parts.append(hashlib.sha256(sums.read_bytes()).hexdigest())
+    for path in [*settings.data, *(p for _, p in settings.named)]:
+        stat = path.stat()
+        parts.append(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
 
 
 def key(build: str, query: str, default_graphs: Iterable[str], named_graphs: Iterable[str], media_type: str) -> str:

@@ -1,6 +1,7 @@
-"""The SPARQL Protocol, as pure functions: read a request's query and dataset,
-refuse what the endpoint does not do (updates, SERVICE, foreign graphs), and pick
-a result format from the Accept header."""
+"""The SPARQL Protocol's checks, as pure functions: refuse what the endpoint does not do (updates,
+SERVICE, foreign graphs) and pick a media type from an Accept header (``negotiate``; the media
+types themselves are defined in ``server.formats``). ``server.sparql`` reads the request and
+calls these; the query page and resource pages use them too."""
 
 from __future__ import annotations
 
@@ -10,28 +11,7 @@ from dataclasses import dataclass
 from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
-SOLUTION_TYPES = (
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
-)
-GRAPH_TYPES = (
-    "text/turtle",
-    "application/n-triples",
-    "application/n-quads",
-    "application/ld+json",
-    "application/rdf+xml",
-)
-#: Other names clients use for the same formats.
-ALIASES = {
-    "application/json": "application/sparql-results+json",
-    "application/xml": "application/sparql-results+xml",
-    "text/xml": "application/sparql-results+xml",
-    "application/x-turtle": "text/turtle",
-    "text/plain": "application/n-triples",
-    "application/json+ld": "application/ld+json",
-}
+from hotline_kg.server.formats import ALIASES
 
 
 class Refused(Exception):

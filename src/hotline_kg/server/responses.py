@@ -1,4 +1,5 @@
-"""Responses every route and view shares: templates, plain-text errors, 404 pages, media types."""
+"""Responses every route and view shares: the page templates (``templates/``), plain-text errors,
+404 pages, and the answer to each exception of the engine interface."""
 
 from __future__ import annotations
 
@@ -11,11 +12,6 @@ from fastapi.templating import Jinja2Templates
 from hotline_kg.server.engine import Busy, QueryFailed, QuerySyntaxError, QueryTimeout, TooManyResults, Unavailable
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-
-def with_charset(media: str) -> str:
-    textual = media.startswith("text/") or media.endswith(("json", "+xml"))
-    return f"{media}; charset=utf-8" if textual else media
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:

@@ -10,21 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-#: Result media types the engines give: solutions (SELECT) and booleans (ASK), and graphs
-#: (CONSTRUCT, DESCRIBE). The first of each is the default.
-SOLUTION_TYPES = (
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
-)
-GRAPH_TYPES = (
-    "text/turtle",
-    "application/n-triples",
-    "application/n-quads",
-    "application/ld+json",
-    "application/rdf+xml",
-)
+from hotline_kg.server.formats import GRAPH_TYPES, SOLUTION_TYPES
+
+# SOLUTION_TYPES, GRAPH_TYPES: the result media types the engines give (defined in ``server.formats``):
+# solutions (SELECT) and booleans (ASK), and graphs (CONSTRUCT, DESCRIBE). The first of each is the default.
 
 
 class QueryFailed(Exception):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from hotline_kg.server import formats
 from hotline_kg.server.engine.base import (
     Answer,
     Busy,
@@ -37,32 +38,10 @@ from hotline_kg.server.engine.base import (
     TooManyResults,
     types_for,
 )
+from hotline_kg.server.formats import GRAPH_FORMATS, INPUT_FORMATS, SOLUTION_FORMATS
 
-#: Result formats by media type.
-SOLUTION_FORMATS = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
-
-#: Files `load_store` reads, by extension.
-FILE_FORMATS = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "nq": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdf": ox.RdfFormat.RDF_XML,
-    "owl": ox.RdfFormat.RDF_XML,
-}
+#: Result formats by media type, and files `load_store` reads by extension: ``server.formats``.
+FILE_FORMATS = INPUT_FORMATS
 
 
 #: Above this many bytes of input, the store lives on disk and each worker opens it read-only:
@@ -159,7 +138,7 @@ def _answer(
     if isinstance(result, ox.QuerySolutions):
         rows = list(_limited(result, max_rows))
         body = _solutions_json(result.variables, rows)
-        if solutions_type != "application/sparql-results+json":  # re-serialised by Oxigraph
+        if solutions_type != formats.SPARQL_JSON.media:  # re-serialised by Oxigraph
             parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
             body = parsed.serialize(format=SOLUTION_FORMATS[solutions_type])  # type: ignore[union-attr]
         return Answer("solutions", body, solutions_type)

@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
+from hotline_kg.server import formats
 from hotline_kg.server.engine.base import (
     GRAPH_TYPES,
     Answer,
@@ -43,10 +44,10 @@ from hotline_kg.server.engine.base import (
     Unavailable,
     types_for,
 )
-from hotline_kg.server.engine.embedded import GRAPH_FORMATS, SOLUTION_FORMATS
+from hotline_kg.server.formats import GRAPH_FORMATS, SOLUTION_FORMATS
 
-JSON_RESULTS = "application/sparql-results+json"
-N_TRIPLES = "application/n-triples"
+JSON_RESULTS = formats.SPARQL_JSON.media
+N_TRIPLES = formats.N_TRIPLES.media
 #: Graphs Virtuoso keeps for itself: never part of the served dataset.
 VIRTUOSO_SYSTEM_GRAPHS = (
     "http://www.openlinksw.com/",
@@ -202,7 +203,7 @@ class RemoteEngine:
         solutions_type, graph_type = types_for(media_type)
         # the form decides what an engine writes: a CONSTRUCT asked for as JSON comes back as s/p/o rows from Virtuoso
         if media_type in GRAPH_TYPES:
-            accept = f"{N_TRIPLES}, text/plain;q=0.9, {JSON_RESULTS};q=0.5"
+            accept = f"{N_TRIPLES}, {formats.TEXT};q=0.9, {JSON_RESULTS};q=0.5"
         else:
             accept = f"{JSON_RESULTS}, {N_TRIPLES};q=0.5"
         try:
@@ -210,7 +211,7 @@ class RemoteEngine:
                 "POST",
                 self.url,
                 content=urlencode([("query", text), *params]).encode(),
-                headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+                headers={"Accept": accept, "Content-Type": formats.FORM},
             )
             async with request as response:
                 if response.status_code != 200:
@@ -223,10 +224,10 @@ class RemoteEngine:
                         f"({response.headers.get('x-sql-message', state).split('.')[0]})"
                     )
                 ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                if ctype in (JSON_RESULTS, "application/json"):
+                if ctype in (JSON_RESULTS, formats.JSON):
                     data = await self._read_solutions(response)
                     return _solutions_answer(data, solutions_type)
-                if ctype in (N_TRIPLES, "text/plain", "text/ntriples"):
+                if ctype in (N_TRIPLES, formats.TEXT, "text/ntriples"):
                     data = await self._read_triples(response)
                     return _graph_answer(data, graph_type)
                 raise Unavailable(f"the engine answered in {ctype or 'no media type'}, not JSON or N-Triples")
@@ -280,7 +281,7 @@ def _solutions_answer(data: bytes, solutions_type: str) -> Answer:
         value = bool(parsed["boolean"])
         if solutions_type == JSON_RESULTS:
             body = json.dumps({"head": {}, "boolean": value}).encode()
-        elif solutions_type in ("text/csv", "text/tab-separated-values"):
+        elif solutions_type in (formats.SPARQL_CSV.media, formats.SPARQL_TSV.media):
             body = b"true" if value else b"false"
         else:
             raw = json.dumps({"head": {}, "boolean": value}).encode()

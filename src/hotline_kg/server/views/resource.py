@@ -1,28 +1,30 @@
-"""What a URI of the dataset answers: its description as RDF or as a page.
+"""The resource pages: what a URI of the dataset (``/id/…``) or of the vocabulary (``/def/hotline``)
+answers — its description as an HTML page or as RDF (``?format=`` or Accept; the media types are
+``formats.RESOURCE_TYPES`` and ``formats.RESOURCE_PARAM``), with ``Link`` headers to the alternates.
 
-A description is the resource's own triples, the labels of what it links to,
-what links to it (up to a limit) and, for a code or period, its observations.
-Every read goes through the engine interface (``engine.Engine``), asynchronously and under
-its time limit: graphs come back as N-Triples, solutions as SPARQL JSON, parsed here.
+The route is ``resource``, mounted last: it answers 404 for every other path. A description is
+the resource's own triples, the labels of what it links to, what links to it (up to a limit)
+and, for a code or period, its observations. Every read goes through the engine interface
+(``engine.Engine``), asynchronously and under its time limit: graphs come back as N-Triples,
+solutions as SPARQL JSON, parsed here (``select``, ``construct``; the home page uses them too).
 """
 
 from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
 
 import pyoxigraph as ox
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from fastapi.templating import Jinja2Templates
 from rdflib import Graph
 
 from hotline_kg.rdf import dumps
 from hotline_kg.rdf.vocab import HL, ONTOLOGY, Site
-from hotline_kg.server import protocol
+from hotline_kg.server import formats, protocol
 from hotline_kg.server.engine import Engine
-from hotline_kg.server.responses import ENGINE_ERRORS, engine_error, not_found
+from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, engine_error, not_found
+from hotline_kg.server.settings import Settings
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
@@ -45,46 +47,16 @@ CONSTRUCT {{
 }}"""
 
 
-def examples(folder: Path, base: str) -> list[dict[str, str]]:
-    """The example queries of queries/, with the default base replaced by this server's."""
-    out = []
-    for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
-        text = Site(base).rebase(path.read_text(encoding="utf-8"))
-        title = text.splitlines()[0].lstrip("# ").strip() if text.startswith("#") else path.stem
-        out.append({"name": path.stem, "title": title, "text": text})
-    return out
-
-
-REPORTS = """
-PREFIX dct: <http://purl.org/dc/terms/>
-SELECT ?report ?zh ?en ?file (COUNT(DISTINCT ?obs) AS ?observations) WHERE {{
-  ?report a <{hl}Report> .
-  OPTIONAL {{ ?report dct:title ?zh . FILTER (lang(?zh) = "zh") }}
-  OPTIONAL {{ ?report dct:title ?en . FILTER (lang(?en) = "en") }}
-  OPTIONAL {{ ?report dct:identifier ?file }}
-  OPTIONAL {{ ?obs <{hl}report> ?report ; a <http://purl.org/linked-data/cube#Observation> }}
-}} GROUP BY ?report ?zh ?en ?file ORDER BY ?report"""
-
-
 async def select(engine: Engine, query: str) -> list[dict[str, dict[str, str]]]:
     """The solutions of a SELECT query, as SPARQL JSON bindings."""
-    answer = await engine.query(query, [], [], "application/sparql-results+json")
+    answer = await engine.query(query, [], [], formats.SPARQL_JSON.media)
     return json.loads(answer.body)["results"]["bindings"]
 
 
 async def construct(engine: Engine, query: str) -> list[ox.Triple]:
     """The triples of a CONSTRUCT query."""
-    answer = await engine.query(query, [], [], "application/n-triples")
+    answer = await engine.query(query, [], [], formats.N_TRIPLES.media)
     return [quad.triple for quad in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
-
-
-async def reports(engine: Engine, base: str) -> list[dict[str, str]]:
-    """The source reports in the dataset, with their titles and how many observations each gave."""
-    names = ("report", "zh", "en", "file", "observations")
-    return [
-        {n: row.get(n, {}).get("value", "") for n in names} | {"href": Site(base).local(row["report"]["value"])}
-        for row in await select(engine, REPORTS.format(hl=HL))
-    ]
 
 
 async def triples(engine: Engine, iri: str, base: str) -> list[ox.Triple]:
@@ -95,9 +67,22 @@ async def triples(engine: Engine, iri: str, base: str) -> list[ox.Triple]:
     return await construct(engine, DESCRIBE.format(iri=ox.NamedNode(iri).value, hl=HL, limit=INCOMING_LIMIT))
 
 
-async def respond(
-    request: Request, engine: Engine, iri: str, base: str, templates: Jinja2Templates, formats: dict[str, str]
-) -> Response:
+router = APIRouter()
+
+
+@router.get("/{kind:path}")
+@router.head("/{kind:path}")
+async def resource(kind: str, request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    if not (kind.startswith("id/") or kind.startswith("def/")):
+        return not_found(request, f"nothing at /{kind}")
+    # an IRI of the data or of the vocabulary, by its path, whatever host this is
+    iri = str(ONTOLOGY) + kind.removeprefix("def/hotline") if kind.startswith("def/") else settings.base + kind
+    return await respond(request, request.app.state.engine, iri, settings.base)
+
+
+async def respond(request: Request, engine: Engine, iri: str, base: str) -> Response:
+    """The description of ``iri`` as the request asks for it, or 404 if the dataset does not have it."""
     try:
         ox.NamedNode(iri)
     except ValueError:
@@ -109,27 +94,26 @@ async def respond(
     own = [t for t in found if t.subject.value == iri or t.object == ox.NamedNode(iri)]
     if not own:
         return not_found(request, f"no resource <{iri}> in this dataset")
-    wanted = formats.get(request.query_params.get("format", ""))
-    offered = ("text/html", *protocol.GRAPH_TYPES[:2], "application/ld+json", "application/rdf+xml")
+    wanted = formats.RESOURCE_PARAM.get(request.query_params.get("format", ""))
+    offered = formats.RESOURCE_TYPES
     media = wanted or protocol.negotiate(request.headers.get("accept"), offered)
     if media is None:
-        return Response(f"available as: {', '.join(offered)}\n", status_code=406, media_type="text/plain")
+        return Response(f"available as: {', '.join(offered)}\n", status_code=406, media_type=formats.TEXT)
     path = request.url.path
-    links = ", ".join(f'<{path}?format={k}>; rel="alternate"; type="{v}"' for k, v in formats.items())
+    links = ", ".join(f'<{path}?format={k}>; rel="alternate"; type="{v}"' for k, v in formats.RESOURCE_PARAM.items())
     headers = {"Link": links, "Vary": "Accept", "Cache-Control": "public, max-age=600"}
-    if media != "text/html":
+    if media != formats.HTML:
         found = sorted(found, key=str)  # grouped by subject, the same order every time
-        if media == "application/ld+json":
+        if media == formats.JSON_LD.media:
             body = dumps.graph_jsonld(_rdflib_graph(found), request.app.state.jsonld_context)
-        elif media == "text/turtle":  # as the dumps: grouped, sorted, no escapes in local names
+        elif media == formats.TURTLE.media:  # as the dumps: grouped, sorted, no escapes in local names
             body = dumps.turtle(Site(base), _rdflib_graph(found))
         else:
-            fmt = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML}[media]
-            body = ox.serialize(found, format=fmt)
-        charset = "; charset=utf-8" if media != "application/n-triples" else ""
+            body = ox.serialize(found, format=formats.GRAPH_FORMATS[media])  # N-Triples, RDF/XML
+        charset = "; charset=utf-8" if media != formats.N_TRIPLES.media else ""
         return Response(body if request.method != "HEAD" else b"", media_type=media + charset, headers=headers)
     page = _page(iri, found, base, request.query_params.get("sort", "period"))
-    return templates.TemplateResponse(request, "resource.html", page, headers=headers)
+    return TEMPLATES.TemplateResponse(request, "resource.html", page, headers=headers)
 
 
 def _rdflib_graph(found: list[ox.Triple]) -> Graph:
@@ -153,11 +137,15 @@ def _labels(found: list[ox.Triple]) -> dict[str, dict[str, str]]:
 def _page(iri: str, found: list[ox.Triple], base: str, sort: str) -> dict[str, object]:
     labels = _labels(found)
 
+    site = Site(base)
+
     def show(term: object) -> dict[str, str]:
+        """A term by its labels (zh / en), else its prefixed name; the prefixed name on hover."""
         if isinstance(term, ox.NamedNode):
             lab = labels.get(term.value, {})
-            href = Site(base).local(term.value)
-            return {"href": href, "text": " / ".join(v for v in (lab.get("zh"), lab.get("en")) if v) or term.value}
+            name = site.curie(term.value)
+            text = " / ".join(v for v in (lab.get("zh"), lab.get("en")) if v) or name
+            return {"href": site.local(term.value), "text": text, "title": name}
         if isinstance(term, ox.Literal):
             return {"href": "", "text": term.value + (f" @{term.language}" if term.language else "")}
         return {"href": "", "text": str(term)}
@@ -248,47 +236,3 @@ def _chart(rows: list[dict[str, str]]) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
-
-
-def service_description(settings: object, graphs: list[str], media: str) -> bytes:
-    """The SPARQL Service Description of the endpoint (Turtle or JSON-LD)."""
-    base = settings.base
-    endpoint = base + "sparql"
-    lines = [
-        "@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .",
-        "@prefix void: <http://rdfs.org/ns/void#> .",
-        f"@prefix hl: <{HL}> .",
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
-        f"<{endpoint}> a sd:Service ;",
-        f"  sd:endpoint <{endpoint}> ;",
-        "  sd:supportedLanguage sd:SPARQL11Query ;",
-        "  sd:feature sd:UnionDefaultGraph ;",
-        '  rdfs:comment "Read-only. SERVICE, FROM/FROM NAMED outside this dataset, and updates are refused. '
-        f"Limits: {settings.timeout:g} s per query, {settings.max_rows} result rows, "
-        f"{settings.max_query} characters per query, {settings.max_body} bytes per request, "
-        f'{settings.workers} queries at once."@en ;',
-    ]
-    for fmt in (
-        "SPARQL_Results_JSON",
-        "SPARQL_Results_XML",
-        "SPARQL_Results_CSV",
-        "SPARQL_Results_TSV",
-        "Turtle",
-        "N-Triples",
-        "RDF_XML",
-        "JSON-LD",
-    ):
-        lines.append(f"  sd:resultFormat <http://www.w3.org/ns/formats/{fmt}> ;")
-    lines.append(f"  sd:defaultDataset <{endpoint}#dataset> .")
-    lines.append(f"<{endpoint}#dataset> a sd:Dataset ; void:sparqlEndpoint <{endpoint}> ;")
-    lines.append(f"  sd:defaultGraph <{endpoint}#default-graph> ;")
-    named = " , ".join(f"<{endpoint}#named-{i}>" for i in range(len(graphs)))
-    lines.append(f"  sd:namedGraph {named} ." if graphs else "  .")
-    lines.append(f'<{endpoint}#default-graph> a sd:Graph ; rdfs:comment "the union of the named graphs"@en .')
-    for i, g in enumerate(graphs):
-        lines.append(f"<{endpoint}#named-{i}> a sd:NamedGraph ; sd:name <{g}> .")
-    turtle = "\n".join(lines) + "\n"
-    if media == "text/turtle":
-        return turtle.encode()
-    quads = list(ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE))
-    return ox.serialize(quads, format=ox.RdfFormat.JSON_LD)
