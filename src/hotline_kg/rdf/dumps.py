@@ -14,8 +14,8 @@ import json
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import OWL, RDF
 
+from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL, Site
-from hotline_kg.server import formats
 
 #: dump file → (media type, compression media type or ""), from the format registry
 MEDIA_TYPES = {suffix: formats.file_media(suffix) for suffix in (".ttl", ".nt.gz", ".nq.gz", ".jsonld")}

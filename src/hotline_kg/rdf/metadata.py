@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, GEO
 
+from hotline_kg import formats
 from hotline_kg.rdf.graphs import Source, labelled, publisher_path
 from hotline_kg.rdf.vocab import (
     DCAT,
@@ -39,7 +40,6 @@ from hotline_kg.rdf.vocab import (
     XSD,
     Site,
 )
-from hotline_kg.server import formats
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
@@ -151,7 +151,7 @@ class FileType:
 
 
 #: The EU file type and the name of each kind of file, by the end of its name; its media type is
-#: the format registry's (``hotline_kg.server.formats.FILE_TYPES``).
+#: the format registry's (``hotline_kg.formats.FILE_TYPES``).
 EU_FILE_TYPES = {
     ".ttl": ("RDF_TURTLE", "Turtle"),
     ".nt": ("RDF_N_TRIPLES", "N-Triples"),
@@ -193,7 +193,7 @@ def file_type(name: str, data: bytes) -> tuple[FileType, str]:
             return kind, compression
     raise ValueError(
         f"{name}: no media type known for this kind of file (known: {', '.join(FILE_TYPES)}, optionally .gz); "
-        "add it to FILE_TYPES in hotline_kg/server/formats.py and EU_FILE_TYPES in hotline_kg/rdf/metadata.py"
+        "add it to FILE_TYPES in hotline_kg/formats.py and EU_FILE_TYPES in hotline_kg/rdf/metadata.py"
     )
 
 

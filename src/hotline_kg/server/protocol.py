@@ -1,6 +1,6 @@
 """The SPARQL Protocol's checks, as pure functions: refuse what the endpoint does not do (updates,
 SERVICE, foreign graphs) and pick a media type from an Accept header (``negotiate``; the media
-types themselves are defined in ``server.formats``). ``server.sparql`` reads the request and
+types themselves are defined in ``hotline_kg.formats``). ``server.sparql`` reads the request and
 calls these; the query page and resource pages use them too."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
-from hotline_kg.server.formats import ALIASES
+from hotline_kg.formats import ALIASES
 
 
 class Refused(Exception):

@@ -17,8 +17,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL
-from hotline_kg.server import cache, formats, protocol
+from hotline_kg.server import cache, protocol
 from hotline_kg.server.engine import Engine
 from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, engine_error, error
 from hotline_kg.server.settings import Settings

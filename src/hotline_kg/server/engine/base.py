@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from hotline_kg.server.formats import GRAPH_TYPES, SOLUTION_TYPES
+from hotline_kg.formats import GRAPH_TYPES, SOLUTION_TYPES
 
-# SOLUTION_TYPES, GRAPH_TYPES: the result media types the engines give (defined in ``server.formats``):
+# SOLUTION_TYPES, GRAPH_TYPES: the result media types the engines give (defined in ``hotline_kg.formats``):
 # solutions (SELECT) and booleans (ASK), and graphs (CONSTRUCT, DESCRIBE). The first of each is the default.
 
 

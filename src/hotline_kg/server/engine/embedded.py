@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from hotline_kg.server import formats
+from hotline_kg import formats
+from hotline_kg.formats import GRAPH_FORMATS, INPUT_FORMATS, SOLUTION_FORMATS
 from hotline_kg.server.engine.base import (
     Answer,
     Busy,
@@ -38,9 +39,8 @@ from hotline_kg.server.engine.base import (
     TooManyResults,
     types_for,
 )
-from hotline_kg.server.formats import GRAPH_FORMATS, INPUT_FORMATS, SOLUTION_FORMATS
 
-#: Result formats by media type, and files `load_store` reads by extension: ``server.formats``.
+#: Result formats by media type, and files `load_store` reads by extension: ``hotline_kg.formats``.
 FILE_FORMATS = INPUT_FORMATS
 
 

@@ -32,7 +32,8 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from hotline_kg.server import formats
+from hotline_kg import formats
+from hotline_kg.formats import GRAPH_FORMATS, SOLUTION_FORMATS
 from hotline_kg.server.engine.base import (
     GRAPH_TYPES,
     Answer,
@@ -44,7 +45,6 @@ from hotline_kg.server.engine.base import (
     Unavailable,
     types_for,
 )
-from hotline_kg.server.formats import GRAPH_FORMATS, SOLUTION_FORMATS
 
 JSON_RESULTS = formats.SPARQL_JSON.media
 N_TRIPLES = formats.N_TRIPLES.media

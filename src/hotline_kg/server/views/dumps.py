@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from hotline_kg.server import formats
+from hotline_kg import formats
 from hotline_kg.server.responses import not_found
 from hotline_kg.server.settings import Settings
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from hotline_kg import formats
 from hotline_kg.rdf.vocab import Site
-from hotline_kg.server import formats, protocol
+from hotline_kg.server import protocol
 from hotline_kg.server.engine import Answer
 from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES
 from hotline_kg.server.settings import Settings

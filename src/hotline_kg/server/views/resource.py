@@ -19,9 +19,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rdflib import Graph
 
+from hotline_kg import formats
 from hotline_kg.rdf import dumps
 from hotline_kg.rdf.vocab import HL, ONTOLOGY, Site
-from hotline_kg.server import formats, protocol
+from hotline_kg.server import protocol
 from hotline_kg.server.engine import Engine
 from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, engine_error, not_found
 from hotline_kg.server.settings import Settings
