@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from hotline_kg import formats
 from hotline_kg.rdf.tables import COLUMN_NAMES, LIST_COLUMNS, LIST_SEPARATOR, csv_name
 
 __all__ = ["observations", "results_frame", "select"]
@@ -106,8 +107,8 @@ def select(endpoint: str, query: str, *, timeout: float = 30, exact: bool = True
         endpoint,
         data=body,
         headers={
-            "Accept": "application/sparql-results+json",
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": formats.SPARQL_JSON.media,
+            "Content-Type": formats.FORM,
         },
         method="POST",
     )
