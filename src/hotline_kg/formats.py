@@ -20,6 +20,7 @@ This module imports nothing of the project: anything may import it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -123,17 +124,24 @@ BUILD_FILE_TYPE = TURTLE.media + "; charset=utf-8"
 OTHER_FILE_TYPE = "application/octet-stream"
 
 
-def file_media(name: str) -> tuple[str, str] | None:
-    """The media type of a file of the build and its compression's (or ""), from its name; None
-    for a kind of file not in FILE_TYPES."""
+def file_ending(name: str, endings: Iterable[str] = FILE_TYPES) -> tuple[str, str] | None:
+    """The ending (of ``endings``, longest first) that names a file's kind, and its compression's
+    media type (or ""), from the file's name; None for a kind of file not among them."""
     inner, compression = name, ""
     for suffix, media in COMPRESSIONS.items():
         if name.endswith(suffix):
             inner, compression = name.removesuffix(suffix), media
-    for ending in sorted(FILE_TYPES, key=len, reverse=True):
+    for ending in sorted(endings, key=len, reverse=True):
         if inner.endswith(ending):
-            return FILE_TYPES[ending], compression
+            return ending, compression
     return None
+
+
+def file_media(name: str) -> tuple[str, str] | None:
+    """The media type of a file of the build and its compression's (or ""), from its name; None
+    for a kind of file not in FILE_TYPES."""
+    found = file_ending(name)
+    return (FILE_TYPES[found[0]], found[1]) if found else None
 
 
 def dump_type(name: str) -> str:

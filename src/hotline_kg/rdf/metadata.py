@@ -172,7 +172,6 @@ EU_FILE_TYPE_NAMES = {kind.eu: kind.name for kind in reversed(FILE_TYPES.values(
 #: A JSON file whose @context is CSV on the Web's: a table's CSVW metadata.
 CSVW_METADATA = FileType(formats.CSVW_JSON, "JSON", "CSVW JSON")
 CSVW_CONTEXT = "http://www.w3.org/ns/csvw"
-COMPRESSIONS = formats.COMPRESSIONS
 #: Formats that keep the named graphs.
 WITH_GRAPHS = ("RDF_N_QUADS", "RDF_TRIG", "JSON_LD")
 
@@ -181,16 +180,12 @@ def file_type(name: str, data: bytes) -> tuple[FileType, str]:
     """The kind of a file of the build and its compression media type (or ""), from its name
     (and, for JSON, whether it is CSV on the Web metadata). An unknown kind is an error: a file
     is never published under a guessed media type."""
-    inner, compression = name, ""
-    for suffix, media in COMPRESSIONS.items():
-        if name.endswith(suffix):
-            inner, compression = name.removesuffix(suffix), media
-    for ending in sorted(FILE_TYPES, key=len, reverse=True):
-        if inner.endswith(ending):
-            kind = FILE_TYPES[ending]
-            if kind.eu == "JSON" and _is_csvw(gzip.decompress(data) if compression else data):
-                return CSVW_METADATA, compression
-            return kind, compression
+    if found := formats.file_ending(name, FILE_TYPES):
+        ending, compression = found
+        kind = FILE_TYPES[ending]
+        if kind.eu == "JSON" and _is_csvw(gzip.decompress(data) if compression else data):
+            return CSVW_METADATA, compression
+        return kind, compression
     raise ValueError(
         f"{name}: no media type known for this kind of file (known: {', '.join(FILE_TYPES)}, optionally .gz); "
         "add it to FILE_TYPES in hotline_kg/formats.py and EU_FILE_TYPES in hotline_kg/rdf/metadata.py"
