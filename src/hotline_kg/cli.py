@@ -1,4 +1,7 @@
-"""The one command: ``hotline-kg extract|…``. I/O lives here; the steps are pure."""
+"""The one command: ``hotline-kg extract|…``. I/O lives here; the steps are pure.
+
+The graph-building modules (rdflib, pandas, pyshacl) are imported by the commands that use them,
+so that ``serve`` does not carry them in memory."""
 
 from __future__ import annotations
 
@@ -12,17 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-from rdflib import Graph
-
-from hotline_kg import schema, validate
+from hotline_kg import schema
 from hotline_kg.extract import Extraction, ReportError, extract_file, raw, to_csv
 from hotline_kg.extract.report import extract_pdf
 from hotline_kg.io import write_atomic
-from hotline_kg.rdf import build as rdf_build
-from hotline_kg.rdf import dumps, integrity
-from hotline_kg.rdf import graphs as rdf_graphs
-from hotline_kg.rdf.errors import BuildError
-from hotline_kg.rdf.metadata import ISSUED
 from hotline_kg.rdf.vocab import DEFAULT_BASE, DEFAULT_HOST, Site
 from hotline_kg.server.settings import BASE_ENV, default_base
 
@@ -127,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def build(args: argparse.Namespace) -> int:
     """Build the graph in memory, validate it, and only then replace dist/."""
+    from rdflib import Graph
+
+    from hotline_kg import validate
+    from hotline_kg.rdf import build as rdf_build
+    from hotline_kg.rdf import dumps, integrity
+    from hotline_kg.rdf.errors import BuildError
+
     started = time.perf_counter()
     site = _site(args)
     if site is None:
@@ -192,6 +195,12 @@ def build(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Validate dist/ (default) or the given RDF files; write and print the report."""
+    from rdflib import Graph
+
+    from hotline_kg import validate
+    from hotline_kg.rdf import dumps
+    from hotline_kg.rdf import graphs as rdf_graphs
+
     site = _site(args)
     if site is None:
         return 2
@@ -298,6 +307,7 @@ def serve(args: argparse.Namespace) -> int:
         log_level="warning",
         loop="uvloop",
         http="httptools",
+        server_header=False,
     )
     return 0
 
@@ -339,6 +349,8 @@ def _site(args: argparse.Namespace) -> Site | None:
 
 def last_change(root: Path) -> dt.date:
     """The date of the last commit touching the inputs (the same for every build of a commit)."""
+    from hotline_kg.rdf.metadata import ISSUED
+
     try:
         out = subprocess.run(
             ["git", "log", "-1", "--format=%cs", "--", "data", "ontology"],

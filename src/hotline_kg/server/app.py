@@ -1,8 +1,11 @@
-"""The web application (FastAPI): a thin factory that mounts the routers over one engine.
+"""The web application: a thin factory that puts the SPARQL endpoint and the pages over one engine.
 
-Where a request enters: ``create_app`` mounts, in this order,
+Where a request enters: ``create_app`` gives an ASGI app (``Front``) that sends
 
-- ``sparql.router``: ``/sparql`` — the SPARQL 1.1 Protocol (``server.sparql``);
+- GET, HEAD and POST ``/sparql``: straight to ``sparql.endpoint`` — the SPARQL 1.1 Protocol,
+  with no page middleware to pay for on each query;
+- everything else to the pages (FastAPI, with CORS preflight, inside ``SharedHeaders``, which adds
+  the headers every response carries, as ``sparql`` does), whose routers are, in order:
 - ``views.dumps.router``: ``/dumps/<file>``, ``/catalog``, ``/shapes`` … (``server.views.dumps``);
 - ``views.home.router``: ``/`` (``server.views.home``);
 - ``views.query.router``: ``/query`` (``server.views.query``);
@@ -19,14 +22,16 @@ under its time limit.
 from __future__ import annotations
 
 import sys
+from collections.abc import MutableMapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from hotline_kg.server import cache, sparql
 from hotline_kg.server.engine import EmbeddedEngine, Engine, RemoteEngine, Unavailable, open_store
-from hotline_kg.server.responses import ENGINE_ERRORS
+from hotline_kg.server.responses import ENGINE_ERRORS, SharedHeaders
 from hotline_kg.server.settings import Settings
 from hotline_kg.server.views import dumps, home, query, resource
 
@@ -41,7 +46,22 @@ def make_engine(settings: Settings) -> Engine:
     return EmbeddedEngine(loaded, settings.workers, settings.timeout, settings.max_rows, settings.base)
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+class Front:
+    """The outermost app: SPARQL Protocol requests to ``sparql.endpoint``, the rest to the pages
+    (and the lifespan, which starts the engine). ``state`` is the pages' state, shared."""
+
+    def __init__(self, pages: FastAPI) -> None:
+        self.pages = SharedHeaders(pages)
+        self.state = pages.state
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] in sparql.PATHS and scope["method"] in sparql.METHODS:
+            await sparql.endpoint(scope, receive, send, self.state)
+        else:
+            await self.pages(scope, receive, send)
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> Front:
     """The application over ``engine`` (not started yet), or the one ``settings`` say, made at start-up."""
 
     @asynccontextmanager
@@ -52,7 +72,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             app.state.engine = served
             app.state.build = cache.build_id(settings)
             app.state.answers = cache.AnswerCache(settings.cache_bytes)
-            app.state.graphs = set(served.named_graphs())
+            app.state.graphs = frozenset(served.named_graphs())
             app.state.examples = query.examples(settings.queries, settings.base)
             app.state.reports = await home.reports(served, settings.base)
             app.state.jsonld_context = await resource.jsonld_context(served, settings.base)
@@ -70,11 +90,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         allow_origins=["*"],
         allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=["Link", "ETag", "Content-Length"],
     )
-    for router in (sparql.router, dumps.router, home.router, query.router, resource.router):  # resource: last
+    for router in (dumps.router, home.router, query.router, resource.router):  # resource: last
         app.include_router(router)
-    return app
+    return Front(app)
 
 
 __all__ = ["Settings", "create_app", "make_engine"]

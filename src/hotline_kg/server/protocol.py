@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
@@ -36,8 +37,10 @@ RISKY_RE = re.compile(
 FORMS = {"SELECT": "SelectQuery", "ASK": "AskQuery", "CONSTRUCT": "ConstructQuery", "DESCRIBE": "DescribeQuery"}
 
 
-def parse(query: str, graphs: set[str]) -> Parsed:
+@lru_cache(maxsize=4096)
+def parse(query: str, graphs: frozenset[str]) -> Parsed:
     """Check a query before it reaches the store. Raises Refused with the parser's message.
+    (Pure: the checks of a query seen before are remembered.)
 
     A query with none of the keywords that could reach outside (SERVICE, FROM, LOAD or an
     update's) needs no full parse here: the store's own parser reports its syntax errors.
@@ -50,7 +53,7 @@ def parse(query: str, graphs: set[str]) -> Parsed:
     return full_parse(query, graphs)
 
 
-def full_parse(query: str, graphs: set[str]) -> Parsed:
+def full_parse(query: str, graphs: frozenset[str]) -> Parsed:
     try:
         tree = parseQuery(query)
     except ParseException as err:
@@ -121,6 +124,7 @@ def accepted(header: str | None) -> list[tuple[str, float, int]]:
     return ranges
 
 
+@lru_cache(maxsize=1024)
 def negotiate(header: str | None, offered: tuple[str, ...]) -> str | None:
     """The offered type the client prefers. Each type takes the q-value of the most specific
     range that matches it (RFC 9110); ties go to the more specific match, then the client's

@@ -1,9 +1,12 @@
 """Responses every route and view shares: the page templates (``templates/``), plain-text errors,
-404 pages, and the answer to each exception of the engine interface."""
+404 pages, the answer to each exception of the engine interface, and the headers every response
+carries (``SHARED_HEADERS``, added by ``SharedHeaders``)."""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
@@ -27,18 +30,55 @@ def not_found(request: Request, message: str) -> Response:
 
 def engine_error(err: Exception) -> Response:
     """The answer to an exception of the engine interface (``engine.base``)."""
+    return error(*engine_error_parts(err))
+
+
+def engine_error_parts(err: Exception) -> tuple[int, str, dict[str, str]]:
+    """The status, message and headers that answer an exception of the engine interface."""
     if isinstance(err, Busy):
-        return error(503, str(err), {"Retry-After": "5"})
+        return 503, str(err), {"Retry-After": "5"}
     if isinstance(err, (QueryTimeout, Unavailable)):
-        return error(503, str(err))
+        return 503, str(err), {}
     if isinstance(err, TooManyResults):
-        return error(413, str(err))
+        return 413, str(err), {}
     if isinstance(err, QuerySyntaxError):
-        return error(400, f"malformed query: {err}")
+        return 400, f"malformed query: {err}", {}
     if isinstance(err, QueryFailed):
-        return error(400, f"query failed: {err}")
+        return 400, f"query failed: {err}", {}
     raise err
 
 
 #: What the engine interface raises for a query it does not answer.
 ENGINE_ERRORS = (Busy, QueryTimeout, Unavailable, TooManyResults, QueryFailed)
+
+
+#: Headers every response carries, whatever route made it: any site may read the data (CORS),
+#: and no browser may guess a type or leak the page's address.
+SHARED_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Link, ETag, Content-Length, X-Cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+#: The same, as ASGI headers.
+SHARED_RAW = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SHARED_HEADERS.items()]
+
+
+class SharedHeaders:
+    """ASGI middleware: adds ``SHARED_HEADERS`` to every response that does not set them itself."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [h for h in SHARED_RAW if h[0] not in present]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

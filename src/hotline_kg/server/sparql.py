@@ -1,28 +1,39 @@
 """The SPARQL endpoint: ``/sparql`` and ``/sparql/``, the SPARQL 1.1 Protocol, read-only.
 
-A request enters at ``endpoint``: ``read`` takes the query and the protocol dataset from a GET or a
-POST (section 2.1 of the Protocol; 413 and 415 for what it does not take), ``protocol.parse``
-refuses updates, SERVICE and foreign graphs (400), ``protocol.negotiate`` picks the result media
-type from ``?format=`` or Accept (406; the types are ``formats.SOLUTION_TYPES`` and
-``formats.GRAPH_TYPES``), and the answer comes from the cache (``cache``) or the engine
-(``request.app.state.engine``), with its ETag. Without a query, the endpoint answers with its
-Service Description (``service_description``).
+A request enters at ``endpoint``, a plain ASGI app that ``app.create_app`` puts in front of the
+pages (so a query pays for no page middleware): ``read`` takes the query and the protocol
+dataset from a GET or a POST (section 2.1 of the Protocol; 413 and 415 for what it does not
+take), ``protocol.parse`` refuses updates, SERVICE and foreign graphs (400),
+``protocol.negotiate`` picks the result media type from ``?format=`` or Accept (406; the types
+are ``formats.SOLUTION_TYPES`` and ``formats.GRAPH_TYPES``), and the answer comes from the cache
+(``cache``) or the engine (``state.engine``), with its ETag. Without a query, the endpoint
+answers with its Service Description (``service_description``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 from urllib.parse import parse_qs
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from starlette.datastructures import State
+from starlette.requests import Request
 
 from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL
 from hotline_kg.server import cache, protocol
 from hotline_kg.server.engine import Engine
-from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, engine_error, error
+from hotline_kg.server.responses import ENGINE_ERRORS, SHARED_RAW, TEMPLATES, SharedHeaders, engine_error_parts
 from hotline_kg.server.settings import Settings
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+#: The endpoint's paths and methods (``app.create_app`` routes these here).
+PATHS = ("/sparql", "/sparql/")
+METHODS = ("GET", "HEAD", "POST")
 
 
 class TooLarge(Exception):
@@ -33,64 +44,96 @@ class Unsupported(Exception):
     """HTTP 415."""
 
 
-async def endpoint(request: Request) -> Response:
+async def endpoint(scope: Scope, receive: Receive, send: Send, state: State) -> None:
     """GET, HEAD or POST /sparql: a query's answer, or the Service Description."""
-    settings: Settings = request.app.state.settings
-    served: Engine = request.app.state.engine
+    settings: Settings = state.settings
+    method = scope["method"]
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    params = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
     try:
-        query, default, named = await read(request, settings)
+        body = await _body(receive, headers, settings.max_body) if method == "POST" else b""
+        query, default, named = read(method, params, headers, body)
     except protocol.Refused as err:
-        return error(400, str(err))
+        return await _send_error(send, 400, str(err))
     except TooLarge as err:
-        return error(413, str(err))
+        return await _send_error(send, 413, str(err))
     except Unsupported as err:
-        return error(415, str(err))
+        return await _send_error(send, 415, str(err))
     if query is None:
-        return _service_description_response(request, settings)
+        return await _service_description_response(scope, receive, send, state, headers.get("accept"))
     if len(query) > settings.max_query:
-        return error(413, f"query longer than {settings.max_query} characters")
-    graphs = request.app.state.graphs
+        return await _send_error(send, 413, f"query longer than {settings.max_query} characters")
     try:
-        parsed = protocol.parse(query, graphs)
+        parsed = protocol.parse(query, state.graphs)
     except protocol.Refused as err:
-        return error(400, str(err))
+        return await _send_error(send, 400, str(err))
     offered = formats.GRAPH_TYPES if parsed.form in ("ConstructQuery", "DescribeQuery") else formats.SOLUTION_TYPES
-    forced = formats.RESULT_PARAM.get(request.query_params.get("format", ""))
-    media = forced if forced in offered else protocol.negotiate(request.headers.get("accept"), offered)
+    forced = formats.RESULT_PARAM.get(params.get("format", [""])[-1])
+    accept = headers.get("accept")
+    media = forced if forced in offered else protocol.negotiate(accept, offered)
     if media is None:
-        return error(
-            406, f"cannot give this result as {request.headers.get('accept')}; available: {', '.join(offered)}"
-        )
+        message = f"cannot give this result as {accept}; available: {', '.join(offered)}"
+        return await _send_error(send, 406, message)
     dataset = (default or list(parsed.from_default), named or list(parsed.from_named))
-    key = cache.key(request.app.state.build, query, *dataset, media)
+    key = cache.key(state.build, query, *dataset, media)
     tag = cache.etag(key)
-    fresh = "no-cache" in request.headers.get("cache-control", "").lower()  # bypass: benchmarks compare engines
-    headers = {"Vary": "Accept", "ETag": tag, "Cache-Control": f"public, max-age={settings.max_age}"}
-    if request.method == "POST":
-        headers = {"Vary": "Accept", "Cache-Control": "no-store"}
-    elif not fresh and cache.matches(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers=headers)
-    answers: cache.AnswerCache = request.app.state.answers
+    fresh = "no-cache" in headers.get("cache-control", "").lower()  # bypass: benchmarks compare engines
+    out = {"Vary": "Accept", "ETag": tag, "Cache-Control": f"public, max-age={settings.max_age}"}
+    if method == "POST":
+        out = {"Vary": "Accept", "Cache-Control": "no-store"}
+    elif not fresh and cache.matches(headers.get("if-none-match"), tag):
+        return await _send(send, 304, b"", out)
+    answers: cache.AnswerCache = state.answers
     hit = None if fresh else answers.get(key)
-    headers["X-Cache"] = "hit" if hit is not None else "miss"
+    out["X-Cache"] = "hit" if hit is not None else "miss"
     if hit is None:
+        served: Engine = state.engine
         try:
             answer = await served.query(query, *dataset, media)
         except ENGINE_ERRORS as err:
-            return engine_error(err)
+            return await _send_error(send, *engine_error_parts(err))
         hit = cache.Cached(answer.body, answer.media_type)
         answers.put(key, hit)
-    body = b"" if request.method == "HEAD" else hit.body
-    if request.method == "HEAD":
-        headers["Content-Length"] = str(len(hit.body))
-    return Response(body, media_type=formats.with_charset(hit.media_type), headers=headers)
+    out["Content-Type"] = formats.with_charset(hit.media_type)
+    out["Content-Length"] = str(len(hit.body))
+    await _send(send, 200, b"" if method == "HEAD" else hit.body, out)
 
 
-#: Mounted by ``app.create_app``. Plain Starlette routes: the endpoint needs none of FastAPI's
-#: request parsing.
-router = APIRouter()
-router.add_route("/sparql", endpoint, methods=["GET", "POST", "HEAD"])
-router.add_route("/sparql/", endpoint, methods=["GET", "POST", "HEAD"])
+async def _send(send: Send, status: int, body: bytes, headers: dict[str, str]) -> None:
+    """Send a whole response, with the headers every response carries (``responses.SHARED_RAW``)."""
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw + SHARED_RAW})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(send: Send, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    """A refusal: the reason as plain text (``responses.error`` for the pages)."""
+    body = (message + "\n").encode()
+    extra = {"content-type": "text/plain; charset=utf-8", "content-length": str(len(body)), "cache-control": "no-store"}
+    await _send(send, status, body, {**extra, **(headers or {})})
+
+
+async def _body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    """A POST's body; TooLarge as soon as it says or turns out to be over ``limit`` bytes."""
+    try:
+        declared = int(headers.get("content-length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise TooLarge(f"request body larger than {limit} bytes")
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"request body larger than {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
 
 
 def _content_type(header: str) -> tuple[str, str]:
@@ -104,23 +147,18 @@ def _content_type(header: str) -> tuple[str, str]:
     return media.strip().lower(), charset
 
 
-async def read(request: Request, settings: Settings) -> tuple[str | None, list[str], list[str]]:
+def read(
+    method: str, params: dict[str, list[str]], headers: dict[str, str], body: bytes
+) -> tuple[str | None, list[str], list[str]]:
     """The query and protocol dataset of a GET or POST, per the SPARQL Protocol, section 2.1."""
-    params = parse_qs(request.url.query, keep_blank_values=True)
-    if request.method == "POST":
-        length = int(request.headers.get("content-length") or 0)
-        if length > settings.max_body:
-            raise TooLarge(f"request body larger than {settings.max_body} bytes")
-        raw = await request.body()
+    if method == "POST":
         text = ""
-        if len(raw) > settings.max_body:
-            raise TooLarge(f"request body larger than {settings.max_body} bytes")
-        ctype, charset = _content_type(request.headers.get("content-type", ""))
+        ctype, charset = _content_type(headers.get("content-type", ""))
         if ctype in (formats.FORM, formats.SPARQL_QUERY, formats.SPARQL_UPDATE):
             if charset not in ("utf-8", "utf8", "us-ascii"):
                 raise Unsupported(f"charset={charset} is not supported: send the request body in UTF-8")
             try:
-                text = raw.decode("utf-8")
+                text = body.decode("utf-8")
             except UnicodeDecodeError as err:
                 raise protocol.Refused(f"the request body is not valid UTF-8 (byte {err.start})") from err
         if ctype == formats.FORM:
@@ -146,14 +184,18 @@ async def read(request: Request, settings: Settings) -> tuple[str | None, list[s
     return (queries[0] if queries else None), params.get("default-graph-uri", []), params.get("named-graph-uri", [])
 
 
-def _service_description_response(request: Request, settings: Settings) -> Response:
-    media = protocol.negotiate(request.headers.get("accept"), formats.SERVICE_DESCRIPTION_TYPES)
+async def _service_description_response(
+    scope: Scope, receive: Receive, send: Send, state: State, accept: str | None
+) -> None:
+    media = protocol.negotiate(accept, formats.SERVICE_DESCRIPTION_TYPES)
     if media is None:
-        return error(406, f"the service description is available as {formats.TURTLE.media} or {formats.JSON_LD.media}")
+        message = f"the service description is available as {formats.TURTLE.media} or {formats.JSON_LD.media}"
+        return await _send_error(send, 406, message)
     if media == formats.HTML:  # a browser: the query form
-        return TEMPLATES.TemplateResponse(request, "query.html", {"query": "", "examples": request.app.state.examples})
-    body = service_description(settings, sorted(request.app.state.graphs), media)
-    return Response(body, media_type=formats.with_charset(media), headers={"Vary": "Accept"})
+        page = TEMPLATES.TemplateResponse(Request(scope), "query.html", {"query": "", "examples": state.examples})
+        return await SharedHeaders(page)(scope, receive, send)
+    body = service_description(state.settings, sorted(state.graphs), media)
+    await _send(send, 200, body, {"Content-Type": formats.with_charset(media), "Vary": "Accept"})
 
 
 def service_description(settings: Settings, graphs: list[str], media: str) -> bytes:

@@ -5,6 +5,11 @@ forks workers that share it copy-on-write. A query runs in a worker; if it is
 not done in time, the worker is killed (the work really stops) and a fresh one
 is forked, while other workers keep serving. The number of workers is the
 concurrency limit. Results come back already serialised, cut at the row limit.
+A graph too large to hold in memory (``ON_DISK_ABOVE``) goes into an on-disk store instead,
+which each worker opens read-only: slower to query, much smaller in memory.
+
+Parent and worker talk over a socket pair, one length-prefixed pickle each way per query
+(``_send`` / ``_receive`` in the worker, asyncio streams in the parent).
 
 ``EmbeddedEngine`` implements ``base.Engine``, the one interface the routes use; a remote
 SPARQL engine (``remote.RemoteEngine``) can replace it without touching them.
@@ -15,16 +20,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import gzip
-import json
 import multiprocessing as mp
 import os
+import pickle
+import re
 import signal
+import socket
+import struct
 import tempfile
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 
@@ -44,15 +55,34 @@ from hotline_kg.server.engine.base import (
 FILE_FORMATS = INPUT_FORMATS
 
 
-#: Above this many bytes of input, the store lives on disk and each worker opens it read-only:
-#: memory stays near one on-disk Oxigraph, instead of an in-memory copy of a large graph.
-ON_DISK_ABOVE = 5_000_000
+#: Above this many bytes of input (uncompressed), ``auto`` puts the store on disk and each worker
+#: opens it read-only. An in-memory store takes about 2.5 times its N-Triples size (about
+#: 300 bytes a quad), so this keeps it near 1 GB; on disk, queries are several times slower.
+ON_DISK_ABOVE = 400_000_000
+
+
+def input_size(path: Path) -> int:
+    """About how many bytes ``path`` holds once decompressed: a gzip file's size field (modulo
+    4 GiB, so never taken below three times the compressed size), or the file's size."""
+    size = path.stat().st_size
+    if not path.name.endswith(".gz") or size < 18:
+        return size
+    with path.open("rb") as f:
+        f.seek(-4, os.SEEK_END)
+        return max(struct.unpack("<I", f.read(4))[0], 3 * size)
+
+
+def _open_input(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
 
 
 def load_store(paths: Iterable[Path], location: Path | None = None, named: Iterable[tuple[str, Path]] = ()) -> ox.Store:
     """A store with the given RDF files (Turtle, N-Triples, N-Quads, gzipped or not), in memory or
-    on disk at ``location``; ``named`` files of triples go into the named graph given with each."""
+    on disk at ``location``; ``named`` files of triples go into the named graph given with each.
+    Files are read as streams, never whole into memory."""
     store = ox.Store(str(location)) if location is not None else ox.Store()
+    # in memory, `load` peaks lower than `bulk_load`; on disk, `bulk_load` writes sorted files directly
+    read = store.bulk_load if location is not None else store.load
     sources = [(path, None) for path in paths] + [(path, ox.NamedNode(iri)) for iri, path in named]
     for path, graph in sources:
         fmt = FILE_FORMATS.get(path.name.removesuffix(".gz").rsplit(".", 1)[-1].lower())
@@ -60,16 +90,16 @@ def load_store(paths: Iterable[Path], location: Path | None = None, named: Itera
             raise ValueError(f"{path}: unknown RDF format (use {', '.join(FILE_FORMATS)}, gzipped or not)")
         if graph is not None and fmt.supports_datasets:
             raise ValueError(f"{path}: a file of quads cannot go into one named graph")
-        data = path.read_bytes()
-        if path.name.endswith(".gz"):
-            data = gzip.decompress(data)
         try:
-            if graph is None:
-                store.bulk_load(data, format=fmt)
-            else:
-                store.bulk_load(data, format=fmt, to_graph=graph)
+            with _open_input(path) as stream:
+                if graph is None:
+                    read(stream, format=fmt)
+                else:
+                    read(stream, format=fmt, to_graph=graph)
         except SyntaxError as err:
             raise ValueError(f"{path}: {err}") from err
+        except (OSError, EOFError) as err:  # a damaged gzip file
+            raise ValueError(f"{path}: cannot be read ({err})") from err
     return store
 
 
@@ -78,23 +108,76 @@ def load_store(paths: Iterable[Path], location: Path | None = None, named: Itera
 _STORE: ox.Store | None = None
 
 
-def _serve(conn: Connection, location: str | None) -> None:
-    """Worker loop: answer queries from the pipe until it closes. A worker of an on-disk
+def _serve(sock: socket.socket, location: str | None) -> None:
+    """Worker loop: answer queries from the socket until it closes. A worker of an on-disk
     store opens its own read-only handle (a database handle must not cross a fork)."""
     global _STORE
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
+    _close_inherited(sock.fileno())
     if location is not None:
         _STORE = ox.Store.read_only(location)
     while True:
-        try:
-            request = conn.recv()
-        except EOFError:
+        request = _receive(sock)
+        if request is None:
             return
-        try:
-            conn.send(("ok", _answer(*request)))
-        except Exception as err:
-            conn.send(("error", type(err).__name__, str(err)))
+        sock.sendall(_frame(_reply(request)))  # type: ignore[arg-type]
+
+
+def _reply(request: tuple[object, ...], counted: bool = True) -> tuple[object, ...]:
+    """A query's answer, or the name and message of the error it raised."""
+    try:
+        return ("ok", _answer(*request, counted=counted))  # type: ignore[arg-type]
+    except Exception as err:
+        return ("error", type(err).__name__, str(err))
+
+
+def _answer_of(reply: tuple[object, ...]) -> Answer:
+    """The answer in a reply, or the engine interface's exception for its error."""
+    if reply[0] == "ok":
+        return reply[1]  # type: ignore[return-value]
+    _, kind, message = reply
+    if kind == "TooManyResults":
+        raise TooManyResults(message)
+    if kind == "SyntaxError":
+        raise QuerySyntaxError(message)
+    raise QueryFailed(message)
+
+
+def _close_inherited(keep: int) -> None:
+    """Close what the fork copied from the server but the worker must not hold: its clients'
+    connections (held here, a connection the server closes would stay open) and listening socket."""
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+
+
+#: A message's length, before the message (a pickle).
+_LENGTH = struct.Struct("!I")
+
+
+def _frame(message: object) -> bytes:
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(body)) + body
+
+
+def _receive(sock: socket.socket) -> object | None:
+    """The next message on the socket, or None once the server has closed it."""
+    head = _read_exactly(sock, _LENGTH.size)
+    if head is None:
+        return None
+    body = _read_exactly(sock, _LENGTH.unpack(head)[0])
+    return None if body is None else pickle.loads(body)
+
+
+def _read_exactly(sock: socket.socket, n: int) -> bytes | None:
+    buffer = bytearray(n)
+    view, got = memoryview(buffer), 0
+    while got < n:
+        read = sock.recv_into(view[got:])
+        if read == 0:
+            return None
+        got += read
+    return bytes(buffer)
 
 
 #: Linux prctl(2) option: the signal a process gets when its parent dies.
@@ -112,13 +195,16 @@ def _die_with_parent() -> None:
 
 def _answer(
     query: str,
-    default_graphs: list[str],
-    named_graphs: list[str],
+    default_graphs: tuple[str, ...],
+    named_graphs: tuple[str, ...],
     solutions_type: str,
     graph_type: str,
     max_rows: int,
     base_iri: str | None,
+    counted: bool = True,
 ) -> Answer:
+    """A query's answer, serialised. ``counted=False``: the caller knows the result is within
+    the row limit (it was, and the graph has not changed), so it is not counted."""
     assert _STORE is not None
     kwargs: dict[str, object] = {"base_iri": base_iri} if base_iri else {}
     if default_graphs:
@@ -135,67 +221,81 @@ def _answer(
         else:
             body = result.serialize(format=fmt)
         return Answer("boolean", body, solutions_type)
+    if not counted:
+        if isinstance(result, ox.QuerySolutions):
+            return Answer("solutions", result.serialize(format=SOLUTION_FORMATS[solutions_type]), solutions_type)
+        return Answer("graph", result.serialize(format=GRAPH_FORMATS[graph_type]), graph_type)
+    # Oxigraph writes the answer in a line-per-row format (TSV, N-Triples), counted as it comes
+    # (``_Lines`` stops it past the row limit), then re-serialises it in the format wanted.
     if isinstance(result, ox.QuerySolutions):
-        rows = list(_limited(result, max_rows))
-        body = _solutions_json(result.variables, rows)
-        if solutions_type != formats.SPARQL_JSON.media:  # re-serialised by Oxigraph
-            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        tsv = _Lines(max_rows, header=1)
+        result.serialize(tsv, format=ox.QueryResultsFormat.TSV)
+        body = tsv.value()
+        if solutions_type != formats.SPARQL_TSV.media:
+            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV)
             body = parsed.serialize(format=SOLUTION_FORMATS[solutions_type])  # type: ignore[union-attr]
         return Answer("solutions", body, solutions_type)
-    triples = list(_limited(result, max_rows))
-    return Answer("graph", ox.serialize(triples, format=GRAPH_FORMATS[graph_type]), graph_type)
+    lines = _Lines(max_rows)
+    result.serialize(lines, format=ox.RdfFormat.N_TRIPLES)
+    body = lines.value()
+    if graph_type != formats.N_TRIPLES.media:
+        body = ox.serialize(ox.parse(body, format=ox.RdfFormat.N_TRIPLES), format=GRAPH_FORMATS[graph_type])
+    return Answer("graph", body, graph_type)
 
 
-def _limited(items: Iterable[object], max_rows: int) -> Iterable[object]:
-    for i, item in enumerate(items):
-        if i >= max_rows:
-            raise TooManyResults(f"the result has more than {max_rows} rows; add a LIMIT")
-        yield item
+class _Lines:
+    """A binary file Oxigraph writes an answer to: keeps it, counting lines (no line-per-row
+    format puts a raw newline inside a term), and raises TooManyResults past ``most`` rows
+    (the lines after ``header`` lines)."""
 
+    def __init__(self, most: int, header: int = 0) -> None:
+        self.most = most
+        self.lines = -header
+        self.parts: list[bytes] = []
 
-def _solutions_json(variables: list[ox.Variable], rows: list[ox.QuerySolution]) -> bytes:
-    def term(t: object) -> dict[str, str]:
-        if isinstance(t, ox.NamedNode):
-            return {"type": "uri", "value": t.value}
-        if isinstance(t, ox.BlankNode):
-            return {"type": "bnode", "value": t.value}
-        assert isinstance(t, ox.Literal)
-        out = {"type": "literal", "value": t.value}
-        if t.language:
-            out["xml:lang"] = t.language
-        elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = t.datatype.value
-        return out
+    def write(self, chunk: bytes) -> int:
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.most:
+            raise TooManyResults(f"the result has more than {self.most} rows; add a LIMIT")
+        self.parts.append(bytes(chunk))
+        return len(chunk)
 
-    names = [v.value for v in variables]
-    bindings = [{n: term(row[n]) for n in names if row[n] is not None} for row in rows]
-    return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}).encode()
+    def flush(self) -> None:
+        pass
+
+    def value(self) -> bytes:
+        return b"".join(self.parts)
 
 
 # --- parent side ------------------------------------------------------------------------------
 
 
-async def _readable(loop: asyncio.AbstractEventLoop, conn: Connection, timeout: float) -> bool:
-    """Wait, without blocking the event loop, until the worker has answered; False on timeout."""
-    if conn.poll():
-        return True
-    ready = loop.create_future()
-    fd = conn.fileno()
-    loop.add_reader(fd, lambda: ready.done() or ready.set_result(True))
-    try:
-        await asyncio.wait_for(ready, timeout)
-        return True
-    except TimeoutError:
-        return False
-    finally:
-        loop.remove_reader(fd)
-        os.set_blocking(fd, True)  # the loop made it non-blocking; Connection.recv needs it blocking
-
-
 @dataclass
 class _Worker:
+    """A worker process and the server's end of its socket (streams made on first use, in the loop)."""
+
     process: mp.process.BaseProcess
-    conn: Connection
+    sock: socket.socket
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
+
+    async def ask(self, request: tuple[object, ...], limit: float) -> tuple[object, ...]:
+        """Send a request and wait for the reply; TimeoutError after ``limit`` seconds,
+        IncompleteReadError or OSError if the worker died."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_unix_connection(sock=self.sock)
+        assert self.reader is not None
+        self.writer.write(_frame(request))
+        async with asyncio.timeout(limit):
+            head = await self.reader.readexactly(_LENGTH.size)
+            body = await self.reader.readexactly(_LENGTH.unpack(head)[0])
+        return pickle.loads(body)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        else:
+            self.sock.close()
 
 
 @dataclass
@@ -216,7 +316,7 @@ def open_store(files: list[Path], named: list[tuple[str, Path]], on_disk: bool |
     """Load these files (and ``named`` files, each into its named graph), in memory or, above
     ON_DISK_ABOVE bytes of input (``on_disk=None``), on disk. Bad input raises ValueError naming the file."""
     if on_disk is None:
-        on_disk = sum(p.stat().st_size for p in [*files, *(p for _, p in named)]) > ON_DISK_ABOVE
+        on_disk = sum(input_size(p) for p in [*files, *(p for _, p in named)]) > ON_DISK_ABOVE
     if not on_disk:
         return Loaded(load_store(files, named=named))
     folder = tempfile.TemporaryDirectory(prefix="hotline-kg-store-")
@@ -250,11 +350,49 @@ def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path
         raise ValueError(message or f"loading {', '.join(map(str, files))} failed (exit {process.exitcode})")
 
 
+class _Light:
+    """Queries seen to be light: each was answered in a worker in less than ``below`` seconds,
+    within the row limit, so it runs in the server process from then on, without the round trip
+    to a worker (most of the time a small query takes). The graph never changes while served, so
+    neither does a query's cost or its number of rows; one that ever takes longer is forgotten
+    and goes back to the workers, where it can be stopped. Queries whose cost may vary from run
+    to run (RAND) always go to a worker."""
+
+    SIZE = 10_000
+    VOLATILE = re.compile(r"\bRAND\s*\(", re.IGNORECASE)
+
+    def __init__(self, below: float) -> None:
+        self.below = below
+        self._seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
+
+    def known(self, request: tuple[object, ...]) -> bool:
+        if request not in self._seen:
+            return False
+        self._seen.move_to_end(request)
+        return True
+
+    def learn(self, request: tuple[object, ...], took: float, reply: tuple[object, ...]) -> None:
+        """Remember a query answered (not refused: its result is within the row limit) in less
+        than ``below`` seconds; forget one that took longer."""
+        if took >= self.below or reply[0] != "ok" or self.VOLATILE.search(request[0]):  # type: ignore[arg-type]
+            self._seen.pop(request, None)
+            return
+        self._seen[request] = None
+        if len(self._seen) > self.SIZE:
+            self._seen.popitem(last=False)
+
+
 class EmbeddedEngine:
     """A pool of forked workers over one loaded store (``base.Engine``)."""
 
     def __init__(
-        self, loaded: Loaded, workers: int, timeout: float, max_rows: int, base_iri: str | None = None
+        self,
+        loaded: Loaded,
+        workers: int,
+        timeout: float,
+        max_rows: int,
+        base_iri: str | None = None,
+        inline_below: float = 0.002,
     ) -> None:
         global _STORE
         _STORE = loaded.store
@@ -269,6 +407,7 @@ class EmbeddedEngine:
         self._workers: list[_Worker] = []
         self._graphs = sorted(g.value for g in loaded.store.named_graphs() if isinstance(g, ox.NamedNode))
         self._len = len(loaded.store)
+        self._light = _Light(inline_below)
 
     def named_graphs(self) -> list[str]:
         return list(self._graphs)
@@ -277,7 +416,7 @@ class EmbeddedEngine:
         return self._len
 
     def _spawn(self) -> _Worker:
-        parent, child = self._ctx.Pipe()
+        parent, child = socket.socketpair()
         process = self._ctx.Process(target=_serve, args=(child, self.location), daemon=True)
         process.start()
         child.close()
@@ -287,13 +426,14 @@ class EmbeddedEngine:
 
     async def start(self) -> None:
         self._idle = asyncio.LifoQueue()  # the worker used last goes next: its caches are warm
+        gc.freeze()  # the collector leaves the objects there are now alone: forks keep sharing their pages
         for _ in range(self._size):
             self._idle.put_nowait(self._spawn())
 
     async def stop(self) -> None:
         global _STORE
         for worker in self._workers:
-            worker.conn.close()
+            worker.close()
             if worker.process.is_alive():
                 worker.process.kill()
         self._workers.clear()
@@ -308,42 +448,56 @@ class EmbeddedEngine:
         media_type: str,
         timeout: float | None = None,
     ) -> Answer:
-        """Run a query in a worker; waits for a free worker (the concurrency limit)."""
+        """Run a query in a worker (waiting for a free one: the concurrency limit), or here if it
+        is known to be light (``_Light``)."""
         assert self._idle is not None, "EmbeddedEngine.start() not called"
         limit = self.timeout if timeout is None else timeout
         solutions_type, graph_type = types_for(media_type)
+        request = (
+            text,
+            tuple(default_graphs),
+            tuple(named_graphs),
+            solutions_type,
+            graph_type,
+            self.max_rows,
+            self.base_iri,
+        )
+        if self._light.known(request):
+            started = time.perf_counter()
+            reply = _reply(request, counted=False)
+            self._light.learn(request, time.perf_counter() - started, reply)
+            return _answer_of(reply)
+        if self._idle.empty():
+            try:
+                worker = await asyncio.wait_for(self._idle.get(), limit)
+            except TimeoutError:
+                raise Busy(f"all {self._size} query workers stayed busy for {limit:g} s; retry later") from None
+        else:
+            worker = self._idle.get_nowait()
+        started = time.perf_counter()
         try:
-            worker = await asyncio.wait_for(self._idle.get(), limit)
+            reply = await worker.ask(request, limit)
         except TimeoutError:
-            raise Busy(f"all {self._size} query workers stayed busy for {limit:g} s; retry later") from None
-        loop = asyncio.get_running_loop()
-        try:
-            request = (text, default_graphs, named_graphs, solutions_type, graph_type, self.max_rows, self.base_iri)
-            worker.conn.send(request)
-            if not await _readable(loop, worker.conn, limit):
-                self._kill(worker)
-                worker = self._spawn()
-                raise QueryTimeout(f"the query ran longer than {limit:g} s and was stopped")
-            reply = worker.conn.recv()
-        except (EOFError, BrokenPipeError, OSError) as err:
+            self._kill(worker)
+            worker = self._spawn()
+            raise QueryTimeout(f"the query ran longer than {limit:g} s and was stopped") from None
+        except (asyncio.IncompleteReadError, OSError) as err:
             self._kill(worker)
             worker = self._spawn()
             raise QueryFailed(f"the query could not be evaluated ({type(err).__name__})") from err
+        except asyncio.CancelledError:  # its reply must not reach the next query
+            self._kill(worker)
+            worker = self._spawn()
+            raise
         finally:
             self._idle.put_nowait(worker)
-        if reply[0] == "ok":
-            return reply[1]
-        _, kind, message = reply
-        if kind == "TooManyResults":
-            raise TooManyResults(message)
-        if kind == "SyntaxError":
-            raise QuerySyntaxError(message)
-        raise QueryFailed(message)
+        self._light.learn(request, time.perf_counter() - started, reply)
+        return _answer_of(reply)
 
     def _kill(self, worker: _Worker) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(worker.process.pid, signal.SIGKILL)  # type: ignore[arg-type]
         worker.process.join(timeout=1)
-        worker.conn.close()
+        worker.close()
         if worker in self._workers:
             self._workers.remove(worker)
