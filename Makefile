@@ -39,8 +39,8 @@ tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
 
 ## test: lint, then the whole pytest suite
 test: install tests/js/node_modules/.package-lock.json
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest
 
 ## bench: this endpoint against the Oxigraph server and rdflib-endpoint, same dumps, same run;
@@ -57,8 +57,8 @@ bench: build $(BENCH_VENV)/.installed
 	$(BIN)/python bench/run.py $(BENCH_VENV)/synthetic-100k.nt.gz --label synthetic-100k --requests 5 --seconds 30 --timeout 30 --budget 120
 
 lint: install
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache

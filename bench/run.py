@@ -55,9 +55,12 @@ def queries() -> dict[str, str]:
 
 
 class Server:
-    def __init__(self, name: str, command: list[str], url: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, name: str, command: list[str], url: str, env: dict[str, str] | None = None, watch_load: bool = False
+    ) -> None:
         self.name, self.command, self.url = name, command, url
         self.env = {**os.environ, **(env or {})}
+        self.watch_load = watch_load  # sample memory from the start (the load counts), not from the first answer
         self.proc: subprocess.Popen[bytes] | None = None
         self.peak_kb = 0
         self._watch = threading.Event()
@@ -68,6 +71,8 @@ class Server:
         self.proc = subprocess.Popen(
             self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env, start_new_session=True
         )
+        if self.watch_load:
+            threading.Thread(target=self._sample, daemon=True).start()
         while time.perf_counter() - started < 300:
             try:
                 if (
@@ -80,7 +85,8 @@ class Server:
                     == 200
                 ):
                     ready = time.perf_counter() - started
-                    threading.Thread(target=self._sample, daemon=True).start()
+                    if not self.watch_load:
+                        threading.Thread(target=self._sample, daemon=True).start()
                     return ready
             except httpx.HTTPError:
                 pass

@@ -91,7 +91,15 @@ def main(argv: list[str] | None = None) -> int:
         choices=("auto", "memory", "disk"),
         default=None,
         help="keep the graph in memory, or on disk opened read-only by each worker "
-        "(default: on disk above 5 MB of input)",
+        "(default: on disk above 20 MB of input, uncompressed)",
+    )
+    sv.add_argument(
+        "--store-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="build the on-disk store in DIR and reuse it at the next start while the input files are "
+        "unchanged (default: a temporary folder, removed at exit)",
     )
     ld = commands.add_parser(
         "load", help="put a build into a SPARQL engine's own database folder, ready to serve with `serve --engine`"
@@ -256,6 +264,7 @@ def serve(args: argparse.Namespace) -> int:
         "workers": args.workers,
         "cache_mb": args.cache_mb,
         "store": args.store,
+        "store_dir": args.store_dir,
     }
     try:  # the options given override the HOTLINE_KG_* variables, which override the defaults
         settings = Settings(

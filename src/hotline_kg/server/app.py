@@ -42,7 +42,7 @@ def make_engine(settings: Settings) -> Engine:
     if settings.engine:
         return RemoteEngine(settings.engine, settings.workers, settings.timeout, settings.max_rows, settings.base)
     files = settings.data if settings.data or settings.named else [settings.dist / "hotline.nq.gz"]
-    loaded = open_store(files, settings.named, settings.on_disk)
+    loaded = open_store(files, settings.named, settings.on_disk, settings.store_dir)
     return EmbeddedEngine(loaded, settings.workers, settings.timeout, settings.max_rows, settings.base)
 
 

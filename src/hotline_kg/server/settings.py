@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     workers: int = 4  # queries evaluated at once
     cache_mb: float = 64  # MB of answers kept in memory (0: none)
     store: Literal["auto", "memory", "disk"] = "auto"  # auto: on disk above ON_DISK_ABOVE bytes of input
+    store_dir: Path | None = None  # where the on-disk store is built and kept for the next start
     queries: Path = Path("queries")  # the example queries
     max_age: int = 3600  # seconds a client or an HTTP cache may keep an answer of this build
 
