@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install facts build validate serve test bench lint clean
+.PHONY: install facts build validate serve test bench bench-large lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ bench: build $(BENCH_VENV)/.installed
 	$(BIN)/python bench/generate.py dist/hotline.nt.gz 100000 -o $(BENCH_VENV)/synthetic-100k.nt.gz
 	$(BIN)/python bench/run.py dist/hotline.nt.gz --label real
 	$(BIN)/python bench/run.py $(BENCH_VENV)/synthetic-100k.nt.gz --label synthetic-100k --requests 5 --seconds 30 --timeout 30 --budget 120
+
+## bench-large: a 1M-observation synthetic cube served by hotline-kg alone (ready time, memory, latency);
+## results in bench/results/synthetic-1m.md
+bench-large: build $(BENCH_VENV)/.installed
+	$(BIN)/python bench/generate.py dist/hotline.nt.gz 1000000 -o $(BENCH_VENV)/synthetic-1m.nt.gz
+	$(BIN)/python bench/large.py $(BENCH_VENV)/synthetic-1m.nt.gz --label synthetic-1m --store-dir $(BENCH_VENV)/stores
 
 lint: install
 	$(BIN)/ruff check --fix src tests bench

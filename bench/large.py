@@ -79,7 +79,7 @@ def main() -> None:
         f"# Large cube {args.label} ({meta['dump']}, {meta['dump_mb']} MB gzipped, {meta['date']}, "
         f"{meta['cores']} cores)",
         "",
-        "hotline-kg alone, every limit on, the store where `auto` puts it (on disk above 400 MB of input).",
+        "hotline-kg alone, every limit on, the store where `auto` puts it (on disk above 20 MB of input).",
         "",
         "| run | ready s | peak memory MB (PSS, load included) | settled memory MB |",
         "|---|---|---|---|",

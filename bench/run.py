@@ -96,7 +96,7 @@ class Server:
     def _sample(self) -> None:
         while not self._watch.is_set():
             self.peak_kb = max(self.peak_kb, tree_pss_kb(self.proc.pid))  # type: ignore[union-attr]
-            time.sleep(0.2)
+            time.sleep(1.0 if self.watch_load else 0.2)  # reading smaps slows a loading process
 
     def stop(self) -> None:
         self._watch.set()

@@ -63,11 +63,12 @@ def answers(url: str) -> bool:
 
 
 class Replica:
-    """`hotline-kg serve --dist DIST` on a fixed loopback port (so that it can restart on it)."""
+    """`hotline-kg serve --dist DIST [--engine URL]` on a fixed loopback port (so that it can restart on it)."""
 
-    def __init__(self, name: str, dist: Path, logs: Path) -> None:
+    def __init__(self, name: str, dist: Path, logs: Path, engine: str | None = None) -> None:
         self.name = name
         self.dist = dist
+        self.engine = engine  # a remote SPARQL engine the replicas share, or None: each its own store
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.logs = logs
@@ -79,6 +80,8 @@ class Replica:
         self.starts += 1
         log = (self.logs / f"{self.name}-{self.starts}.log").open("wb")
         command = [sys.executable, "-m", "hotline_kg.cli", "serve", "--dist", str(self.dist)]
+        if self.engine:
+            command += ["--engine", self.engine]
         # a session of its own: its query workers can be found (and ended) even once orphaned
         self.proc = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", str(self.port)],

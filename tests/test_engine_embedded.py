@@ -195,3 +195,35 @@ def test_a_kept_store_that_cannot_be_built_leaves_nothing_behind(tmp_path):
     with pytest.raises(ValueError, match=r"bad\.nt"):
         embedded.open_store([bad], [], on_disk=True, keep_in=keep)
     assert list(keep.iterdir()) == []
+
+
+def test_an_on_disk_store_loads_in_pieces_and_keeps_blank_nodes_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(embedded, "PIECE", 200)  # a few lines a piece
+    lines = [f"<{EX}s{i}> <{EX}p> <{EX}o{i}> ." for i in range(40)]
+    plain = tmp_path / "plain.nt"
+    plain.write_text("\n".join(lines))  # no newline at the end
+    store = load_store([plain], tmp_path / "one")
+    assert len(store) == 40
+    # one blank node named at the start, in the middle and at the end of a file of many pieces
+    blank = tmp_path / "blank.nt"
+    blank.write_text("\n".join([f'_:b <{EX}first> "1" .', *lines, f'_:b <{EX}last> "2" .', *lines[:3]]) + "\n")
+    store = load_store([blank], tmp_path / "two")
+    subjects = {str(row[0]) for row in store.query(f"SELECT ?s WHERE {{ ?s <{EX}first>|<{EX}last> ?o }}")}
+    assert len(subjects) == 1, subjects
+    late = tmp_path / "late.nt"
+    late.write_text("\n".join([*lines, f'_:c <{EX}first> "1" .', *lines, f'_:c <{EX}last> "2" .']))
+    store = load_store([late], tmp_path / "three")
+    subjects = {str(row[0]) for row in store.query(f"SELECT ?s WHERE {{ ?s <{EX}first>|<{EX}last> ?o }}")}
+    assert len(subjects) == 1, subjects
+
+
+def test_a_bad_line_in_a_later_piece_is_found(tmp_path, monkeypatch):
+    monkeypatch.setattr(embedded, "PIECE", 200)
+    lines = [f"<{EX}s{i}> <{EX}p> <{EX}o{i}> ." for i in range(40)]
+    lines[30] = f"<{EX}s30> <{EX}p> ."
+    bad = tmp_path / "bad.nt"
+    bad.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"bad\.nt: in the lines from line \d+ on") as caught:
+        load_store([bad], tmp_path / "store")
+    first = int(str(caught.value).split("from line ")[1].split()[0])
+    assert first <= 31

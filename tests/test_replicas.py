@@ -1,9 +1,11 @@
 """Three replicas behind HAProxy (deploy/haproxy.cfg), nginx (deploy/nginx-cache.conf) in front,
 all real processes on loopback ports: a replica SIGKILLed under a running query mix is invisible
-to clients and rejoins when restarted; repeated GETs are answered by the cache."""
+to clients and rejoins when restarted; repeated GETs are answered by the cache. Twice: each
+replica with its own embedded store, and the three over one shared engine (the Oxigraph server)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -13,6 +15,7 @@ import httpx
 import pytest
 
 from balancer import HAProxy, Nginx, Replica, tool, wait_for
+from serving import engine
 
 JSON = "application/sparql-results+json"
 XML = "application/sparql-results+xml"
@@ -53,15 +56,24 @@ class Cluster:
     replicas: list[Replica]
     haproxy: HAProxy
     expected: list[bytes]
+    engine: str | None  # the engine the replicas share, if they do
 
 
-@pytest.fixture(scope="module")
-def cluster(built, tmp_path_factory: pytest.TempPathFactory):
+@pytest.fixture(scope="module", params=["own stores", "one engine"])
+def cluster(built, tmp_path_factory: pytest.TempPathFactory, request):
     tool("haproxy")
     tool("nginx")
     _, dist = built
     folder = tmp_path_factory.mktemp("replicas")
-    replicas = [Replica(f"r{i}", dist, folder) for i in (1, 2, 3)]
+    with contextlib.ExitStack() as stack:
+        shared = None
+        if request.param == "one engine":
+            shared = stack.enter_context(engine("oxigraph", dist / "hotline.nq.gz", folder / "oxigraph", timeout=10))
+        yield from _cluster(dist, folder, shared)
+
+
+def _cluster(dist, folder, shared: str | None):
+    replicas = [Replica(f"r{i}", dist, folder, shared) for i in (1, 2, 3)]
     haproxy = HAProxy(replicas, folder)
     try:
         for replica in replicas:
@@ -80,7 +92,7 @@ def cluster(built, tmp_path_factory: pytest.TempPathFactory):
             expected.append(bodies.pop())
         haproxy.start()
         wait_for(lambda: all(haproxy.status(r.name) == "UP" for r in replicas), 15, "every replica UP in HAProxy")
-        yield Cluster(replicas, haproxy, expected)
+        yield Cluster(replicas, haproxy, expected, shared)
     finally:
         haproxy.stop()
         for replica in replicas:
@@ -164,7 +176,8 @@ def test_a_replica_killed_under_load_is_invisible_and_rejoins(cluster: Cluster, 
     outage = [seconds for end, _, seconds in load.done if killed <= end <= back]
     with capsys.disabled():
         print(
-            f"\n  replica test: {len(load.done) + len(load.failures)} requests in {load.seconds:.1f} s from "
+            f"\n  replica test ({'over one Oxigraph server' if cluster.engine else 'each its own store'}): "
+            f"{len(load.done) + len(load.failures)} requests in {load.seconds:.1f} s from "
             f"{CLIENTS} clients through HAProxy to 3 replicas ({', '.join(f'{n} {k}' for k, n in kinds.items())}); "
             f"failed: {len(load.failures)}"
             f"\n  SIGKILL of {victim.name}: DOWN in HAProxy after {detected:.2f} s; restarted, it answered after "

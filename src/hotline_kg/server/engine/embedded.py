@@ -37,6 +37,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO
 
@@ -87,8 +88,6 @@ def load_store(paths: Iterable[Path], location: Path | None = None, named: Itera
     on disk at ``location``; ``named`` files of triples go into the named graph given with each.
     Files are read as streams, never whole into memory."""
     store = ox.Store(str(location)) if location is not None else ox.Store()
-    # in memory, `load` peaks lower than `bulk_load`; on disk, `bulk_load` writes sorted files directly
-    read = store.bulk_load if location is not None else store.load
     sources = [(path, None) for path in paths] + [(path, ox.NamedNode(iri)) for iri, path in named]
     for path, graph in sources:
         fmt = FILE_FORMATS.get(path.name.removesuffix(".gz").rsplit(".", 1)[-1].lower())
@@ -96,17 +95,63 @@ def load_store(paths: Iterable[Path], location: Path | None = None, named: Itera
             raise ValueError(f"{path}: unknown RDF format (use {', '.join(FILE_FORMATS)}, gzipped or not)")
         if graph is not None and fmt.supports_datasets:
             raise ValueError(f"{path}: a file of quads cannot go into one named graph")
+        target = {} if graph is None else {"to_graph": graph}
         try:
             with _open_input(path) as stream:
-                if graph is None:
-                    read(stream, format=fmt)
+                if location is None:  # in memory, `load` peaks lower than `bulk_load`
+                    store.load(stream, format=fmt, **target)
+                elif fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+                    _bulk_load_in_pieces(store, stream, fmt, target)
                 else:
-                    read(stream, format=fmt, to_graph=graph)
+                    store.bulk_load(stream, format=fmt, **target)
         except SyntaxError as err:
             raise ValueError(f"{path}: {err}") from err
         except (OSError, EOFError) as err:  # a damaged gzip file
             raise ValueError(f"{path}: cannot be read ({err})") from err
     return store
+
+
+#: Line-based files go into an on-disk store in pieces of about this many bytes, cut at line
+#: ends. Oxigraph's bulk loader keeps what it is given sorted in memory before writing it: in
+#: pieces, 16 million triples load in 250 MB instead of 1.7 GB, and sooner (measured: 47 s vs 50 s).
+PIECE = 16 << 20
+
+
+def _bulk_load_in_pieces(store: ox.Store, stream: IO[bytes], fmt: ox.RdfFormat, target: dict[str, object]) -> None:
+    """Bulk-load an N-Triples or N-Quads stream piece by piece. A blank node label names one node
+    only within one load, so from the first piece that holds a blank node on, the rest of the
+    file goes in as one (a label in an earlier piece would have held a blank node too)."""
+    carry, line = b"", 1
+    while True:
+        block = stream.read(PIECE)
+        data = carry + block
+        cut = data.rfind(b"\n") + 1 if block else len(data)
+        piece, carry = data[:cut], data[cut:]
+        if b"_:" in piece:
+            store.bulk_load(_Joined(piece + carry, stream), format=fmt, **target)  # type: ignore[arg-type]
+            return
+        try:
+            if piece.strip():
+                store.bulk_load(piece, format=fmt, **target)  # type: ignore[arg-type]
+        except SyntaxError as err:  # its line numbers count from the piece's first line
+            raise SyntaxError(f"in the lines from line {line} on: {err}") from err
+        if not block:
+            return
+        line += piece.count(b"\n")
+
+
+class _Joined:
+    """A binary stream: ``head``, then what is left of ``rest``."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            taken = self.head if size < 0 else self.head[:size]
+            self.head = self.head[len(taken) :]
+            return taken
+        return self.rest.read(size)
 
 
 # --- worker side ------------------------------------------------------------------------------
@@ -380,23 +425,32 @@ def kept_store(files: list[Path], named: list[tuple[str, Path]], folder: Path) -
 
 def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path) -> None:
     """Bulk-load an on-disk store in a short-lived process, so the memory the load needs is
-    returned when it ends instead of staying in the server (and in every forked worker)."""
-    ctx = mp.get_context("fork")
+    returned when it ends instead of staying in the server (and in every forked worker). The
+    process is started afresh, not forked: a fork of a process that has used RocksDB can wait
+    forever on a lock of RocksDB's that no thread of the fork will ever release."""
+    ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
-
-    def load() -> None:
-        try:
-            load_store(files, location, named).flush()
-            send.send("")
-        except (ValueError, OSError) as err:
-            send.send(str(err))
-
-    process = ctx.Process(target=load)
+    process = ctx.Process(target=_load_into, args=(files, named, location, send))
     process.start()
-    message = receive.recv() if receive.poll(None) else "no answer"
+    send.close()  # the loader holds the only writing end: if it dies, the read below ends
+    try:
+        message = receive.recv()
+    except EOFError:
+        message = ""
     process.join()
     if message or process.exitcode != 0:
         raise ValueError(message or f"loading {', '.join(map(str, files))} failed (exit {process.exitcode})")
+
+
+def _load_into(files: list[Path], named: list[tuple[str, Path]], location: Path, send: Connection) -> None:
+    """The loading process of ``_load_apart``: says "" when done, else what went wrong."""
+    try:
+        load_store(files, location, named).flush()
+        send.send("")
+    except (ValueError, OSError) as err:
+        send.send(str(err))
+    except BaseException as err:  # a bug, not bad input: still named
+        send.send(f"loading {', '.join(map(str, files))} failed: {type(err).__name__}: {err}")
 
 
 class _Light:
@@ -432,7 +486,9 @@ class _Light:
 
 
 class EmbeddedEngine:
-    """A pool of forked workers over one loaded store (``base.Engine``)."""
+    """A pool of forked workers over one loaded store (``base.Engine``). Queries seen to take less
+    than ``inline_below`` seconds run in this process (``_Light``): the event loop stalls no
+    longer than that for one."""
 
     def __init__(
         self,
@@ -441,7 +497,7 @@ class EmbeddedEngine:
         timeout: float,
         max_rows: int,
         base_iri: str | None = None,
-        inline_below: float = 0.002,
+        inline_below: float = 0.005,
     ) -> None:
         global _STORE, _UNION
         _STORE = loaded.store
