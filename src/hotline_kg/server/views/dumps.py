@@ -1,17 +1,24 @@
 """The files of the build: ``/dumps/<file>`` (every file of ``dist/``) and the build files
 published at paths of their own (``BUILD_FILES``: VoID/DCAT, shapes, the latest validation
 report), with validators: ETag, Last-Modified, 304s and ranges. The Content-Type of each file
-is the format registry's (``formats.DUMP_TYPES``)."""
+is the format registry's (``formats.DUMP_TYPES``).
+
+The report texts the figures were read from, ``/reports/<file>``: read-only, and only the files
+``data/raw/sources.csv`` lists (``RAW``, under the working directory, as the reports' IRIs name
+them: ``dct:identifier "data/raw/2024.txt"``), as a page that numbers its lines (``#L<line>``
+anchors, which an observation's page links to), or as the text itself (``?format=txt``)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import html
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from hotline_kg import formats
 from hotline_kg.server.responses import not_found
@@ -24,6 +31,9 @@ BUILD_FILES = {
     "/shapes": "shapes.ttl",
     "/validation-report": "validation-report.ttl",
 }
+
+#: The folder of the report texts and of ``sources.csv``, which lists them.
+RAW = Path("data") / "raw"
 
 router = APIRouter()
 
@@ -74,3 +84,61 @@ def static(request: Request, path: Path, media: str) -> Response:
         except (TypeError, ValueError):
             pass
     return FileResponse(path, media_type=media, headers=headers, stat_result=stat, content_disposition_type="inline")
+
+
+def listed_reports(raw: Path = RAW) -> dict[str, Path]:
+    """The report texts ``sources.csv`` lists (and the text kept beside a PDF), by file name."""
+    try:
+        with (raw / "sources.csv").open(encoding="utf-8", newline="") as f:
+            names = [(row.get("file") or "").strip() for row in csv.DictReader(f)]
+    except OSError:
+        return {}
+    names += [name.removesuffix(".pdf") + ".txt" for name in names if name.endswith(".pdf")]
+    return {n: raw / n for n in names if n and "/" not in n and "\\" not in n and not n.startswith(".")}
+
+
+@router.get("/reports/{name}")
+@router.head("/reports/{name}")
+async def report_text(name: str, request: Request) -> Response:
+    """A report text sources.csv lists, its lines numbered (``#L<line>``); ``?format=txt``: the text."""
+    path = listed_reports().get(name)
+    if path is None or not path.is_file() or not name.endswith(".txt"):
+        return not_found(request, f"no report text called {name}")
+    if request.query_params.get("format") == "txt":
+        return static(request, path, formats.TEXT + "; charset=utf-8")
+    text = path.read_text(encoding="utf-8")
+    body = report_page(name, text) if request.method != "HEAD" else ""
+    return HTMLResponse(body, headers={"Cache-Control": "public, max-age=3600"})
+
+
+def report_page(name: str, text: str) -> str:
+    """A report text as a page: each line numbered and anchored (``id="L<n>"``), page breaks (form
+    feeds) marked; every text escaped."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    rows, page = [], 1
+    for n, line in enumerate(lines, 1):
+        if line.startswith("\f"):
+            page += 1
+            rows.append(f'<div class="page" id="page-{page}">— 第 {page} 页 <span lang="en">page {page}</span> —</div>')
+        rows.append(
+            f'<div class="line" id="L{n}"><a class="n" href="#L{n}">{n}</a>'
+            f"<span>{html.escape(line.replace(chr(12), ''))}</span></div>"
+        )
+    title = html.escape(name)
+    return (
+        '<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title} — hotline-kg</title><style>"
+        "body{font:15px/160% system-ui,'Noto Sans CJK SC',sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}"
+        ".line{display:flex;gap:.75rem}.line:target{background:#ffe27a}.n{color:#888;min-width:3rem;"
+        "text-align:right;text-decoration:none;flex:none;font-family:ui-monospace,monospace}"
+        ".page{color:#888;margin:.5rem 0;text-align:center}"
+        "</style></head><body>"
+        '<header><a href="/">hotline-kg</a></header>'
+        f'<h1>{title} <span lang="en" style="color:#555">report text</span></h1>'
+        f'<p>报告原文，按行编号。<span lang="en">The report text as published, its lines numbered.</span> '
+        f'<a href="?format=txt">{title} (text/plain)</a></p>'
+        f"<main>{''.join(rows)}</main></body></html>"
+    )

@@ -1,37 +1,59 @@
 """The resource pages: what a URI of the dataset (``/id/…``) or of the vocabulary (``/def/hotline``)
 answers — its description as an HTML page or as RDF (``?format=`` or Accept; the media types are
-``formats.RESOURCE_TYPES`` and ``formats.RESOURCE_PARAM``), with ``Link`` headers to the alternates.
+``formats.RESOURCE_TYPES`` and ``formats.RESOURCE_PARAM``), and its observation table as JSON or
+CSV (``/id/….json``, ``/id/….csv``), with ``Link`` headers to every alternate.
 
 The route is ``resource``, mounted last: it answers 404 for every other path. A description is
 the resource's own triples, the labels of what it links to, what links to it (up to a limit)
-and, for a code or period, its observations. Every read goes through the engine interface
-(``engine.Engine``), asynchronously and under its time limit: graphs come back as N-Triples,
-solutions as SPARQL JSON, parsed here (``select``, ``construct``; the home page uses them too).
+and, for a code or period, its observations (for a district, its levels' too). Every read goes
+through the engine interface (``engine.Engine``), asynchronously and under its time limit: graphs
+come back as N-Triples, solutions as SPARQL JSON, parsed here (``select``, ``construct``; the home
+page uses them too). An IRI enters a query only once ``ox.NamedNode`` has accepted it, and is
+written by pyoxigraph (``_iri``), never pasted from the request.
+
+The page shows every term by its labels, Chinese first and English beside it (English first when
+the request's ``Accept-Language`` prefers it), with its prefixed name on hover; a term without a
+label shows its prefixed name. Rows are grouped: identity, place in the code lists, links out,
+the figure (an observation's), other properties; then charts (``server.charts``), observations and
+what links here. An observation's page shows its quote with the figure marked, and links to its
+line in the report text (``/reports/<file>#L<line>``, ``server.views.dumps``).
 """
 
 from __future__ import annotations
 
-import html
+import csv
+import io
 import json
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup, escape
 from rdflib import Graph
 
 from hotline_kg import formats
 from hotline_kg.rdf import dumps
 from hotline_kg.rdf.vocab import HL, ONTOLOGY, Site
-from hotline_kg.server import protocol
+from hotline_kg.server import charts, protocol
 from hotline_kg.server.engine import Engine
 from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, engine_error, not_found
 from hotline_kg.server.settings import Settings
 
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+OWL = "http://www.w3.org/2002/07/owl#"
+DCT = "http://purl.org/dc/terms/"
+RDFS_LABEL = RDFS + "label"
+SKOS_PREF = SKOS + "prefLabel"
+RDF_TYPE = RDF + "type"
 OBS_VALUE = "http://purl.org/linked-data/sdmx/2009/measure#obsValue"
+UNIT_MEASURE = "http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure"
 INCOMING_LIMIT = 500
+OBSERVATION_LIMIT = 1000
 DESCRIBE = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX sdmx: <http://purl.org/linked-data/sdmx/2009/measure#>
@@ -46,6 +68,120 @@ CONSTRUCT {{
   UNION {{ SELECT ?obs ?op ?ov ?ovl WHERE {{ {{ ?obs <{hl}subject> <{iri}> }} UNION {{ ?obs <{hl}refPeriod> <{iri}> }}
            ?obs ?op ?ov . FILTER (?op != <{hl}quote>) OPTIONAL {{ ?ov rdfs:label ?ovl }} }} LIMIT {limit} }}
 }}"""
+#: The observations of a page: about the resource, of its period, about a level of a district, or itself.
+OBSERVATIONS = """
+PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
+PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
+SELECT DISTINCT ?obs ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
+  {{ ?obs <{hl}subject> {iri} }} UNION {{ ?obs <{hl}refPeriod> {iri} }}
+  UNION {{ ?part <{hl}district> {iri} . ?obs <{hl}subject> ?part }} UNION {{ VALUES ?obs {{ {iri} }} }}
+  ?obs <{hl}subject> ?subject ; <{hl}refPeriod> ?period ; <{hl}measure> ?measure ; sdmx-measure:obsValue ?value .
+  OPTIONAL {{ ?obs sdmx-attribute:unitMeasure ?unit }}
+  OPTIONAL {{ ?obs <{hl}shareOf> ?shareOf }}
+  OPTIONAL {{ ?subject <{hl}level> ?level }}
+}} LIMIT {limit}"""
+#: Labels and notations of the terms a page names (predicates, units, periods …).
+LABELS = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?x ?p ?l WHERE {{ VALUES ?x {{ {iris} }} VALUES ?p {{ rdfs:label skos:prefLabel skos:notation }} ?x ?p ?l }}"""
+#: The report text an observation came from.
+SOURCE_FILE = """
+SELECT ?file WHERE {{ {iri} <{hl}report> ?report . ?report <http://purl.org/dc/terms/identifier> ?file }}"""
+
+#: Groups of a page's rows, in order: key, Chinese and English heading.
+GROUPS = (
+    ("identity", "基本信息", "Identity"),
+    ("codes", "代码表中的位置", "Place in the code lists"),
+    ("links", "外部链接", "Links out"),
+    ("figure", "数据", "The figure"),
+    ("other", "其他属性", "Other properties"),
+)
+IDENTITY = {
+    RDF_TYPE,
+    RDFS_LABEL,
+    SKOS_PREF,
+    SKOS + "altLabel",
+    SKOS + "hiddenLabel",
+    SKOS + "notation",
+    SKOS + "definition",
+    SKOS + "note",
+    SKOS + "scopeNote",
+    RDFS + "comment",
+    DCT + "title",
+    DCT + "description",
+    DCT + "identifier",
+    str(HL) + "gbCode",
+    "http://www.wikidata.org/prop/direct/P442",
+}
+CODES = {
+    SKOS + "broader",
+    SKOS + "narrower",
+    SKOS + "inScheme",
+    SKOS + "topConceptOf",
+    SKOS + "hasTopConcept",
+    SKOS + "closeMatch",
+    SKOS + "related",
+    str(HL) + "district",
+    str(HL) + "level",
+    str(HL) + "category",
+    str(HL) + "group",
+}
+LINKS_OUT = {OWL + "sameAs", SKOS + "exactMatch", RDFS + "seeAlso"}
+FIGURE = {
+    str(HL) + name
+    for name in (
+        "subject",
+        "refPeriod",
+        "measure",
+        "printedValue",
+        "cases",
+        "quote",
+        "sourceLine",
+        "sourcePage",
+        "report",
+        "shareOf",
+        "approximate",
+        "qualifier",
+        "direction",
+    )
+} | {OBS_VALUE, UNIT_MEASURE, "http://purl.org/linked-data/cube#dataSet", "http://www.w3.org/ns/prov#wasDerivedFrom"}
+#: The CSV twin's columns, and the key of each in a row of ``observation_table``.
+CSV_KEYS = {
+    "observation": "iri",
+    "subject": "subject_iri",
+    "subject_zh": "subject_zh",
+    "subject_en": "subject_en",
+    "period": "period_key",
+    "measure": "measure_key",
+    "measure_zh": "measure_zh",
+    "measure_en": "measure_en",
+    "value": "value",
+    "unit": "unit",
+    "share_of": "share_of",
+}
+#: The order of an observation's own properties on its page.
+FIGURE_ORDER = tuple(
+    str(HL) + name if ":" not in name else name
+    for name in (
+        "subject",
+        "refPeriod",
+        "measure",
+        OBS_VALUE,
+        UNIT_MEASURE,
+        "printedValue",
+        "approximate",
+        "qualifier",
+        "direction",
+        "shareOf",
+        "cases",
+        "quote",
+        "sourceLine",
+        "sourcePage",
+        "report",
+    )
+)
+TWINS = {".json": formats.FILE_TYPES[".json"], ".csv": formats.FILE_TYPES[".csv"]}
 
 
 async def select(engine: Engine, query: str) -> list[dict[str, dict[str, str]]]:
@@ -60,12 +196,39 @@ async def construct(engine: Engine, query: str) -> list[ox.Triple]:
     return [quad.triple for quad in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
 
 
+def _iri(iri: str) -> str:
+    """An IRI as a query term, ``<…>``, once pyoxigraph has accepted it (ValueError if not)."""
+    return str(ox.NamedNode(iri))
+
+
 async def triples(engine: Engine, iri: str, base: str) -> list[ox.Triple]:
     """The description of an IRI; the IRI is checked first (``ox.NamedNode`` refuses "<", ">", spaces…)."""
     if iri == str(ONTOLOGY):
         ontology = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{base}graph/ontology> {{ ?s ?p ?o }} }}"
         return await construct(engine, ontology)
     return await construct(engine, DESCRIBE.format(iri=ox.NamedNode(iri).value, hl=HL, limit=INCOMING_LIMIT))
+
+
+async def observation_rows(engine: Engine, iri: str) -> list[dict[str, str]]:
+    """The observations about ``iri`` (or of it as a period, or about a level of it as a district):
+    observation, subject, period, measure, value, unit, shareOf and level IRIs (value: its lexical form)."""
+    query = OBSERVATIONS.format(iri=_iri(iri), hl=HL, limit=OBSERVATION_LIMIT)
+    return [{k: v["value"] for k, v in row.items()} for row in await select(engine, query)]
+
+
+async def term_labels(engine: Engine, iris: Iterable[str]) -> dict[str, dict[str, str]]:
+    """zh / en labels ("zh", "en") and notation ("notation") of each IRI (rdfs:label before skos:prefLabel)."""
+    terms = sorted({i for i in iris if i})
+    found: dict[str, dict[str, str]] = {}
+    for start in range(0, len(terms), 400):
+        values = " ".join(_iri(i) for i in terms[start : start + 400])
+        rows = await select(engine, LABELS.format(iris=values))
+        rows.sort(key=lambda r: (r["p"]["value"] != RDFS_LABEL, r["l"]["value"]))
+        for row in rows:
+            label = row["l"]
+            key = "notation" if row["p"]["value"].endswith("notation") else label.get("xml:lang", "")
+            found.setdefault(row["x"]["value"], {}).setdefault(key, label["value"])
+    return found
 
 
 router = APIRouter()
@@ -77,13 +240,17 @@ async def resource(kind: str, request: Request) -> Response:
     settings: Settings = request.app.state.settings
     if not (kind.startswith("id/") or kind.startswith("def/")):
         return not_found(request, f"nothing at /{kind}")
+    twin = next((ending for ending in TWINS if kind.startswith("id/") and kind.endswith(ending)), None)
+    if twin:
+        kind = kind.removesuffix(twin)
     # an IRI of the data or of the vocabulary, by its path, whatever host this is
     iri = str(ONTOLOGY) + kind.removeprefix("def/hotline") if kind.startswith("def/") else settings.base + kind
-    return await respond(request, request.app.state.engine, iri, settings.base)
+    return await respond(request, request.app.state.engine, iri, settings.base, twin)
 
 
-async def respond(request: Request, engine: Engine, iri: str, base: str) -> Response:
-    """The description of ``iri`` as the request asks for it, or 404 if the dataset does not have it."""
+async def respond(request: Request, engine: Engine, iri: str, base: str, twin: str | None = None) -> Response:
+    """The description of ``iri`` as the request asks for it (``twin``: its observation table as
+    ".json" or ".csv"), or 404 if the dataset does not have it."""
     try:
         ox.NamedNode(iri)
     except ValueError:
@@ -95,14 +262,18 @@ async def respond(request: Request, engine: Engine, iri: str, base: str) -> Resp
     own = [t for t in found if t.subject.value == iri or t.object == ox.NamedNode(iri)]
     if not own:
         return not_found(request, f"no resource <{iri}> in this dataset")
+    path = Site(base).local(iri) if iri.startswith(base) else request.url.path
+    links = [f'<{path}?format={k}>; rel="alternate"; type="{v}"' for k, v in formats.RESOURCE_PARAM.items()]
+    if iri.startswith(base):
+        links += [f'<{path}{ending}>; rel="alternate"; type="{media}"' for ending, media in TWINS.items()]
+    headers = {"Link": ", ".join(links), "Vary": "Accept, Accept-Language", "Cache-Control": "public, max-age=600"}
+    if twin:
+        return await _twin(request, engine, iri, base, twin, found, headers)
     wanted = formats.RESOURCE_PARAM.get(request.query_params.get("format", ""))
     offered = formats.RESOURCE_TYPES
     media = wanted or protocol.negotiate(request.headers.get("accept"), offered)
     if media is None:
         return Response(f"available as: {', '.join(offered)}\n", status_code=406, media_type=formats.TEXT)
-    path = request.url.path
-    links = ", ".join(f'<{path}?format={k}>; rel="alternate"; type="{v}"' for k, v in formats.RESOURCE_PARAM.items())
-    headers = {"Link": links, "Vary": "Accept", "Cache-Control": "public, max-age=600"}
     if media != formats.HTML:
         found = sorted(found, key=str)  # grouped by subject, the same order every time
         if media == formats.JSON_LD.media:
@@ -113,7 +284,18 @@ async def respond(request: Request, engine: Engine, iri: str, base: str) -> Resp
             body = ox.serialize(found, format=formats.GRAPH_FORMATS[media])  # N-Triples, RDF/XML
         charset = "; charset=utf-8" if media != formats.N_TRIPLES.media else ""
         return Response(body if request.method != "HEAD" else b"", media_type=media + charset, headers=headers)
-    page = _page(iri, found, base, request.query_params.get("sort", "period"))
+    english = prefers_english(request.headers.get("accept-language"))
+    try:
+        rows = await observation_rows(engine, iri) if iri.startswith(base) else []
+        names = _names(found, rows)
+        labels = await term_labels(engine, names)
+        source = await _source_file(engine, iri, found)
+    except ENGINE_ERRORS as err:
+        return engine_error(err)
+    page = _page(iri, found, rows, labels, base, request.query_params.get("sort", "period"), english)
+    page["source_file"] = source
+    page["twins"] = [{"href": path + ending, "name": ending[1:].upper(), "type": m} for ending, m in TWINS.items()]
+    page["twins"] = page["twins"] if iri.startswith(base) else []
     return TEMPLATES.TemplateResponse(request, "resource.html", page, headers=headers)
 
 
@@ -127,113 +309,308 @@ async def jsonld_context(engine: Engine, base: str) -> dict[str, object]:
     return dumps.jsonld_context(Site(base), _rdflib_graph(await construct(engine, query)))
 
 
-def _labels(found: list[ox.Triple]) -> dict[str, dict[str, str]]:
-    labels: dict[str, dict[str, str]] = {}
-    for t in found:
-        if t.predicate.value in (RDFS_LABEL, SKOS_PREF) and isinstance(t.object, ox.Literal):
-            labels.setdefault(t.subject.value, {}).setdefault(t.object.language or "", t.object.value)
-    return labels
+# --- language ----------------------------------------------------------------------------------------------
 
 
-def _page(iri: str, found: list[ox.Triple], base: str, sort: str) -> dict[str, object]:
-    labels = _labels(found)
+def prefers_english(header: str | None) -> bool:
+    """Whether an ``Accept-Language`` header prefers English to Chinese: by quality (``q=``), then by
+    order; a language not named takes the weight of ``*``; ``q=0`` refuses it."""
+    best: dict[str, tuple[float, int]] = {}
+    for position, item in enumerate((header or "").split(",")):
+        tag, *params = [p.strip() for p in item.split(";")]
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    weight = 0.0
+        primary = tag.lower().split("-")[0]
+        if primary in ("en", "zh", "*") and (primary not in best or best[primary][0] < weight):
+            best[primary] = (weight, -position)
+    wildcard = best.get("*", (0.0, -(10**6)))
+    en, zh = best.get("en", wildcard), best.get("zh", wildcard)
+    return en[0] > 0 and en > zh
 
-    site = Site(base)
 
-    def show(term: object) -> dict[str, str]:
-        """A term by its labels (zh / en), else its prefixed name; the prefixed name on hover."""
+# --- the page ----------------------------------------------------------------------------------------------
+
+
+def _names(found: list[ox.Triple], rows: list[dict[str, str]]) -> set[str]:
+    """Every IRI a page names by label: predicates, objects, subjects linking here, the observations' terms."""
+    names = {t.predicate.value for t in found}
+    names |= {t.object.value for t in found if isinstance(t.object, ox.NamedNode)}
+    names |= {t.subject.value for t in found if isinstance(t.subject, ox.NamedNode)}
+    for row in rows:
+        names |= {row.get(k, "") for k in ("subject", "period", "measure", "unit", "shareOf", "level")}
+    return names
+
+
+async def _source_file(engine: Engine, iri: str, found: list[ox.Triple]) -> str:
+    """The name of the report text an observation came from ("2024.txt"), or ""."""
+    if not any(t.subject.value == iri and t.predicate.value == str(HL) + "quote" for t in found):
+        return ""
+    rows = await select(engine, SOURCE_FILE.format(iri=_iri(iri), hl=HL))
+    return rows[0]["file"]["value"].rsplit("/", 1)[-1] if rows else ""
+
+
+class Namer:
+    """Terms as the page shows them: by labels in the reader's order of languages, else by prefixed name."""
+
+    def __init__(self, labels: dict[str, dict[str, str]], site: Site, english: bool) -> None:
+        self.labels, self.site = labels, site
+        self.order = ("en", "zh") if english else ("zh", "en")
+
+    def parts(self, iri: str) -> list[dict[str, str]]:
+        lab = self.labels.get(iri, {})
+        parts = [{"text": lab[lang], "lang": lang} for lang in self.order if lab.get(lang)]
+        if len(parts) == 2 and parts[0]["text"] == parts[1]["text"]:
+            parts = parts[:1]
+        return parts or [{"text": self.site.curie(iri), "lang": ""}]
+
+    def first(self, iri: str, fallback: str = "") -> str:
+        """The label in the reader's first language (else the other, the notation, the fallback)."""
+        lab = self.labels.get(iri, {})
+        return next((lab[k] for k in (*self.order, "notation") if lab.get(k)), fallback or self.site.curie(iri))
+
+    def term(self, term: object) -> dict[str, object]:
         if isinstance(term, ox.NamedNode):
-            lab = labels.get(term.value, {})
-            name = site.curie(term.value)
-            text = " / ".join(v for v in (lab.get("zh"), lab.get("en")) if v) or name
-            return {"href": site.local(term.value), "text": text, "title": name}
+            iri = term.value
+            return {"href": self.site.local(iri), "parts": self.parts(iri), "title": self.site.curie(iri)}
         if isinstance(term, ox.Literal):
-            return {"href": "", "text": term.value + (f" @{term.language}" if term.language else "")}
-        return {"href": "", "text": str(term)}
+            return {"href": "", "parts": [{"text": term.value, "lang": term.language or ""}], "title": ""}
+        return {"href": "", "parts": [{"text": str(term), "lang": ""}], "title": ""}
 
-    props = [
-        {"p": show(t.predicate), "o": show(t.object)}
-        for t in sorted((t for t in found if t.subject.value == iri), key=lambda t: (t.predicate.value, str(t.object)))
-    ]
-    incoming = [
-        {"s": show(t.subject), "p": show(t.predicate)}
-        for t in found
-        if isinstance(t.object, ox.NamedNode)
-        and t.object.value == iri
-        and t.predicate.value not in (HL.subject, HL.refPeriod)
-    ]
-    observations = _observations(iri, found, base, labels)
+
+def _group(predicate: str, obj: object, base: str) -> str:
+    if predicate in IDENTITY:
+        return "identity"
+    if predicate in CODES:
+        return "codes"
+    if predicate in FIGURE:
+        return "figure"
+    if predicate in LINKS_OUT:
+        return "links"
+    if isinstance(obj, ox.NamedNode) and not obj.value.startswith((base, str(ONTOLOGY))):
+        return "links"
+    return "other"
+
+
+def _page(
+    iri: str,
+    found: list[ox.Triple],
+    rows: list[dict[str, str]],
+    labels: dict[str, dict[str, str]],
+    base: str,
+    sort: str,
+    english: bool,
+) -> dict[str, object]:
+    site = Site(base)
+    namer = Namer(labels, site, english)
+    first_lang = namer.order[0]
+
+    def order(t: ox.Triple) -> tuple[object, ...]:
+        lang = t.object.language if isinstance(t.object, ox.Literal) else None
+        p = t.predicate.value
+        rank = FIGURE_ORDER.index(p) if p in FIGURE_ORDER else len(FIGURE_ORDER)
+        return (p != RDF_TYPE, rank, p, lang not in (None, first_lang), str(t.object))
+
+    groups: dict[str, dict[str, dict[str, object]]] = {key: {} for key, _, _ in GROUPS}
+    for t in sorted((t for t in found if t.subject.value == iri), key=order)[:400]:
+        group = _group(t.predicate.value, t.object, base)
+        obj = namer.term(t.object)
+        if group == "links" and isinstance(t.object, ox.NamedNode):
+            obj["parts"] = [{"text": site.curie(t.object.value), "lang": ""}]
+            obj["title"] = t.object.value
+        row = groups[group].setdefault(t.predicate.value, {"p": namer.term(t.predicate), "values": []})
+        row["values"].append(obj)  # type: ignore[union-attr]
+    incoming: dict[str, dict[str, object]] = {}
+    for t in found:
+        if isinstance(t.object, ox.NamedNode) and t.object.value == iri and t.subject.value != iri:
+            if t.predicate.value in (str(HL) + "subject", str(HL) + "refPeriod"):
+                continue
+            entry = incoming.setdefault(t.predicate.value, {"p": namer.term(t.predicate), "items": []})
+            entry["items"].append(namer.term(t.subject))  # type: ignore[union-attr]
+    for entry in incoming.values():
+        entry["items"].sort(key=lambda term: term["href"])  # type: ignore[union-attr]
+    lab = labels.get(iri, {})
+    heading = namer.parts(iri) if lab.get("zh") or lab.get("en") else [{"text": site.curie(iri), "lang": ""}]
+    observations = observation_table(iri, rows, namer, site)
+    charts_ = _charts(iri, observations, namer)
     key = {
-        "value": lambda o: float(o["value"]),
-        "measure": lambda o: o["measure"],
-        "subject": lambda o: o["subject"],
-    }.get(sort, lambda o: o["period"])
+        "value": lambda o: (_number(o["value"]), o["period_key"]),
+        "measure": lambda o: (o["measure"], o["period_key"]),
+        "subject": lambda o: (o["subject"], o["period_key"]),
+    }.get(sort, lambda o: (o["period_key"], o["subject"], o["measure"]))
     observations.sort(key=key)  # type: ignore[arg-type]
-    own = labels.get(iri, {})
     return {
         "iri": iri,
-        "label_zh": own.get("zh", ""),
-        "label_en": own.get("en", ""),
-        "props": props[:400],
-        "incoming": incoming[:200],
+        "curie": site.curie(iri),
+        "heading": heading,
+        "title_text": namer.first(iri, site.curie(iri)),
+        "groups": [
+            {"key": key_, "zh": zh, "en": en, "rows": list(groups[key_].values())}
+            for key_, zh, en in GROUPS
+            if groups[key_]
+        ],
+        "english": english,
+        "incoming": list(incoming.values())[:50],
         "observations": observations,
-        "chart": _chart(observations),
+        "charts": charts_,
+        "quote": _quote(iri, found),
         "sort": sort,
     }
 
 
-def _observations(
-    iri: str, found: list[ox.Triple], base: str, labels: dict[str, dict[str, str]]
-) -> list[dict[str, str]]:
-    hl = str(HL)
-    by_obs: dict[str, dict[str, str]] = {}
-    for t in found:
-        s = t.subject.value
-        if t.predicate.value == hl + "subject" or t.predicate.value == hl + "refPeriod":
-            by_obs.setdefault(s, {})[t.predicate.value.rsplit("#", 1)[-1]] = t.object.value
-        elif t.predicate.value == OBS_VALUE:
-            by_obs.setdefault(s, {})["value"] = t.object.value
-        elif t.predicate.value == hl + "measure":
-            by_obs.setdefault(s, {})["measure"] = t.object.value
-        elif t.predicate.value == "http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure":
-            by_obs.setdefault(s, {})["unit"] = t.object.value
-    rows = []
-    for obs, v in by_obs.items():
-        if "value" not in v or iri not in (v.get("subject"), v.get("refPeriod")):
-            continue
-        name = lambda x: labels.get(x, {}).get("zh") or x.rsplit("/", 1)[-1]  # noqa: E731
-        rows.append(
+def _number(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _period_key(period_iri: str) -> str:
+    """The period's key in time order: "2024", "2024-11" (a year sorts before its months)."""
+    return period_iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def observation_table(iri: str, rows: list[dict[str, str]], namer: Namer, site: Site) -> list[dict[str, str]]:
+    """One row per observation: what the table, the charts and the .json/.csv twins show."""
+    table = []
+    for row in rows:
+        unit = row.get("unit", "")
+        table.append(
             {
-                "href": Site(base).local(obs),
-                "subject": name(v.get("subject", "")),
-                "period": labels.get(v.get("refPeriod", ""), {}).get("en", v.get("refPeriod", "").rsplit("/", 1)[-1]),
-                "measure": name(v.get("measure", "")),
-                "value": v["value"],
-                "unit": name(v.get("unit", "")),
+                "iri": row["obs"],
+                "href": site.local(row["obs"]),
+                "subject_iri": row["subject"],
+                "subject_href": site.local(row["subject"]),
+                "subject": namer.first(row["subject"]),
+                "subject_zh": namer.labels.get(row["subject"], {}).get("zh", ""),
+                "subject_en": namer.labels.get(row["subject"], {}).get("en", ""),
+                "period_iri": row["period"],
+                "period_key": _period_key(row["period"]),
+                "period": namer.first(row["period"], _period_key(row["period"])),
+                "measure_iri": row["measure"],
+                "measure_key": namer.labels.get(row["measure"], {}).get("notation", _period_key(row["measure"])),
+                "measure": namer.first(row["measure"]),
+                "measure_zh": namer.labels.get(row["measure"], {}).get("zh", ""),
+                "measure_en": namer.labels.get(row["measure"], {}).get("en", ""),
+                "value": row["value"],
+                "unit_iri": unit,
+                "unit": namer.labels.get(unit, {}).get("notation") or (namer.first(unit) if unit else ""),
+                "share_of": row.get("shareOf", ""),
+                "level": row.get("level", ""),
+                "level_name": namer.first(row["level"]) if row.get("level") else "",
             }
         )
-    return rows
+    table.sort(key=lambda o: (o["period_key"], o["subject_iri"], o["measure_key"], o["iri"]))
+    return table
 
 
-def _chart(rows: list[dict[str, str]]) -> str:
-    """A small bar chart (SVG, drawn here) of the requests figures among the observations."""
-    bars = [r for r in rows if r["measure"] == "诉求量" and r["unit"] in ("万件", "件")]
-    if len(bars) < 2:
-        return ""
-    bars = sorted(bars, key=lambda r: -float(r["value"]))[:20]
-    top = max(float(r["value"]) for r in bars) or 1
-    height, width, row = 22 * len(bars) + 10, 640, 22
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="requests">'
-    ]
-    for i, r in enumerate(bars):
-        w = 360 * float(r["value"]) / top
-        label = html.escape(f"{r['subject']} {r['period']}")
-        parts.append(f'<text x="0" y="{i * row + 16}" font-size="12">{label}</text>')
-        parts.append(f'<rect x="230" y="{i * row + 4}" width="{w:.1f}" height="16" fill="#4a78b5"/>')
-        parts.append(
-            f'<text x="{236 + w:.1f}" y="{i * row + 16}" font-size="12">'
-            f"{html.escape(r['value'])} {html.escape(r['unit'])}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+def _charts(iri: str, table: list[dict[str, str]], namer: Namer) -> list[dict[str, str]]:
+    """A chart per series of the resource's own figures (measure + unit + whole + kind of period),
+    its periods in time order; for a district, its levels' shares."""
+    series: dict[tuple[str, str, str, int], list[dict[str, str]]] = {}
+    for o in table:
+        if o["subject_iri"] == iri:
+            series.setdefault((o["measure_iri"], o["unit"], o["share_of"], len(o["period_key"])), []).append(o)
+    made = []
+    for n, ((measure, unit, whole, _), obs) in enumerate(sorted(series.items(), key=lambda s: s[0])):
+        periods = sorted({o["period_key"] for o in obs})
+        if len(periods) < 2 or len(periods) != len(obs):
+            continue  # one period is no series; two figures for one period are not one series
+        obs = sorted(obs, key=lambda o: o["period_key"])
+        title = " ".join(namer.parts(measure)[i]["text"] for i in range(len(namer.parts(measure))))
+        if whole:
+            title += " · " + ("of " if namer.order[0] == "en" else "占 ") + namer.first(whole)
+        points = [charts.Point(o["period_key"], float(_number(o["value"])), o["value"]) for o in obs]
+        made.append({"svg": charts.series(f"chart-{n}", title, unit or "—", points), "title": title})
+    levels: dict[str, list[tuple[str, float, str]]] = {}
+    for o in table:
+        if o["level"] and o["subject_iri"] != iri and o["share_of"] == iri and o["unit"] == "%":
+            levels.setdefault(o["period_key"], []).append((o["level_name"], float(_number(o["value"])), o["value"]))
+    if levels:
+        rows = [(period, sorted(parts)) for period, parts in sorted(levels.items())]
+        title = "Shares by level of handling" if namer.order[0] == "en" else "各层级承办占比"
+        made.append({"svg": charts.shares("chart-levels", title, rows), "title": title})
+    return made
+
+
+def _quote(iri: str, found: list[ox.Triple]) -> dict[str, object] | None:
+    """An observation's quote with its printed figure marked (HTML, escaped), its source lines and pages."""
+    own = [t for t in found if t.subject.value == iri]
+    quote = next((t.object.value for t in own if t.predicate.value == str(HL) + "quote"), None)
+    if quote is None:
+        return None
+    printed = next((t.object.value for t in own if t.predicate.value == str(HL) + "printedValue"), "")
+    lines = sorted(int(t.object.value) for t in own if t.predicate.value == str(HL) + "sourceLine")
+    pages = sorted({int(t.object.value) for t in own if t.predicate.value == str(HL) + "sourcePage"})
+    return {"html": mark(quote, printed), "text": quote, "printed": printed, "lines": lines, "pages": pages}
+
+
+def mark(quote: str, figure: str) -> Markup:
+    """The quote, escaped, with each place the figure is printed (not inside a longer number) in <mark>."""
+    if not figure:
+        return escape(quote)
+    pattern = re.compile(r"(?<![\d.])" + re.escape(figure) + r"(?![\d])(?!\.\d)")
+    out, at = [], 0
+    for match in pattern.finditer(quote):
+        out += [str(escape(quote[at : match.start()])), f"<mark>{escape(match.group())}</mark>"]
+        at = match.end()
+    out.append(str(escape(quote[at:])))
+    return Markup("".join(out))
+
+
+# --- the twins: the observation table as JSON and CSV ----------------------------------------------------
+
+
+async def _twin(
+    request: Request,
+    engine: Engine,
+    iri: str,
+    base: str,
+    ending: str,
+    found: list[ox.Triple],
+    headers: dict[str, str],
+) -> Response:
+    try:
+        rows = await observation_rows(engine, iri)
+        labels = await term_labels(engine, _names([], rows) | {iri})
+    except ENGINE_ERRORS as err:
+        return engine_error(err)
+    namer = Namer(labels, Site(base), False)
+    table = observation_table(iri, rows, namer, Site(base))
+    headers = {**headers, "Vary": "Accept"}
+    media = formats.with_charset(TWINS[ending])
+    if ending == ".json":
+        own = labels.get(iri, {})
+        body = {
+            "iri": iri,
+            "labels": {lang: own[lang] for lang in ("zh", "en") if own.get(lang)},
+            "observations": [
+                {
+                    "iri": o["iri"],
+                    "href": o["href"],
+                    "subject": o["subject_iri"],
+                    "period": o["period_key"],
+                    "measure": o["measure_key"],
+                    "measure_label": {"zh": o["measure_zh"], "en": o["measure_en"]},
+                    "value": float(_number(o["value"])),
+                    "unit": o["unit"],
+                    **({"shareOf": o["share_of"]} if o["share_of"] else {}),
+                }
+                for o in table
+            ],
+        }
+        text = json.dumps(body, ensure_ascii=False, indent=1)
+    else:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_KEYS)
+        for o in table:
+            writer.writerow([o[key] for key in CSV_KEYS.values()])
+        text = out.getvalue()
+    body_bytes = text.encode("utf-8") if request.method != "HEAD" else b""
+    return Response(body_bytes, media_type=media, headers=headers)
