@@ -34,6 +34,7 @@ from hotline_kg.server.engine import EmbeddedEngine, Engine, RemoteEngine, Unava
 from hotline_kg.server.responses import ENGINE_ERRORS, SharedHeaders
 from hotline_kg.server.settings import Settings
 from hotline_kg.server.views import dumps, home, query, resource
+from hotline_kg.server.views import search as search_view
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -76,6 +77,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
             app.state.examples = query.examples(settings.queries, settings.base)
             app.state.reports = await home.reports(served, settings.base)
             app.state.jsonld_context = await resource.jsonld_context(served, settings.base)
+            app.state.search = await search_view.index(served, settings.base)
         except (*ENGINE_ERRORS, Unavailable) as err:
             print(f"error: {err}", file=sys.stderr)
             await served.stop()
@@ -91,7 +93,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
         allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
         allow_headers=["*"],
     )
-    for router in (dumps.router, home.router, query.router, resource.router):  # resource: last
+    for router in (dumps.router, home.router, query.router, search_view.router, resource.router):  # resource: last
         app.include_router(router)
     return Front(app)
 

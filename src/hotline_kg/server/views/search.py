@@ -1,0 +1,226 @@
+"""The search page, ``/search?q=&limit=``, and its twins ``/search.json`` and ``/search.csv``: the
+dataset's codes found by zh or en label, code or notation, or the pinyin of a zh label.
+
+The index (``server.search``) is built once at start-up (``index``, into ``app.state.search``)
+from one SELECT through the engine interface: every resource of the data (``id/…``) with a label
+(skos:prefLabel or rdfs:label), whatever its kind, except observations. A query is answered from
+the index alone: no SPARQL is made from it. Each answer says how long the search took in its
+``Server-Timing`` header.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from collections.abc import Iterable
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from hotline_kg import formats
+from hotline_kg.rdf.vocab import HL, Site
+from hotline_kg.server.engine import Engine
+from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, error
+from hotline_kg.server.search import KIND_ORDER, Hit, Row, SearchIndex, build_index
+from hotline_kg.server.views.resource import RDF_TYPE, RDFS_LABEL, SKOS_PREF, select
+
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+SKOS_ALT = SKOS + "altLabel"
+SKOS_NOTATION = SKOS + "notation"
+QB_OBSERVATION = "http://purl.org/linked-data/cube#Observation"
+#: The longest query answered (in characters), the results given by default and at most.
+MAX_QUERY = 200
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 200
+#: Codes read per query at start-up (the engine refuses results past its row limit).
+PAGE = 1000
+#: Every labelled resource of the data but observations, one row each: its labels, codes and types
+#: as "property TAB language TAB value" lines.
+CODES = """
+PREFIX qb: <http://purl.org/linked-data/cube#>
+SELECT ?s (GROUP_CONCAT(DISTINCT CONCAT(STR(?p), "\\t", IF(isLiteral(?o), LANG(?o), ""), "\\t", STR(?o));
+                        separator="\\n") AS ?values)
+WHERE {{
+  {{ SELECT DISTINCT ?s WHERE {{
+      {{ ?s <{pref}> ?label }} UNION {{ ?s <{label}> ?label }}
+      FILTER (isIRI(?s) && STRSTARTS(STR(?s), {data}))
+      FILTER NOT EXISTS {{ ?s a qb:Observation }}
+  }} ORDER BY ?s LIMIT {page} OFFSET {offset} }}
+  VALUES ?p {{ {properties} }}
+  ?s ?p ?o .
+}} GROUP BY ?s"""
+#: The columns of ``/search.csv`` (and the fields of each result of ``/search.json``).
+CSV_COLUMNS = ("iri", "href", "label_zh", "label_en", "kind", "code", "score", "match")
+PROPERTIES = (SKOS_PREF, RDFS_LABEL, SKOS_ALT, SKOS_NOTATION, str(HL.gbCode), RDF_TYPE)
+
+router = APIRouter()
+
+
+async def index(engine: Engine, base: str) -> SearchIndex:
+    """The search index of the codes the engine serves (read once, at start-up, into
+    ``app.state.search``). If the engine does not answer, an empty index and a warning: search
+    finds nothing, everything else is served."""
+    bindings: list[dict[str, dict[str, str]]] = []
+    data = json.dumps(Site(base).base + "id/")  # a SPARQL string: JSON's escapes are SPARQL's
+    properties = " ".join(f"<{p}>" for p in PROPERTIES)
+    try:
+        while True:
+            query = CODES.format(
+                pref=SKOS_PREF, label=RDFS_LABEL, data=data, page=PAGE, offset=len(bindings), properties=properties
+            )
+            page = await select(engine, query)
+            bindings += page
+            if len(page) < PAGE:
+                break
+    except (*ENGINE_ERRORS, ValueError, KeyError) as err:  # an engine that answers oddly, too
+        print(f"warning: search index not built, search finds nothing: {err}", file=sys.stderr)
+    return build_index(rows(bindings))
+
+
+def rows(bindings: list[dict[str, dict[str, str]]]) -> list[Row]:
+    """The index's rows from the solutions of ``CODES``: labels by language (skos:prefLabel before
+    rdfs:label), the other labels, the code (skos:notation, else hl:gbCode) and the kind."""
+    out = []
+    for binding in bindings:
+        values: dict[str, list[tuple[str, str]]] = {}
+        for line in binding.get("values", {}).get("value", "").split("\n"):
+            parts = line.split("\t", 2)
+            if len(parts) == 3:
+                values.setdefault(parts[0], []).append((parts[1].lower(), parts[2]))
+        labels = sorted(values.get(SKOS_PREF, [])) + sorted(values.get(RDFS_LABEL, []))
+        zh = next((v for lang, v in labels if lang.startswith("zh")), "")
+        en = next((v for lang, v in labels if lang.startswith("en")), "")
+        en = en or next((v for lang, v in labels if not lang), "")
+        others = [v for _, v in labels + sorted(values.get(SKOS_ALT, [])) if v not in (zh, en)]
+        notations = values.get(SKOS_NOTATION) or values.get(str(HL.gbCode), [])
+        codes = sorted(v for _, v in notations)
+        code = codes[0] if codes else ""
+        out.append(
+            Row(
+                iri=binding["s"]["value"],
+                kind=kind(v for _, v in values.get(RDF_TYPE, [])),
+                label_zh=zh,
+                label_en=en,
+                code=code,
+                alt_labels=tuple(dict.fromkeys(others + codes[1:])),
+            )
+        )
+    return out
+
+
+def kind(types: Iterable[str]) -> str:
+    """A resource's kind from its types: the local name of the type ranked first in
+    ``search.KIND_ORDER``, else of a type of the vocabulary, else of any type ("" without one)."""
+    names = sorted({(not t.startswith(str(HL)), t.rsplit("#", 1)[-1].rsplit("/", 1)[-1]) for t in types})
+    ranked = [n for _, n in names if n in KIND_ORDER]
+    if ranked:
+        return min(ranked, key=KIND_ORDER.index)
+    return names[0][1] if names else ""
+
+
+def _params(request: Request) -> tuple[str, int] | Response:
+    """The query and the number of results asked for, or the 400 that refuses them."""
+    q = request.query_params.get("q", "")
+    if len(q) > MAX_QUERY:
+        return error(400, f"the query is {len(q)} characters long; at most {MAX_QUERY} are searched for")
+    given = request.query_params.get("limit", "")
+    try:
+        limit = int(given) if given.strip() else DEFAULT_LIMIT
+    except ValueError:
+        return error(400, f"limit must be a whole number from 1 to {MAX_LIMIT}, not {given!r}")
+    if limit < 1:
+        return error(400, f"limit must be a whole number from 1 to {MAX_LIMIT}, not {given!r}")
+    return q, min(limit, MAX_LIMIT)
+
+
+def _search(request: Request, q: str, limit: int) -> tuple[list[dict[str, object]], dict[str, str]]:
+    """The results as dicts (with the path of each resource on this server) and the headers that
+    every form of the answer carries (the time the search took, caching)."""
+    found: SearchIndex = request.app.state.search
+    began = time.perf_counter()
+    hits = found.search(q, limit)
+    took = time.perf_counter() - began
+    site = Site(request.app.state.settings.base)
+    results = [_result(hit, site) for hit in hits]
+    headers = {"Server-Timing": f"search;dur={took * 1000:.3f}", "Cache-Control": "public, max-age=600"}
+    return results, headers
+
+
+def _result(hit: Hit, site: Site) -> dict[str, object]:
+    return {
+        "iri": hit.iri,
+        "href": site.local(hit.iri),
+        "label_zh": hit.label_zh,
+        "label_en": hit.label_en,
+        "kind": hit.kind,
+        "code": hit.code,
+        "score": hit.score,
+        "match": hit.match,
+    }
+
+
+def _twins(q: str, limit: int) -> dict[str, str]:
+    """The paths of the JSON and CSV answers to the same search."""
+    query = urlencode({"q": q, "limit": limit} if limit != DEFAULT_LIMIT else {"q": q})
+    return {"json": f"/search.json?{query}", "csv": f"/search.csv?{query}"}
+
+
+@router.get("/search")
+@router.head("/search")
+async def search_page(request: Request) -> Response:
+    """The search box, and with a query, its results; the JSON and CSV twins are linked."""
+    params = _params(request)
+    if isinstance(params, Response):
+        return params
+    q, limit = params
+    results, headers = _search(request, q, limit)
+    twins = _twins(q, limit)
+    headers["Link"] = (
+        f'<{twins["json"]}>; rel="alternate"; type="{formats.JSON}", '
+        f'<{twins["csv"]}>; rel="alternate"; type="{formats.SPARQL_CSV.media}"'
+    )
+    context = {
+        "query": q,
+        "limit": limit,
+        "results": results,
+        "more": len(results) == limit and limit < MAX_LIMIT,
+        "more_href": "/search?" + urlencode({"q": q, "limit": MAX_LIMIT}),
+        "twins": twins,
+        "json_type": formats.JSON,
+        "csv_type": formats.SPARQL_CSV.media,
+        "size": len(request.app.state.search),
+    }
+    return TEMPLATES.TemplateResponse(request, "search.html", context, headers=headers)
+
+
+@router.get("/search.json")
+@router.head("/search.json")
+async def search_json(request: Request) -> Response:
+    """The results as JSON: the query, how many results, and each result."""
+    params = _params(request)
+    if isinstance(params, Response):
+        return params
+    q, limit = params
+    results, headers = _search(request, q, limit)
+    body = json.dumps({"query": q, "count": len(results), "results": results}, ensure_ascii=False, indent=1)
+    return Response(body + "\n", media_type=formats.JSON, headers=headers)
+
+
+@router.get("/search.csv")
+@router.head("/search.csv")
+async def search_csv(request: Request) -> Response:
+    """The results as CSV (RFC 4180, with a header row): one row per result."""
+    params = _params(request)
+    if isinstance(params, Response):
+        return params
+    q, limit = params
+    results, headers = _search(request, q, limit)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(results)
+    return Response(out.getvalue(), media_type=formats.SPARQL_CSV.media + "; charset=utf-8", headers=headers)
