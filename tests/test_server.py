@@ -554,7 +554,8 @@ def test_pages_name_properties_by_label_or_prefixed_name(server):
     url, _ = server
     for path in ("/id/district/110108", "/id/report/2024", "/id/obs/2024/district/110108/share/2024"):
         page = httpx.get(url + path).text
-        shown = re.findall(r'<tr><td><a href="[^"]*" title="([^"]*)">([^<]*)</a>', page)
+        rows = re.findall(r'<tr><th scope="row"><a href="[^"]*" title="([^"]*)">(.*?)</a></th>', page)
+        shown = [(title, re.sub(r"<[^>]+>", "", text)) for title, text in rows]
         assert shown, path
         assert not [text for _, text in shown if text.startswith("http")], path
         assert ("rdf:type", "rdf:type") in shown and all(title and not title.startswith("http") for title, _ in shown)

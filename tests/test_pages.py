@@ -1,0 +1,274 @@
+"""The resource pages as a reader sees them, under `hotline-kg serve` over the build: terms by label
+in the reader's language (prefixed names on hover, never a raw predicate IRI), an observation's
+quote with its figure marked and a link to its line of the report text, charts of a subject's
+series in time order with their unit, the .json/.csv twins of the observation table, and report
+texts served only as sources.csv lists them. Every figure asserted is read from the built graph."""
+
+from __future__ import annotations
+
+import csv
+import html
+import http.client
+import io
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from serving import start, stop
+
+BASE = "https://w3id.org/hotline-kg/"
+HL = BASE + "def/hotline#"
+DISTRICT = "/id/district/110105"
+CATEGORY = "/id/category/market-management"
+
+
+@pytest.fixture(scope="module")
+def server(built):
+    _, dist = built
+    url, proc = start("--dist", str(dist), "--workers", "2")
+    yield url
+    stop(proc)
+
+
+def rows(graph, query: str) -> list[dict[str, str]]:
+    result = graph.query(query)
+    return [{str(v): str(row[v]) for v in result.vars if row[v] is not None} for row in result.bindings]
+
+
+@pytest.fixture(scope="module")
+def district_observation(whole_graph) -> dict[str, str]:
+    """An observation of one level of the district, with its quote, printed value, line and report file."""
+    found = rows(
+        whole_graph,
+        f"""SELECT ?obs ?quote ?printed ?line ?file WHERE {{
+          ?obs <{HL}subject> ?part ; <{HL}quote> ?quote ; <{HL}printedValue> ?printed ;
+               <{HL}sourceLine> ?line ; <{HL}report> ?report .
+          ?part <{HL}district> <{BASE}{DISTRICT[1:]}> . ?report <http://purl.org/dc/terms/identifier> ?file .
+        }} ORDER BY ?obs LIMIT 1""",
+    )
+    assert found
+    return found[0]
+
+
+class Texts(HTMLParser):
+    """Each text node with the tags it is inside, and every element's attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.texts: list[tuple[tuple[str, ...], str]] = []
+        self.elements: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        self.elements.append((tag, {k: v or "" for k, v in attrs}))
+        if tag not in ("br", "meta", "link", "input", "img", "rect", "line"):
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+        if tag in self.stack:
+            while self.stack.pop() != tag:
+                pass
+
+    def handle_data(self, data):  # type: ignore[no-untyped-def]
+        if data.strip():
+            self.texts.append((tuple(self.stack), data.strip()))
+
+
+def parse(page: str) -> Texts:
+    parser = Texts()
+    parser.feed(page)
+    return parser
+
+
+def table_rows(page: str) -> list[tuple[str, str]]:
+    """(observation path, value) of each row of the page's observation table."""
+    table = page.split('<table class="obs">', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'<tr><td><a href="([^"]+)"[^>]*>.*?<td class="num">([^<]*)</td>', table)
+
+
+def get(url: str, path: str, **headers: str) -> httpx.Response:
+    return httpx.get(url + path, headers={"Accept": "text/html", **headers}, timeout=20)
+
+
+def test_no_raw_predicate_iri_is_shown_and_prefixed_names_are_on_hover(server, whole_graph, district_observation):
+    predicates = {str(p) for p in whole_graph.predicates(unique=True)}
+    observation = district_observation["obs"].removeprefix(BASE[:-1])
+    for path in (DISTRICT, CATEGORY, observation):
+        page = get(server, path)
+        assert page.status_code == 200, path
+        parsed = parse(page.text)
+        shown = [text for tags, text in parsed.texts if {"a", "td", "th"} & set(tags)]
+        assert shown, path
+        assert not [t for t in shown if t in predicates], path
+        assert not [t for t in shown if t.startswith(("http://www.w3.org/", HL, "http://purl.org/"))], path
+        titles = {attrs.get("title") for _, attrs in parsed.elements}
+        assert "rdf:type" in titles and "rdfs:label" in titles, path
+    district = get(server, DISTRICT).text
+    assert 'title="skos:prefLabel"' in district and 'title="skos:exactMatch"' in district
+    # a predicate with a label in the graph shows it, the prefixed name on hover
+    label = rows(
+        whole_graph,
+        f'SELECT ?l WHERE {{ <{HL}gbCode> <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER (lang(?l) = "zh") }}',
+    )
+    assert re.search(r'title="hl:gbCode"><span lang="zh">' + re.escape(html.escape(label[0]["l"])) + "<", district)
+
+
+def test_chinese_first_by_default_and_english_first_when_preferred(server, whole_graph):
+    labels = rows(
+        whole_graph,
+        f"SELECT ?zh ?en WHERE {{ <{BASE}{DISTRICT[1:]}> <http://www.w3.org/2004/02/skos/core#prefLabel> ?zh , ?en "
+        'FILTER (lang(?zh) = "zh" && lang(?en) = "en") }',
+    )[0]
+    zh_first = f'<h1><span lang="zh">{html.escape(labels["zh"])}</span>'
+    en_first = f'<h1><span lang="en">{html.escape(labels["en"])}</span>'
+    for header in (None, "zh-CN,zh;q=0.9,en;q=0.8", "en;q=0.3, zh", "fr, *;q=0.5", "en;q=0, zh;q=0.1"):
+        page = get(server, DISTRICT, **({"Accept-Language": header} if header else {})).text
+        assert zh_first in page and en_first not in page, header
+    for header in ("en", "en-GB,en;q=0.9", "zh;q=0.4, en-US;q=0.8", "en, zh", "de, *;q=0.3, zh;q=0.1"):
+        page = get(server, DISTRICT, **{"Accept-Language": header})
+        assert en_first in page.text and zh_first not in page.text, header
+        assert "Accept-Language" in page.headers["vary"]
+    assert 'lang="en"' in page.text and 'lang="zh"' in page.text
+
+
+def test_observation_page_marks_its_figure_in_the_quote_and_links_to_the_report_line(server, district_observation):
+    obs = district_observation
+    page = get(server, obs["obs"].removeprefix(BASE[:-1])).text
+    quote = page.split('<blockquote lang="zh" class="quote">', 1)[1].split("</blockquote>", 1)[0]
+    printed = html.escape(obs["printed"])
+    assert f"<mark>{printed}</mark>" in quote
+    assert html.unescape(quote.replace("<mark>", "").replace("</mark>", "")) == obs["quote"]
+    assert "<" not in quote.replace("<mark>", "").replace("</mark>", "")
+    name = obs["file"].rsplit("/", 1)[-1]
+    link = f"/reports/{name}#L{obs['line']}"
+    assert f'href="{link}"' in page
+    report = httpx.get(server + link.split("#")[0], timeout=20)
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    line = re.search(rf'<div class="line" id="L{obs["line"]}">(.*?)</div>', report.text)
+    assert line and obs["printed"] in html.unescape(re.sub(r"<[^>]+>", "", line.group(1)))
+    texts = re.findall(r'<div class="line" id="L\d+"><a [^>]*>\d+</a><span>(.*?)</span></div>', report.text)
+    flat = re.sub(r"\s", "", html.unescape("".join(texts)))
+    assert re.sub(r"\s", "", obs["quote"]) in flat
+    text = httpx.get(server + f"/reports/{name}", params={"format": "txt"}, timeout=20)
+    assert text.status_code == 200 and text.text.split("\n")[int(obs["line"]) - 1].count(obs["printed"]) >= 1
+
+
+def raw_status(url: str, path: str) -> int:
+    """The status of a GET of exactly this path (no client normalising "..")."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
+    connection.request("GET", path)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reports/../pyproject.toml",
+        "/reports/..%2Fpyproject.toml",
+        "/reports/%2e%2e%2fpyproject.toml",
+        "/reports/%2E%2E/pyproject.toml",
+        "/reports/..%5Cpyproject.toml",
+        "/reports/%252e%252e%252fpyproject.toml",
+        "/reports/sources.csv",
+        "/reports/accepted-numbers.csv",
+        "/reports/.",
+        "/reports/",
+        "/reports/%2Fetc%2Fpasswd",
+    ],
+)
+def test_report_texts_are_only_the_listed_files(server, path):
+    assert raw_status(server, path) == 404
+
+
+def test_listed_report_texts_are_served(server):
+    with open("data/raw/sources.csv", encoding="utf-8", newline="") as f:
+        files = [row["file"] for row in csv.DictReader(f)]
+    for name in files:
+        assert httpx.get(f"{server}/reports/{name}", timeout=20).status_code == 200
+
+
+def test_series_chart_in_time_order_with_its_unit(server, whole_graph):
+    series = rows(
+        whole_graph,
+        f"""SELECT ?period ?value ?unit WHERE {{
+          ?obs <{HL}subject> <{BASE}{DISTRICT[1:]}> ; <{HL}measure> <{BASE}id/measure/requests> ;
+               <{HL}refPeriod> ?p ; <http://purl.org/linked-data/sdmx/2009/measure#obsValue> ?value ;
+               <http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure> ?u .
+          ?u <http://www.w3.org/2004/02/skos/core#notation> ?unit . BIND (STRAFTER(STR(?p), "/id/year/") AS ?period)
+        }}""",
+    )
+    assert len(series) >= 2
+    page = get(server, DISTRICT).text
+    svgs = re.findall(r"<svg .*?</svg>", page, re.S)
+    unit = series[0]["unit"]
+    measure = rows(
+        whole_graph,
+        f"SELECT ?l WHERE {{ <{BASE}id/measure/requests> <http://www.w3.org/2000/01/rdf-schema#label> ?l "
+        'FILTER (lang(?l) = "zh") }',
+    )[0]["l"]
+    chart = next(
+        s for s in svgs if re.search(rf"<title[^>]*>{re.escape(measure)}[^<]*\({re.escape(unit)}\)</title>", s)
+    )
+    values = [float(v) for v in re.findall(r'text-anchor="middle" font-family="[^"]*">([-\d.]+)</text>', chart)]
+    assert values == [float(r["value"]) for r in sorted(series, key=lambda r: r["period"])]
+    periods = re.findall(r'class="period"[^>]*>([^<]*)<', chart)
+    assert periods == sorted(r["period"] for r in series)
+    assert periods == sorted(periods)
+    assert 'viewBox="0 0 ' in chart and 'width="100%"' in chart and 'role="img"' in chart
+    # the district's levels as shares, one bar per period
+    levels = rows(
+        whole_graph,
+        f"""SELECT DISTINCT ?period WHERE {{
+          ?obs <{HL}shareOf> <{BASE}{DISTRICT[1:]}> ; <{HL}measure> <{BASE}id/measure/share> ;
+               <{HL}subject> ?part ; <{HL}refPeriod> ?p . ?part <{HL}level> ?level .
+          BIND (STRAFTER(STR(?p), "/id/year/") AS ?period) }}""",
+    )
+    shares = next(s for s in svgs if 'id="chart-levels"' in s)
+    assert re.findall(r'class="period"[^>]*>([^<]*)<', shares) == sorted(r["period"] for r in levels)
+
+
+def test_category_chart_periods_are_in_time_order(server):
+    page = get(server, CATEGORY).text
+    for chart in re.findall(r"<svg .*?</svg>", page, re.S):
+        periods = re.findall(r'class="period"[^>]*>([^<]*)<', chart)
+        assert periods == sorted(periods)
+
+
+def test_json_and_csv_twins_agree_with_the_page(server, whole_graph, district_observation):
+    observation = district_observation["obs"].removeprefix(BASE[:-1])
+    for path in (DISTRICT, CATEGORY, observation):
+        page = get(server, path)
+        shown = sorted((href, float(value)) for href, value in table_rows(page.text))
+        assert shown, path
+        link = page.headers["link"]
+        assert f'<{path}.json>; rel="alternate"; type="application/json"' in link
+        assert f'<{path}.csv>; rel="alternate"; type="text/csv"' in link
+        assert 'type="text/turtle"' in link
+        assert f'href="{path}.json"' in page.text and f'href="{path}.csv"' in page.text
+        twin = httpx.get(server + path + ".json", timeout=20)
+        assert twin.status_code == 200 and twin.headers["content-type"].startswith("application/json")
+        data = twin.json()
+        assert data["iri"] == BASE + path[1:]
+        assert sorted((o["href"], float(o["value"])) for o in data["observations"]) == shown
+        assert all({"period", "measure", "value", "unit", "href"} <= set(o) for o in data["observations"])
+        table = httpx.get(server + path + ".csv", timeout=20)
+        assert table.status_code == 200 and table.headers["content-type"].startswith("text/csv")
+        records = list(csv.DictReader(io.StringIO(table.text)))
+        assert sorted((r["observation"].removeprefix(BASE[:-1]), float(r["value"])) for r in records) == shown
+    # the values are the graph's
+    data = httpx.get(server + DISTRICT + ".json", timeout=20).json()
+    expected = rows(
+        whole_graph,
+        f"""SELECT ?obs ?value WHERE {{ ?obs <{HL}subject> <{BASE}{DISTRICT[1:]}> ;
+        <http://purl.org/linked-data/sdmx/2009/measure#obsValue> ?value }}""",
+    )
+    got = {o["iri"]: o["value"] for o in data["observations"]}
+    assert expected and all(float(got[r["obs"]]) == float(r["value"]) for r in expected)
+    assert data["labels"]["zh"] and data["labels"]["en"]
+    assert httpx.get(server + "/id/district/999999.json", timeout=20).status_code == 404
