@@ -68,18 +68,21 @@ CONSTRUCT {{
   UNION {{ SELECT ?obs ?op ?ov ?ovl WHERE {{ {{ ?obs <{hl}subject> <{iri}> }} UNION {{ ?obs <{hl}refPeriod> <{iri}> }}
            ?obs ?op ?ov . FILTER (?op != <{hl}quote>) OPTIONAL {{ ?ov rdfs:label ?ovl }} }} LIMIT {limit} }}
 }}"""
-#: The observations of a page: about the resource, of its period, about a level of a district, or itself.
+#: The observations of a page: about the resource, of its period, or about a level of a district
+#: (``AROUND``); an observation's page: itself (the IRI in place of ?obs: no VALUES in a UNION, which
+#: Virtuoso answers with nothing).
 OBSERVATIONS = """
 PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
 PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
 SELECT DISTINCT ?obs ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
-  {{ ?obs <{hl}subject> {iri} }} UNION {{ ?obs <{hl}refPeriod> {iri} }}
-  UNION {{ ?part <{hl}district> {iri} . ?obs <{hl}subject> ?part }} UNION {{ VALUES ?obs {{ {iri} }} }}
-  ?obs <{hl}subject> ?subject ; <{hl}refPeriod> ?period ; <{hl}measure> ?measure ; sdmx-measure:obsValue ?value .
-  OPTIONAL {{ ?obs sdmx-attribute:unitMeasure ?unit }}
-  OPTIONAL {{ ?obs <{hl}shareOf> ?shareOf }}
+  {scope}
+  {obs} <{hl}subject> ?subject ; <{hl}refPeriod> ?period ; <{hl}measure> ?measure ; sdmx-measure:obsValue ?value .
+  OPTIONAL {{ {obs} sdmx-attribute:unitMeasure ?unit }}
+  OPTIONAL {{ {obs} <{hl}shareOf> ?shareOf }}
   OPTIONAL {{ ?subject <{hl}level> ?level }}
 }} LIMIT {limit}"""
+AROUND = """{{ ?obs <{hl}subject> {iri} }} UNION {{ ?obs <{hl}refPeriod> {iri} }}
+  UNION {{ ?part <{hl}district> {iri} . ?obs <{hl}subject> ?part }}"""
 #: Labels and notations of the terms a page names (predicates, units, periods …).
 LABELS = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -209,11 +212,16 @@ async def triples(engine: Engine, iri: str, base: str) -> list[ox.Triple]:
     return await construct(engine, DESCRIBE.format(iri=ox.NamedNode(iri).value, hl=HL, limit=INCOMING_LIMIT))
 
 
-async def observation_rows(engine: Engine, iri: str) -> list[dict[str, str]]:
-    """The observations about ``iri`` (or of it as a period, or about a level of it as a district):
-    observation, subject, period, measure, value, unit, shareOf and level IRIs (value: its lexical form)."""
-    query = OBSERVATIONS.format(iri=_iri(iri), hl=HL, limit=OBSERVATION_LIMIT)
-    return [{k: v["value"] for k, v in row.items()} for row in await select(engine, query)]
+async def observation_rows(engine: Engine, iri: str, found: list[ox.Triple]) -> list[dict[str, str]]:
+    """The observations about ``iri`` (or of it as a period, or about a level of it as a district;
+    ``iri`` itself if it is an observation, as its description ``found`` says): observation, subject,
+    period, measure, value, unit, shareOf and level IRIs (value: its lexical form)."""
+    itself = any(t.subject.value == iri and t.predicate.value == OBS_VALUE for t in found)
+    term = _iri(iri)
+    scope = "" if itself else AROUND.format(iri=term, hl=HL)
+    query = OBSERVATIONS.format(scope=scope, obs=term if itself else "?obs", hl=HL, limit=OBSERVATION_LIMIT)
+    found_rows = [{k: v["value"] for k, v in row.items()} for row in await select(engine, query)]
+    return [{**row, "obs": iri} for row in found_rows] if itself else found_rows
 
 
 async def term_labels(engine: Engine, iris: Iterable[str]) -> dict[str, dict[str, str]]:
@@ -286,7 +294,7 @@ async def respond(request: Request, engine: Engine, iri: str, base: str, twin: s
         return Response(body if request.method != "HEAD" else b"", media_type=media + charset, headers=headers)
     english = prefers_english(request.headers.get("accept-language"))
     try:
-        rows = await observation_rows(engine, iri) if iri.startswith(base) else []
+        rows = await observation_rows(engine, iri, found) if iri.startswith(base) else []
         names = _names(found, rows)
         labels = await term_labels(engine, names)
         source = await _source_file(engine, iri, found)
@@ -576,7 +584,7 @@ async def _twin(
     headers: dict[str, str],
 ) -> Response:
     try:
-        rows = await observation_rows(engine, iri)
+        rows = await observation_rows(engine, iri, found)
         labels = await term_labels(engine, _names([], rows) | {iri})
     except ENGINE_ERRORS as err:
         return engine_error(err)
