@@ -76,6 +76,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
             app.state.graphs = frozenset(served.named_graphs())
             app.state.examples = query.examples(settings.queries, settings.base)
             app.state.reports = await home.reports(served, settings.base)
+            app.state.story = await home.story(served, settings.base)
             app.state.jsonld_context = await resource.jsonld_context(served, settings.base)
             app.state.search = await search_view.index(served, settings.base)
         except (*ENGINE_ERRORS, Unavailable) as err:

@@ -119,3 +119,45 @@ def shares(chart_id: str, title: str, rows: Sequence[tuple[str, Sequence[tuple[s
         out.append(f'<text x="{left + 20}" y="{y + 22 * i + 12}" font-size="13" {FONT}>{_e(name)}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def bars(chart_id: str, title: str, unit: str, rows: Sequence[tuple[str, str, float, str, str, str]]) -> str:
+    """A horizontal bar chart, one row per item in the order given (``rows``: Chinese name, English
+    name, value, value as printed, link of the bar and its value, link of the name); the names
+    stand left of the bars, Chinese above English, the unit is printed above the rows. A link
+    is left out where it is empty."""
+    left, label_w, row_h, top = 0, 150, 34, 44
+    right = WIDTH - 56
+    height = top + row_h * len(rows) + 6
+    high = max([0.0, *(r[2] for r in rows)]) or 1.0
+    desc = "; ".join(f"{zh} {en}: {text} {unit}".replace("  ", " ") for zh, en, _, text, _, _ in rows)
+    out = [
+        _open(chart_id, height, f"{title} ({unit})", desc),
+        f'<text x="{left}" y="18" font-size="15" font-weight="600" {FONT}>{_e(title)}</text>',
+        f'<text x="{left}" y="36" font-size="13" fill="#555" {FONT}>{_e("单位 unit: " + unit)}</text>',
+    ]
+
+    def link(href: str, body: str) -> str:
+        return f'<a href="{_e(href)}">{body}</a>' if href else body
+
+    def cut(text: str, most: int) -> str:
+        return text if len(text) <= most else text[: most - 1] + "…"
+
+    for i, (zh, en, value, text, href, name_href) in enumerate(rows):
+        y = top + row_h * i
+        name = f'<text x="{left}" y="{y + 14}" font-size="13" lang="zh" {FONT}>{_e(cut(zh, 11))}</text>'
+        if en:
+            name += (
+                f'<text x="{left}" y="{y + 27}" font-size="10" fill="#555" lang="en" {FONT}>{_e(cut(en, 27))}</text>'
+            )
+        out.append(link(name_href, name))
+        x0 = left + label_w
+        w = (right - x0) * max(value, 0.0) / high
+        bar = (
+            f'<rect x="{x0}" y="{y + 6}" width="{max(w, 0.5):.1f}" height="18" fill="{BAR}">'
+            f"<title>{_e(f'{zh} {en}: {text} {unit}')}</title></rect>"
+            f'<text x="{x0 + w + 4:.1f}" y="{y + 20}" font-size="12" {FONT}>{_e(text)}</text>'
+        )
+        out.append(link(href, bar))
+    out.append("</svg>")
+    return "".join(out)

@@ -1,11 +1,23 @@
-"""The home page, ``/``: the dataset's size and graphs, its reports, its dumps, the example queries."""
+"""The home page, ``/``: the story of each report — its headline figures (requests received,
+dispatched and answered directly, the resolution and satisfaction rates), its top categories and
+its districts as charts — then the dataset's size and graphs, its reports, its dumps, the example
+queries.
+
+Everything the story shows is read from the graph once, at start-up (``story``, into
+``app.state.story``), by two SELECTs through the engine: the figures by the ontology's own terms
+(the classes ``hl:Hotline``, ``hl:Disposition``, ``hl:Category``, ``hl:District``, the measures by
+their notation), then the labels of what they name. A measure a report lacks is left out."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hotline_kg.rdf.vocab import HL, Site
+from hotline_kg.server import charts
 from hotline_kg.server.engine import Engine
 from hotline_kg.server.responses import TEMPLATES
 from hotline_kg.server.settings import Settings
@@ -22,6 +34,31 @@ SELECT ?report ?zh ?en ?file (COUNT(DISTINCT ?obs) AS ?observations) WHERE {{
   OPTIONAL {{ ?report dct:identifier ?file }}
   OPTIONAL {{ ?obs <{hl}report> ?report ; a <http://purl.org/linked-data/cube#Observation> }}
 }} GROUP BY ?report ?zh ?en ?file ORDER BY ?report"""
+#: The figures of each report for its own year: about the hotline, its dispositions, categories and
+#: districts; by measure (its notation, as the ontology gives it).
+FIGURES = """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
+PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
+SELECT DISTINCT ?report ?period ?kind ?subject ?measure ?m ?obs ?value ?unit WHERE {{
+  ?report a <{hl}Report> ; <{hl}year> ?period .
+  ?obs <{hl}report> ?report ; <{hl}refPeriod> ?period ; <{hl}subject> ?subject ; <{hl}measure> ?measure ;
+       sdmx-measure:obsValue ?value .
+  ?measure skos:notation ?m .
+  FILTER (STR(?m) IN ({measures}))
+  ?subject a ?kind .
+  FILTER (?kind IN ({kinds}))
+  OPTIONAL {{ ?obs sdmx-attribute:unitMeasure ?unit }}
+}}"""
+#: Labels (zh, en) and notations of the terms the story names.
+LABELS = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?x ?p ?l WHERE {{ VALUES ?x {{ {iris} }} VALUES ?p {{ rdfs:label skos:prefLabel skos:notation }} ?x ?p ?l }}"""
+REQUESTS, SHARE, RESOLUTION, SATISFACTION = "requests", "share", "resolution-rate", "satisfaction-rate"
+KINDS = ("Hotline", "Disposition", "Category", "District")
+#: How many categories the chart shows, largest first.
+TOP_CATEGORIES = 10
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -36,6 +73,7 @@ async def home(request: Request) -> Response:
             "triples": served.size(),
             "graphs": sorted(request.app.state.graphs),
             "reports": request.app.state.reports,
+            "story": getattr(request.app.state, "story", []),
             "dumps": dumps,
             "examples": request.app.state.examples,
             "base": settings.base,
@@ -51,3 +89,150 @@ async def reports(engine: Engine, base: str) -> list[dict[str, str]]:
         {n: row.get(n, {}).get("value", "") for n in names} | {"href": Site(base).local(row["report"]["value"])}
         for row in await select(engine, REPORTS.format(hl=HL))
     ]
+
+
+async def story(engine: Engine, base: str) -> list[dict[str, object]]:
+    """Each report's story, newest first: its year, headline figures and charts (read once, at
+    start-up, into ``app.state.story``)."""
+    measures = ", ".join(f'"{m}"' for m in (REQUESTS, SHARE, RESOLUTION, SATISFACTION))
+    kinds = ", ".join(f"<{HL}{k}>" for k in KINDS)
+    rows = [
+        {k: v["value"] for k, v in row.items()}
+        for row in await select(engine, FIGURES.format(hl=HL, measures=measures, kinds=kinds))
+    ]
+    rows.sort(key=lambda r: (r["report"], r["kind"], r["subject"], r["m"], r["obs"]))
+    names = {r[k] for r in rows for k in ("report", "period", "subject", "measure", "unit") if r.get(k)}
+    labels = await _labels(engine, names)
+    site = Site(base)
+    by_report: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_report.setdefault(row["report"], []).append(row)
+    told = [_report(report, found, labels, site) for report, found in by_report.items()]
+    return sorted(told, key=lambda r: str(r["key"]), reverse=True)
+
+
+async def _labels(engine: Engine, iris: Iterable[str]) -> dict[str, dict[str, str]]:
+    """IRI → {"zh", "en", "notation"} for the IRIs given (a few hundred at most)."""
+    labels: dict[str, dict[str, str]] = {}
+    iris = sorted(iris)
+    for start in range(0, len(iris), 200):
+        values = " ".join(f"<{iri}>" for iri in iris[start : start + 200])
+        for row in await select(engine, LABELS.format(iris=values)):
+            lang = row["l"].get("xml:lang", "")
+            key = "notation" if row["p"]["value"].endswith("notation") else lang.split("-")[0].lower()
+            if key in ("zh", "en", "notation"):
+                labels.setdefault(row["x"]["value"], {}).setdefault(key, row["l"]["value"])
+    return labels
+
+
+def _number(text: str) -> float:
+    try:
+        return float(Decimal(text))
+    except InvalidOperation:
+        return 0.0
+
+
+def _report(
+    report: str, rows: list[dict[str, str]], labels: dict[str, dict[str, str]], site: Site
+) -> dict[str, object]:
+    """One report's year, headline figures and charts from its figures (``rows``)."""
+
+    def label(iri: str, lang: str) -> str:
+        return labels.get(iri, {}).get(lang, "")
+
+    def figure(row: dict[str, str]) -> dict[str, str]:
+        unit = row.get("unit", "")
+        return {
+            "value": row["value"],
+            "unit": labels.get(unit, {}).get("notation") or label(unit, "zh") or label(unit, "en"),
+            "unit_en": label(unit, "en"),
+            "href": site.local(row["obs"]),
+            "iri": row["obs"],
+        }
+
+    first: dict[tuple[str, str, str], dict[str, str]] = {}
+    for row in rows:  # one figure per kind, subject and measure (the first by IRI)
+        first.setdefault((row["kind"].removeprefix(str(HL)), row["subject"], row["m"]), row)
+    period = rows[0]["period"]
+    headline: list[dict[str, object]] = []
+    for kind, measure in (
+        ("Hotline", REQUESTS),
+        ("Disposition", REQUESTS),
+        ("Hotline", RESOLUTION),
+        ("Hotline", SATISFACTION),
+    ):
+        found = sorted(
+            (row for (k, _, m), row in first.items() if k == kind and m == measure),
+            key=lambda r: -_number(r["value"]),
+        )
+        for row in found:
+            named = row["subject"] if kind == "Disposition" else row["measure"]
+            item: dict[str, object] = {
+                "zh": label(named, "zh"),
+                "en": label(named, "en"),
+                "what_href": site.local(row["subject"] if measure == REQUESTS else row["measure"]),
+                "kind": kind,
+                "measure": measure,
+                "figure": figure(row),
+            }
+            share = first.get(("Disposition", row["subject"], SHARE)) if kind == "Disposition" else None
+            if share:
+                item["share"] = figure(share)
+            headline.append(item)
+    key = labels.get(period, {}).get("notation") or period.rstrip("/").rsplit("/", 1)[-1]
+    made = {
+        "report": report,
+        "href": site.local(report),
+        "key": key,
+        "zh": label(report, "zh") or label(period, "zh") or key,
+        "en": label(report, "en") or label(period, "en"),
+        "headline": headline,
+        "charts": [],
+    }
+    for kind, limit, zh, en in (
+        ("Category", TOP_CATEGORIES, "诉求量最多的分类", "Top categories by requests"),
+        ("District", None, "各区诉求量", "Requests by district"),
+    ):
+        chart = _chart(f"chart-{key}-{kind.lower()}", f"{key} {zh} · {en}", kind, limit, first, labels, site)
+        if chart:
+            made["charts"].append(chart)  # type: ignore[attr-defined]
+    return made
+
+
+def _chart(
+    chart_id: str,
+    title: str,
+    kind: str,
+    limit: int | None,
+    first: dict[tuple[str, str, str], dict[str, str]],
+    labels: dict[str, dict[str, str]],
+    site: Site,
+) -> dict[str, object] | None:
+    """A horizontal bar chart of the requests of one kind of subject, largest first, in the unit
+    most of them share (a figure in another unit is left out); None if there is none."""
+    found = [row for (k, _, m), row in first.items() if k == kind and m == REQUESTS]
+    units: dict[str, int] = {}
+    for row in found:
+        units[row.get("unit", "")] = units.get(row.get("unit", ""), 0) + 1
+    if not found:
+        return None
+    unit = max(sorted(units), key=lambda u: units[u])
+    found = sorted((r for r in found if r.get("unit", "") == unit), key=lambda r: (-_number(r["value"]), r["subject"]))
+    found = found[:limit] if limit else found
+    unit_text = labels.get(unit, {}).get("notation") or labels.get(unit, {}).get("zh", "") or "—"
+    bars = [
+        (
+            labels.get(r["subject"], {}).get("zh") or site.curie(r["subject"]),
+            labels.get(r["subject"], {}).get("en", ""),
+            _number(r["value"]),
+            r["value"],
+            site.local(r["obs"]),
+            site.local(r["subject"]),
+        )
+        for r in found
+    ]
+    return {
+        "svg": charts.bars(chart_id, title, unit_text, bars),
+        "title": title,
+        "links": [{"obs": b[4], "subject": b[5], "zh": b[0], "en": b[1], "value": b[3]} for b in bars],
+    }
