@@ -28,6 +28,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from hotline_kg.server import cache, sparql
 from hotline_kg.server.engine import EmbeddedEngine, Engine, RemoteEngine, Unavailable, open_store
@@ -94,6 +95,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
         allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
         allow_headers=["*"],
     )
+    app.mount("/static", StaticFiles(packages=[("hotline_kg.server", "static")]), name="static")
     for router in (dumps.router, home.router, query.router, search_view.router, resource.router):  # resource: last
         app.include_router(router)
     return Front(app)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hotline_kg import formats
-from hotline_kg.rdf.vocab import Site
+from hotline_kg.rdf.vocab import CANONICAL_BASE, ONTOLOGY, Site
 from hotline_kg.server import protocol
 from hotline_kg.server.engine import Answer
 from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES
@@ -18,13 +18,16 @@ from hotline_kg.server.settings import Settings
 
 router = APIRouter()
 
+#: Literal datatypes shown right-aligned.
+NUMERIC = {f"http://www.w3.org/2001/XMLSchema#{t}" for t in ("integer", "decimal", "double", "float", "int", "long")}
+
 
 @router.get("/query", response_class=HTMLResponse)
 async def query_page(request: Request) -> Response:
     """The query form; with a query, its results as a table (links for this dataset's IRIs)."""
     settings: Settings = request.app.state.settings
     text = request.query_params.get("query")
-    context: dict[str, object] = {"query": text or "", "examples": request.app.state.examples}
+    context: dict[str, object] = {"query": text or "", "examples": request.app.state.examples, **editor(settings.base)}
     if text:
         try:
             protocol.parse(text, request.app.state.graphs)
@@ -35,6 +38,13 @@ async def query_page(request: Request) -> Response:
     elif request.app.state.examples:
         context["query"] = request.app.state.examples[0]["text"]
     return TEMPLATES.TemplateResponse(request, "query.html", context)
+
+
+def editor(base: str) -> dict[str, str]:
+    """What the page's editor (static/query.js) reads from the form's data attributes: the base
+    (this dataset's IRIs link to their local paths) and the prefixes it completes."""
+    prefixes = {**Site(base).prefixes(), "sdmx": "http://purl.org/linked-data/sdmx#"}
+    return {"base": base, "vocab": str(ONTOLOGY), "canonical": CANONICAL_BASE, "prefixes": json.dumps(prefixes)}
 
 
 def examples(folder: Path, base: str) -> list[dict[str, str]]:
@@ -68,8 +78,7 @@ def table(answer: Answer, base: str) -> dict[str, object]:
                 href = Site(base).local(cell["value"])
                 row.append({"text": cell["value"], "href": href})
             else:
-                row.append(
-                    {"text": cell["value"] + (f" @{cell['xml:lang']}" if "xml:lang" in cell else ""), "href": ""}
-                )
+                text = cell["value"] + (f" @{cell['xml:lang']}" if "xml:lang" in cell else "")
+                row.append({"text": text, "href": "", "num": cell.get("datatype", "") in NUMERIC})
         rows.append(row)
     return {"head": head, "rows": rows}
