@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     store: Literal["auto", "memory", "disk"] = "auto"  # auto: on disk above ON_DISK_ABOVE bytes of input
     store_dir: Path | None = None  # where the on-disk store is built and kept for the next start
     queries: Path = Path("queries")  # the example queries
+    raw: Path = Path("data/raw")  # the report texts (and sources.csv, which lists them), served at /reports/
     max_age: int = 3600  # seconds a client or an HTTP cache may keep an answer of this build
 
     @property

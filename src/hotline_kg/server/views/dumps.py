@@ -4,9 +4,10 @@ report), with validators: ETag, Last-Modified, 304s and ranges. The Content-Type
 is the format registry's (``formats.DUMP_TYPES``).
 
 The report texts the figures were read from, ``/reports/<file>``: read-only, and only the files
-``data/raw/sources.csv`` lists (``RAW``, under the working directory, as the reports' IRIs name
-them: ``dct:identifier "data/raw/2024.txt"``), as a page that numbers its lines (``#L<line>``
-anchors, which an observation's page links to), or as the text itself (``?format=txt``)."""
+``data/raw/sources.csv`` lists (the setting ``raw``, by default ``data/raw`` under the working
+directory, as the reports' IRIs name them: ``dct:identifier "data/raw/2024.txt"``), as a page
+that numbers its lines (``#L<line>`` anchors, which an observation's page links to), or as the
+text itself (``?format=txt``)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,6 @@ BUILD_FILES = {
     "/validation-report": "validation-report.ttl",
 }
 
-#: The folder of the report texts and of ``sources.csv``, which lists them.
-RAW = Path("data") / "raw"
 
 router = APIRouter()
 
@@ -86,7 +85,7 @@ def static(request: Request, path: Path, media: str) -> Response:
     return FileResponse(path, media_type=media, headers=headers, stat_result=stat, content_disposition_type="inline")
 
 
-def listed_reports(raw: Path = RAW) -> dict[str, Path]:
+def listed_reports(raw: Path) -> dict[str, Path]:
     """The report texts ``sources.csv`` lists (and the text kept beside a PDF), by file name."""
     try:
         with (raw / "sources.csv").open(encoding="utf-8", newline="") as f:
@@ -101,7 +100,8 @@ def listed_reports(raw: Path = RAW) -> dict[str, Path]:
 @router.head("/reports/{name}")
 async def report_text(name: str, request: Request) -> Response:
     """A report text sources.csv lists, its lines numbered (``#L<line>``); ``?format=txt``: the text."""
-    path = listed_reports().get(name)
+    settings: Settings = request.app.state.settings
+    path = listed_reports(settings.raw).get(name)
     if path is None or not path.is_file() or not name.endswith(".txt"):
         return not_found(request, f"no report text called {name}")
     if request.query_params.get("format") == "txt":
