@@ -430,7 +430,8 @@ def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path
     forever on a lock of RocksDB's that no thread of the fork will ever release."""
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_load_into, args=(files, named, location, send))
+    compact = sum(input_size(p) for p in [*files, *(p for _, p in named)]) <= COMPACT_UP_TO
+    process = ctx.Process(target=_load_into, args=(files, named, location, send, compact))
     process.start()
     send.close()  # the loader holds the only writing end: if it dies, the read below ends
     try:
@@ -442,10 +443,21 @@ def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path
         raise ValueError(message or f"loading {', '.join(map(str, files))} failed (exit {process.exitcode})")
 
 
-def _load_into(files: list[Path], named: list[tuple[str, Path]], location: Path, send: Connection) -> None:
+#: Up to this many bytes of input, a new on-disk store is compacted once loaded (Oxigraph's
+#: ``optimize``): measured at 100k observations, 1.1 s that make the heavy example queries 1.5–2.3
+#: times faster; at 1M observations it would add 14 s to a start-up of about 50 s.
+COMPACT_UP_TO = 1_000_000_000
+
+
+def _load_into(
+    files: list[Path], named: list[tuple[str, Path]], location: Path, send: Connection, compact: bool
+) -> None:
     """The loading process of ``_load_apart``: says "" when done, else what went wrong."""
     try:
-        load_store(files, location, named).flush()
+        store = load_store(files, location, named)
+        if compact:
+            store.optimize()
+        store.flush()
         send.send("")
     except (ValueError, OSError) as err:
         send.send(str(err))
