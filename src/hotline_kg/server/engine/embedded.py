@@ -177,7 +177,21 @@ def _serve(sock: socket.socket, location: str | None) -> None:
             return
         started = time.perf_counter()
         reply = _reply(request)  # type: ignore[arg-type]
-        sock.sendall(_frame((reply, time.perf_counter() - started)))  # and how long it took
+        took = time.perf_counter() - started
+        sock.sendall(_frame((reply, took)))  # and how long it took
+        if took > TRIM_AFTER:
+            _trim()
+
+
+#: After a query that ran this long (seconds), a worker gives the memory it freed back to the
+#: system: the C allocator keeps it otherwise (measured at 100k: a worker that had answered the
+#: start-up queries held 200 MB, 92 MB after trimming; the server and its workers 368 MB, 261 MB).
+TRIM_AFTER = 0.05
+
+
+def _trim() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _reply(request: tuple[object, ...], counted: bool = True) -> tuple[object, ...]:
