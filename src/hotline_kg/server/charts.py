@@ -16,6 +16,8 @@ from dataclasses import dataclass
 WIDTH = 480
 BAR = "#4a78b5"
 BAR_NEGATIVE = "#b5524a"
+#: The least a bar is drawn (px), so that a value near nothing still shows.
+MIN_BAR = 0.6
 PARTS = ("#4a78b5", "#e0a43a", "#6aa56a", "#a36ab0", "#888888")
 FONT = 'font-family="system-ui, sans-serif"'
 
@@ -48,8 +50,8 @@ def series(chart_id: str, title: str, unit: str, points: Sequence[Point]) -> str
     Negative values (a fall) hang below the zero line."""
     height, top, bottom, left, right = 190, 58, 156, 8, WIDTH - 8
     values = [p.value for p in points]
-    high, low = max([0.0, *values]), min([0.0, *values])
-    span = (high - low) or 1.0
+    high, low = max([0, *values]), min([0, *values])
+    span = (high - low) or 1
     zero = top + (bottom - top) * high / span
     step = (right - left) / max(len(points), 1)
     bar = min(step * 0.6, 72)
@@ -66,7 +68,7 @@ def series(chart_id: str, title: str, unit: str, points: Sequence[Point]) -> str
         y, h = min(y_value, zero), abs(y_value - zero)
         colour = BAR_NEGATIVE if p.value < 0 else BAR
         parts.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{max(h, 0.5):.1f}" fill="{colour}">'
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{max(h, MIN_BAR):.1f}" fill="{colour}">'
             f"<title>{_e(f'{p.period}: {p.text} {unit}')}</title></rect>"
         )
         y_text = y - 4 if p.value >= 0 else y + h + label_size
@@ -102,7 +104,7 @@ def shares(chart_id: str, title: str, rows: Sequence[tuple[str, Sequence[tuple[s
         out.append(f'<text x="0" y="{y + 19}" font-size="13" class="period" {FONT}>{_e(period)}</text>')
         x = float(left)
         for name, value, text in parts_of:
-            w = (right - left) * max(value, 0.0) / 100
+            w = (right - left) * max(value, 0) / 100
             out.append(
                 f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="24" fill="{colours[name]}">'
                 f"<title>{_e(f'{period}: {name} {text} %')}</title></rect>"
@@ -129,7 +131,7 @@ def bars(chart_id: str, title: str, unit: str, rows: Sequence[tuple[str, str, fl
     left, label_w, row_h, top = 0, 150, 34, 44
     right = WIDTH - 56
     height = top + row_h * len(rows) + 6
-    high = max([0.0, *(r[2] for r in rows)]) or 1.0
+    high = max([0, *(r[2] for r in rows)]) or 1
     desc = "; ".join(f"{zh} {en}: {text} {unit}".replace("  ", " ") for zh, en, _, text, _, _ in rows)
     out = [
         _open(chart_id, height, f"{title} ({unit})", desc),
@@ -152,9 +154,9 @@ def bars(chart_id: str, title: str, unit: str, rows: Sequence[tuple[str, str, fl
             )
         out.append(link(name_href, name))
         x0 = left + label_w
-        w = (right - x0) * max(value, 0.0) / high
+        w = (right - x0) * max(value, 0) / high
         bar = (
-            f'<rect x="{x0}" y="{y + 6}" width="{max(w, 0.5):.1f}" height="18" fill="{BAR}">'
+            f'<rect x="{x0}" y="{y + 6}" width="{max(w, MIN_BAR):.1f}" height="18" fill="{BAR}">'
             f"<title>{_e(f'{zh} {en}: {text} {unit}')}</title></rect>"
             f'<text x="{x0 + w + 4:.1f}" y="{y + 20}" font-size="12" {FONT}>{_e(text)}</text>'
         )

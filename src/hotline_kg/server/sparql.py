@@ -1,4 +1,4 @@
-"""The SPARQL endpoint: ``/sparql`` and ``/sparql/``, the SPARQL 1.1 Protocol, read-only.
+"""The SPARQL endpoint: ``/sparql`` and ``/sparql/``, the SPARQL Protocol, read-only.
 
 A request enters at ``endpoint``, a plain ASGI app that ``app.create_app`` puts in front of the
 pages (so a query pays for no page middleware): ``read`` takes the query and the protocol

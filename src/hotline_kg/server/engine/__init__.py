@@ -1,5 +1,5 @@
 """The store behind the server, behind one interface (``base.Engine``): the embedded pyoxigraph
-store with killable workers (``embedded``) or any remote SPARQL 1.1 Protocol endpoint (``remote``)."""
+store with killable workers (``embedded``) or any remote SPARQL Protocol endpoint (``remote``)."""
 
 from hotline_kg.server.engine.base import (
     GRAPH_TYPES,

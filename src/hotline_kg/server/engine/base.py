@@ -58,7 +58,7 @@ def types_for(media_type: str) -> tuple[str, str]:
 @runtime_checkable
 class Engine(Protocol):
     """A read-only SPARQL dataset: the embedded store (``embedded.EmbeddedEngine``) or a remote
-    SPARQL 1.1 Protocol endpoint (``remote.RemoteEngine``)."""
+    SPARQL Protocol endpoint (``remote.RemoteEngine``)."""
 
     #: seconds a query may run when the caller gives no limit
     timeout: float

@@ -61,7 +61,7 @@ FILE_FORMATS = INPUT_FORMATS
 
 #: Above this many bytes of input (uncompressed), ``auto`` puts the store on disk and each worker
 #: opens it read-only. In memory, queries are several times faster, but the store takes about
-#: 2.5 times its N-Triples size, and not once: Oxigraph's in-memory store writes to its pages as
+#: two to three times its N-Triples size, and not once: Oxigraph's in-memory store writes to its pages as
 #: it reads them, so each forked worker soon holds a copy of its own (measured: 100k synthetic
 #: observations, 460 MB in memory, 2.1 GB for the server and 4 workers after one heavy query
 #: each). On disk, the workers share the operating system's page cache.
@@ -113,7 +113,7 @@ def load_store(paths: Iterable[Path], location: Path | None = None, named: Itera
 
 #: Line-based files go into an on-disk store in pieces of about this many bytes, cut at line
 #: ends. Oxigraph's bulk loader keeps what it is given sorted in memory before writing it: in
-#: pieces, 16 million triples load in 250 MB instead of 1.7 GB, and sooner (measured: 47 s vs 50 s).
+#: pieces, 16 million triples load in 250 MB instead of 1700 MB, and sooner (measured: 47 s vs 50 s).
 PIECE = 16 << 20
 
 
@@ -458,8 +458,8 @@ def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path
 
 
 #: Up to this many bytes of input, a new on-disk store is compacted once loaded (Oxigraph's
-#: ``optimize``): measured at 100k observations, 1.1 s that make the heavy example queries 1.5–2.3
-#: times faster; at 1M observations it would add 14 s to a start-up of about 50 s.
+#: ``optimize``): measured at 100k observations, about a second that makes the heavy example
+#: queries half again to twice as fast; at 1M observations it would add 14 s to a start of ~50 s.
 COMPACT_UP_TO = 1_000_000_000
 
 

@@ -203,9 +203,9 @@ class RemoteEngine:
         solutions_type, graph_type = types_for(media_type)
         # the form decides what an engine writes: a CONSTRUCT asked for as JSON comes back as s/p/o rows from Virtuoso
         if media_type in GRAPH_TYPES:
-            accept = f"{N_TRIPLES}, {formats.TEXT};q=0.9, {JSON_RESULTS};q=0.5"
+            accept = f"{N_TRIPLES}, {formats.TEXT};q=0.75, {JSON_RESULTS};q=0.25"
         else:
-            accept = f"{JSON_RESULTS}, {N_TRIPLES};q=0.5"
+            accept = f"{JSON_RESULTS}, {N_TRIPLES};q=0.25"
         try:
             request = self._client.stream(
                 "POST",
@@ -300,7 +300,7 @@ def _solutions_answer(data: bytes, solutions_type: str) -> Answer:
 
 
 def _term(value: dict[str, str]) -> dict[str, str]:
-    """A term as SPARQL 1.1 JSON writes it (Virtuoso still writes 1.0's "typed-literal")."""
+    """A term as the SPARQL JSON results format writes it now (Virtuoso still writes "typed-literal")."""
     if value.get("type") == "typed-literal":
         value = {**value, "type": "literal"}
     if value.get("datatype") == "http://www.w3.org/2001/XMLSchema#string":

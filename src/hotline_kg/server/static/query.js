@@ -233,7 +233,7 @@ async function run() {
   const started = performance.now();
   let data;
   try {
-    data = await sparql(query, `${RESULTS},application/n-triples;q=0.9`);
+    data = await sparql(query, `${RESULTS},application/n-triples;q=0.75`);
   } catch (err) {
     out.replaceChildren(el("p", { class: "error" }, el("strong", { text: err.message })));
     return;

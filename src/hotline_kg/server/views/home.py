@@ -129,7 +129,7 @@ def _number(text: str) -> float:
     try:
         return float(Decimal(text))
     except InvalidOperation:
-        return 0.0
+        return float(0)
 
 
 def _report(

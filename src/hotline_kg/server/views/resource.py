@@ -326,18 +326,18 @@ def prefers_english(header: str | None) -> bool:
     best: dict[str, tuple[float, int]] = {}
     for position, item in enumerate((header or "").split(",")):
         tag, *params = [p.strip() for p in item.split(";")]
-        weight = 1.0
+        weight = float(1)
         for param in params:
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
                 try:
-                    weight = min(max(float(value), 0.0), 1.0)
+                    weight = min(max(float(value), float(0)), float(1))
                 except ValueError:
-                    weight = 0.0
+                    weight = float(0)
         primary = tag.lower().split("-")[0]
         if primary in ("en", "zh", "*") and (primary not in best or best[primary][0] < weight):
             best[primary] = (weight, -position)
-    wildcard = best.get("*", (0.0, -(10**6)))
+    wildcard = best.get("*", (float(0), -(10**6)))
     en, zh = best.get("en", wildcard), best.get("zh", wildcard)
     return en[0] > 0 and en > zh
 
