@@ -137,6 +137,16 @@ def _params(request: Request) -> tuple[str, int] | Response:
     return q, min(limit, MAX_LIMIT)
 
 
+def _asked(request: Request) -> tuple[str, int, list[dict[str, object]], dict[str, str]] | Response:
+    """What a search request asks and finds: its query, limit, results and headers (``_search``),
+    or the 400 that refuses it (``_params``)."""
+    params = _params(request)
+    if isinstance(params, Response):
+        return params
+    q, limit = params
+    return (q, limit, *_search(request, q, limit))
+
+
 def _search(request: Request, q: str, limit: int) -> tuple[list[dict[str, object]], dict[str, str]]:
     """The results as dicts (with the path of each resource on this server) and the headers that
     every form of the answer carries (the time the search took, caching)."""
@@ -173,11 +183,10 @@ def _twins(q: str, limit: int) -> dict[str, str]:
 @router.head("/search")
 async def search_page(request: Request) -> Response:
     """The search box, and with a query, its results; the JSON and CSV twins are linked."""
-    params = _params(request)
-    if isinstance(params, Response):
-        return params
-    q, limit = params
-    results, headers = _search(request, q, limit)
+    asked = _asked(request)
+    if isinstance(asked, Response):
+        return asked
+    q, limit, results, headers = asked
     twins = _twins(q, limit)
     headers["Link"] = (
         f'<{twins["json"]}>; rel="alternate"; type="{formats.JSON}", '
@@ -201,11 +210,10 @@ async def search_page(request: Request) -> Response:
 @router.head("/search.json")
 async def search_json(request: Request) -> Response:
     """The results as JSON: the query, how many results, and each result."""
-    params = _params(request)
-    if isinstance(params, Response):
-        return params
-    q, limit = params
-    results, headers = _search(request, q, limit)
+    asked = _asked(request)
+    if isinstance(asked, Response):
+        return asked
+    q, _, results, headers = asked
     body = json.dumps({"query": q, "count": len(results), "results": results}, ensure_ascii=False, indent=1)
     return Response(body + "\n", media_type=formats.JSON, headers=headers)
 
@@ -214,11 +222,10 @@ async def search_json(request: Request) -> Response:
 @router.head("/search.csv")
 async def search_csv(request: Request) -> Response:
     """The results as CSV (RFC 4180, with a header row): one row per result."""
-    params = _params(request)
-    if isinstance(params, Response):
-        return params
-    q, limit = params
-    results, headers = _search(request, q, limit)
+    asked = _asked(request)
+    if isinstance(asked, Response):
+        return asked
+    _, _, results, headers = asked
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
