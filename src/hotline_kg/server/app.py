@@ -6,6 +6,7 @@ Where a request enters: ``create_app`` gives an ASGI app (``Front``) that sends
   with no page middleware to pay for on each query;
 - everything else to the pages (FastAPI, with CORS preflight, inside ``SharedHeaders``, which adds
   the headers every response carries, as ``sparql`` does), whose routers are, in order:
+- ``/openapi.json``: the OpenAPI description of every route (``server.openapi``);
 - ``views.dumps.router``: ``/dumps/<file>``, ``/catalog``, ``/shapes`` … (``server.views.dumps``);
 - ``views.home.router``: ``/`` (``server.views.home``);
 - ``views.query.router``: ``/query`` (``server.views.query``);
@@ -30,7 +31,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from hotline_kg.server import cache, sparql
+from hotline_kg.server import cache, openapi, sparql
 from hotline_kg.server.engine import EmbeddedEngine, Engine, RemoteEngine, Unavailable, open_store
 from hotline_kg.server.responses import ENGINE_ERRORS, SharedHeaders
 from hotline_kg.server.settings import Settings
@@ -87,7 +88,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
         yield
         await served.stop()
 
-    app = FastAPI(title="hotline-kg", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="hotline-kg", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.state.settings = settings
     app.add_middleware(
         CORSMiddleware,
