@@ -38,7 +38,7 @@ def _e(text: str) -> str:
 def _open(chart_id: str, height: int, title: str, desc: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" '
-        f'style="max-width:{WIDTH * 1.5:.0f}px" role="img" aria-labelledby="{_e(chart_id)}-t {_e(chart_id)}-d" '
+        f'role="img" aria-labelledby="{_e(chart_id)}-t {_e(chart_id)}-d" '
         f'class="chart" id="{_e(chart_id)}">'
         f'<title id="{_e(chart_id)}-t">{_e(title)}</title><desc id="{_e(chart_id)}-d">{_e(desc)}</desc>'
     )

@@ -52,9 +52,16 @@ def engine_error_parts(err: Exception) -> tuple[int, str, dict[str, str]]:
 ENGINE_ERRORS = (Busy, QueryTimeout, Unavailable, TooManyResults, QueryFailed)
 
 
-#: Headers every response carries, whatever route made it: any site may read the data (CORS),
-#: and no browser may guess a type or leak the page's address.
+#: What a page may load and do: only the server's own scripts, stylesheets and images (no inline
+#: script or style anywhere), queries to this server only, and no framing by other sites.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+#: Headers every response carries, whatever route made it: any site may read the data (CORS), no
+#: browser may guess a type or leak the page's address, and pages run under the policy above.
 SHARED_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Link, ETag, Content-Length, X-Cache",
     "X-Content-Type-Options": "nosniff",

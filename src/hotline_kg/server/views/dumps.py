@@ -130,14 +130,10 @@ def report_page(name: str, text: str) -> str:
     return (
         '<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title} — hotline-kg</title><style>"
-        "body{font:15px/160% system-ui,'Noto Sans CJK SC',sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}"
-        ".line{display:flex;gap:.75rem}.line:target{background:#ffe27a}.n{color:#888;min-width:3rem;"
-        "text-align:right;text-decoration:none;flex:none;font-family:ui-monospace,monospace}"
-        ".page{color:#888;margin:.5rem 0;text-align:center}"
-        "</style></head><body>"
+        f"<title>{title} — hotline-kg</title>"
+        '<link rel="stylesheet" href="/static/site.css"></head><body class="report">'
         '<header><a href="/">hotline-kg</a></header>'
-        f'<h1>{title} <span lang="en" style="color:#555">report text</span></h1>'
+        f'<h1>{title} <span lang="en" class="en">report text</span></h1>'
         f'<p>报告原文，按行编号。<span lang="en">The report text as published, its lines numbered.</span> '
         f'<a href="?format=txt">{title} (text/plain)</a></p>'
         f"<main>{''.join(rows)}</main></body></html>"
