@@ -130,7 +130,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build(args: argparse.Namespace) -> int:
-    """Build the graph in memory, validate it, and only then replace dist/."""
+    """Build the graph in memory, validate it, and only then replace dist/, holding its lock
+    throughout: a second build of the same folder fails at once, naming the lock file."""
+    from hotline_kg.rdf import build as rdf_build
+    from hotline_kg.rdf.errors import BuildError
+
+    try:
+        with rdf_build.locked(args.out):
+            return _build(args)
+    except BuildError as err:  # the lock is held, or the new build cannot be written (a full disk …)
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def _build(args: argparse.Namespace) -> int:
     from rdflib import Graph
 
     from hotline_kg import validate
@@ -291,6 +304,14 @@ def serve(args: argparse.Namespace) -> int:
         hint = "" if given else " (run `hotline-kg build` first)"
         print(f"error: {', '.join(map(str, missing))} not found{hint}", file=sys.stderr)
         return 2
+    if not settings.engine and not given:  # the build's graph is served only while it matches its checksum
+        from hotline_kg.server.views.dumps import Mismatch, verify
+
+        try:
+            verify(settings.dist, "hotline.nq.gz")
+        except (Mismatch, OSError) as err:
+            print(f"error: {err}; not serving {settings.dist}", file=sys.stderr)
+            return 2
     try:
         engine = make_engine(settings)
     except (ValueError, OSError) as err:

@@ -4,15 +4,27 @@ Reads data/facts/*.csv, data/reference/*.csv, data/raw/sources.csv and
 ontology/hotline.ttl; writes the graphs as dumps with VoID/DCAT metadata and
 SHA256SUMS. Everything is computed in memory first; dist/ is replaced in one
 rename at the end, so a failed build leaves the previous dist/ as it was.
+
+One build writes a folder at a time (``locked``: a lock file beside it, ``.<name>.lock``); a
+second fails at once, naming the lock file. The new files are written into a temporary folder
+beside the old one (``.<name>.building-*``), flushed to disk, and exchanged with it in one
+atomic rename (``renameat2``'s RENAME_EXCHANGE), so a build killed at any moment leaves either
+the previous folder or the new one, whole; temporary folders of killed builds are removed by
+the next build.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import ctypes
 import datetime as dt
+import errno
+import fcntl
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,22 +177,165 @@ def read_sources(path: Path) -> dict[int, Source]:
         raise BuildError(path, None, "missing") from exc
 
 
-def write_dir(out: Path, files: dict[str, bytes]) -> None:
-    """Replace ``out`` with a directory of exactly these files, in one rename."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+class Locked(BuildError):
+    """Another build is writing the same folder."""
+
+
+class WriteFailed(BuildError):
+    """The new build could not be written (a full disk, a read-only folder …); the previous one is unchanged."""
+
+
+def lock_path(out: Path) -> Path:
+    """The lock file of the folder ``out``: beside it, hidden."""
+    return out.parent / f".{out.name}.lock"
+
+
+#: Lock files this process holds (``locked`` is reentrant within a process).
+_HELD: set[Path] = set()
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[Path]:
+    """Hold the lock of ``out`` (an exclusive ``flock`` on ``lock_path(out)``, released by the
+    system if the build dies), or raise ``Locked`` at once, naming the lock file and the build
+    holding it. The lock file is removed when released; one left by a killed build is taken over."""
+    path = lock_path(out)
     try:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-            os.chmod(tmp / name, 0o644)
-        os.chmod(tmp, 0o755)
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WriteFailed(out.parent, None, f"cannot make the folder: {err.strerror}") from err
+    key = path.resolve()
+    if key in _HELD:
+        yield path
+        return
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as err:
+            raise WriteFailed(path, None, f"cannot make the lock file: {err.strerror}") from err
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_pid(fd)
+            os.close(fd)
+            who = f"another `hotline-kg build` (pid {holder})" if holder else "another `hotline-kg build`"
+            raise Locked(path, None, f"{who} is writing {out}; nothing written, try again when it ends") from None
+        # the build that held it may have removed the file (and a third made a new one) meanwhile
+        try:
+            here, there = os.fstat(fd), os.stat(path)
+            same = (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    with contextlib.suppress(OSError):  # the holder's pid, for the message of a second build (a full disk: none)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+    _HELD.add(key)
+    try:
+        yield path
+    finally:
+        _HELD.discard(key)
+        with contextlib.suppress(OSError):
+            path.unlink()  # while still held: a build waiting on this file sees it gone and retries
+        os.close(fd)
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+#: renameat2(2) flag: exchange the two paths atomically.
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step; False where the system or file system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write one file of the build and flush it to disk."""
+    with path.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(path, 0o644)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def leftovers(out: Path) -> list[Path]:
+    """Temporary folders of builds of ``out`` that did not finish (killed): none while a build
+    holds the lock but its own."""
+    if not out.parent.is_dir():
+        return []
+    return [
+        p
+        for p in out.parent.iterdir()
+        if p.name.startswith((f".{out.name}.building-", f".{out.name}.old")) and p.is_dir() and not p.is_symlink()
+    ]
+
+
+def write_dir(out: Path, files: dict[str, bytes]) -> None:
+    """Replace ``out`` with a directory of exactly these files, in one atomic exchange, under the
+    lock of ``out``. Raises ``Locked`` if another build writes it, ``WriteFailed`` (naming the
+    folder, the file and the system's reason, e.g. no space left) if the files cannot be written:
+    ``out`` is then unchanged and no temporary folder is left."""
+    with locked(out):
         old = out.parent / f".{out.name}.old"
-        if old.exists():
-            shutil.rmtree(old)
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        if not out.exists() and old.is_dir():  # a build without the exchange, killed between its renames
+            old.rename(out)
+        for stale in leftovers(out):  # of builds killed before they finished
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp: Path | None = None
+        name = ""
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+            for name, data in files.items():
+                _write_file(tmp / name, data)
+            name = ""
+            os.chmod(tmp, 0o755)
+            _fsync_dir(tmp)
+            if out.exists() and _exchange(tmp, out):
+                _fsync_dir(out.parent)
+                shutil.rmtree(tmp, ignore_errors=True)  # the previous build, now
+                return
+            if out.exists():
+                out.rename(old)
+            tmp.rename(out)
+            _fsync_dir(out.parent)
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError as err:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            where = f"cannot write {name} in {tmp}" if name else f"cannot put the new build in place of {out}"
+            reason = err.strerror or str(err)
+            raise WriteFailed(out, None, f"{where}: {reason}; nothing written, {out} is unchanged") from err
+        except BaseException:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise

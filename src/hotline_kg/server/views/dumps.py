@@ -7,7 +7,11 @@ The report texts the figures were read from, ``/reports/<file>``: read-only, and
 ``data/raw/sources.csv`` lists (the setting ``raw``, by default ``data/raw`` under the working
 directory, as the reports' IRIs name them: ``dct:identifier "data/raw/2024.txt"``), as a page
 that numbers its lines (``#L<line>`` anchors, which an observation's page links to), or as the
-text itself (``?format=txt``)."""
+text itself (``?format=txt``).
+
+A file of the build is served only while it matches its checksum in ``SHA256SUMS`` (``verified``):
+a file changed after the build is answered with 503 naming it, a file the build did not list
+with 404. Each file is hashed once per version (its inode, size and change times), in a thread."""
 
 from __future__ import annotations
 
@@ -20,9 +24,10 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from hotline_kg import formats
-from hotline_kg.server.responses import not_found
+from hotline_kg.server.responses import error, not_found
 from hotline_kg.server.settings import Settings
 
 #: Files of the build published at paths of their own (VoID/DCAT, shapes, the latest report).
@@ -36,6 +41,90 @@ BUILD_FILES = {
 
 router = APIRouter()
 
+#: The checksums file of a build: "<sha256 hex>  <name>" per file (``sha256sum`` format).
+SUMS = "SHA256SUMS"
+
+
+class Mismatch(ValueError):
+    """A file of the build does not match its checksum (or is not listed): never served."""
+
+
+def read_sums(dist: Path) -> dict[str, str]:
+    """The checksums ``dist/SHA256SUMS`` lists, by file name; ValueError naming it if it is
+    missing or unreadable."""
+    path = dist / SUMS
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise Mismatch(f"{path}: cannot be read ({reason}): not a build of `hotline-kg build`") from err
+    sums = {}
+    for line in text.splitlines():
+        digest, _, name = line.strip().partition("  ")
+        if digest and name:
+            sums[name.lstrip("*")] = digest.lower()
+    return sums
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+#: Versions of files found to match their checksum: (path, device, inode, size, mtime, ctime, sum).
+_VERIFIED: set[tuple[object, ...]] = set()
+
+
+def verify(dist: Path, name: str) -> Path:
+    """``dist/name`` if it matches its checksum in ``dist/SHA256SUMS``; else ``Mismatch`` naming
+    the file (changed after the build, or not part of it). A version of a file (inode, size,
+    modification and change times: any write changes the change time) is hashed once."""
+    path = dist / name
+    expected = read_sums(dist).get(name)
+    if expected is None:
+        raise Mismatch(f"{path}: not listed in {dist / SUMS}: not part of the build")
+    stat = path.stat()
+    key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, expected)
+    if key in _VERIFIED:
+        return path
+    actual = sha256_of(path)
+    if actual != expected:
+        raise Mismatch(
+            f"{path} does not match its checksum in {dist / SUMS} (changed after the build: "
+            f"sha256 {actual[:12]}…, listed {expected[:12]}…)"
+        )
+    if len(_VERIFIED) > len(read_sums(dist)) * 4:  # versions of files long replaced
+        _VERIFIED.clear()
+    _VERIFIED.add(key)
+    return path
+
+
+async def _verified_static(request: Request, dist: Path, name: str, media: str) -> Response:
+    """A file of the build, if it still matches its checksum: else 503 naming it (404 if it is
+    not there or not part of the build)."""
+    path = dist / name
+    if not path.is_file():
+        return not_found(request, f"{name} is not built")
+    try:
+        await run_in_threadpool(verify, dist, name)
+    except FileNotFoundError:
+        return not_found(request, f"{name} is not built")
+    except Mismatch as err:
+        if name not in _listed(dist):
+            return not_found(request, f"no dump called {name} in this build")
+        return error(503, f"error: {err}; not served")
+    return static(request, path, media)
+
+
+def _listed(dist: Path) -> set[str]:
+    try:
+        return set(read_sums(dist)) | {SUMS}
+    except Mismatch:
+        return set()
+
 
 @router.get("/dumps/{name}")
 @router.head("/dumps/{name}")
@@ -44,13 +133,15 @@ async def dump(name: str, request: Request) -> Response:
     path = settings.dist / name
     if "/" in name or name.startswith(".") or not path.is_file():
         return not_found(request, f"no dump called {name}")
-    return static(request, path, formats.dump_type(name))
+    if name == SUMS:  # the list itself
+        return static(request, path, formats.dump_type(name))
+    return await _verified_static(request, settings.dist, name, formats.dump_type(name))
 
 
 def _build_file(name: str) -> Callable[[Request], Awaitable[Response]]:
     async def route(request: Request) -> Response:
         settings: Settings = request.app.state.settings
-        return static(request, settings.dist / name, formats.BUILD_FILE_TYPE)
+        return await _verified_static(request, settings.dist, name, formats.BUILD_FILE_TYPE)
 
     return route
 
