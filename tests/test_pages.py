@@ -272,3 +272,25 @@ def test_json_and_csv_twins_agree_with_the_page(server, whole_graph, district_ob
     assert expected and all(float(got[r["obs"]]) == float(r["value"]) for r in expected)
     assert data["labels"]["zh"] and data["labels"]["en"]
     assert httpx.get(server + "/id/district/999999.json", timeout=20).status_code == 404
+
+
+def test_every_property_is_named_by_its_label_not_its_prefixed_name(server, district_observation):
+    """Borrowed terms (rdf:type, skos:prefLabel, qb:dataSet …) too: their labels come with the ontology."""
+    observation = district_observation["obs"].removeprefix(BASE[:-1])
+    for path in (DISTRICT, CATEGORY, observation, "/def/hotline"):
+        page = get(server, path).text
+        heads = re.findall(r'<th scope="row"><a href="[^"]*" title="([^"]+)">(.*?)</a></th>', page)
+        assert heads, path
+        for curie, shown in heads:
+            langs = set(re.findall(r'lang="(zh|en)"', shown))
+            assert langs == {"zh", "en"}, f"{path}: {curie} is not labelled in both languages: {shown}"
+            assert curie not in shown, f"{path}: {curie} shown by its prefixed name"
+
+
+@pytest.mark.parametrize("path", ["/", "/query", "/search?q=chaoyang", DISTRICT, "/def/hotline"])
+def test_head_answers_as_get_without_a_body(server, path):
+    got, head = get(server, path), httpx.head(server + path, headers={"Accept": "text/html"}, timeout=20)
+    assert (got.status_code, head.status_code) == (200, 200), path
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-security-policy"] == got.headers["content-security-policy"]

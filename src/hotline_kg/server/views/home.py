@@ -62,6 +62,7 @@ TOP_CATEGORIES = 10
 
 
 @router.get("/", response_class=HTMLResponse)
+@router.head("/", response_class=HTMLResponse)
 async def home(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     served: Engine = request.app.state.engine

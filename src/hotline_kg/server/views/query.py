@@ -23,6 +23,7 @@ NUMERIC = {f"http://www.w3.org/2001/XMLSchema#{t}" for t in ("integer", "decimal
 
 
 @router.get("/query", response_class=HTMLResponse)
+@router.head("/query", response_class=HTMLResponse)
 async def query_page(request: Request) -> Response:
     """The query form; with a query, its results as a table (links for this dataset's IRIs)."""
     settings: Settings = request.app.state.settings
