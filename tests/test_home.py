@@ -4,8 +4,10 @@ a graph without one of the measures still gives a page."""
 
 from __future__ import annotations
 
+import csv
 import gzip
 import html
+import io
 import re
 
 import httpx
@@ -146,3 +148,26 @@ def test_a_graph_without_one_measure_still_renders(graph, tmp_path):
     assert 'data-measure="resolution-rate"' in page.text and 'data-measure="requests"' in page.text
     for row in _select(graph, REQUESTS):
         assert ("/" + row["obs"].removeprefix(BASE), row["value"], row["unit"]) in _figures(page.text)
+
+
+def test_json_and_csv_twins_give_the_figures_shown_each_as_its_observation_says(home, graph):
+    url, page = home
+    assert '</index.json>; rel="alternate"' in page.headers["link"]
+    assert 'href="/index.json"' in page.text and 'href="/index.csv"' in page.text
+    answer = httpx.get(url + "/index.csv", timeout=30)
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    shown = {href for href, _, _ in _figures(page.text)}
+    assert shown and shown <= {r["observation"] for r in rows}, "every headline figure of the page is in the CSV"
+    sections = {r["section"] for r in rows}
+    assert "headline" in sections and len(sections) > 1, "headline figures and the charts' bars"
+    for row in rows:
+        value = _select(
+            graph,
+            "SELECT ?v WHERE { ?o <http://purl.org/linked-data/sdmx/2009/measure#obsValue> ?v "
+            f'FILTER (STRENDS(STR(?o), "{row["observation"]}")) }}',
+        )
+        assert [v["v"] for v in value] == [row["value"]], row
+    told = httpx.get(url + "/index.json", timeout=30).json()["reports"]
+    assert [r["report"] for r in told] == sorted({r["report"] for r in rows}, reverse=True)
+    assert all("svg" not in c for r in told for c in r["charts"]), "data, not drawings"

@@ -1,7 +1,8 @@
 """The home page, ``/``: the story of each report — its headline figures (requests received,
 dispatched and answered directly, the resolution and satisfaction rates), its top categories and
 its districts as charts — then the dataset's size and graphs, its reports, its dumps, the example
-queries.
+queries. Its twins, ``/index.json`` and ``/index.csv``, give the same figures as data: the story
+without its drawings, and one row per figure shown, each with the observation it comes from.
 
 Everything the story shows is read from the graph once, at start-up (``story``, into
 ``app.state.story``), by two SELECTs through the engine: the figures by the ontology's own terms
@@ -10,12 +11,16 @@ their notation), then the labels of what they name. A measure a report lacks is 
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL, Site
 from hotline_kg.server import charts
 from hotline_kg.server.engine import Engine
@@ -61,6 +66,19 @@ KINDS = ("Hotline", "Disposition", "Category", "District")
 TOP_CATEGORIES = 10
 
 
+#: The home page's twins: its figures as JSON and as CSV.
+TWINS = {"json": "/index.json", "csv": "/index.csv"}
+#: The columns of the CSV twin: one row per figure the home page shows.
+CSV_COLUMNS = ("report", "section", "label_zh", "label_en", "measure", "value", "unit", "observation")
+
+
+def _twin_links() -> dict[str, str]:
+    return {
+        "Link": f'<{TWINS["json"]}>; rel="alternate"; type="{formats.JSON}", '
+        f'<{TWINS["csv"]}>; rel="alternate"; type="{formats.SPARQL_CSV.media}"'
+    }
+
+
 @router.get("/", response_class=HTMLResponse)
 @router.head("/", response_class=HTMLResponse)
 async def home(request: Request) -> Response:
@@ -78,8 +96,75 @@ async def home(request: Request) -> Response:
             "dumps": dumps,
             "examples": request.app.state.examples,
             "base": settings.base,
+            "twins": TWINS,
+            "json_type": formats.JSON,
+            "csv_type": formats.SPARQL_CSV.media,
         },
+        headers=_twin_links(),
     )
+
+
+@router.get("/index.json")
+@router.head("/index.json")
+async def home_json(request: Request) -> Response:
+    """The home page's story as JSON: each report's headline figures and charts' bars."""
+    told = [without_drawings(report) for report in getattr(request.app.state, "story", [])]
+    body = json.dumps({"reports": told}, ensure_ascii=False, indent=1)
+    return Response(body + "\n", media_type=formats.JSON, headers=_twin_links())
+
+
+@router.get("/index.csv")
+@router.head("/index.csv")
+async def home_csv(request: Request) -> Response:
+    """The home page's figures as CSV (RFC 4180, a header row): one row per figure shown."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(figure_rows(getattr(request.app.state, "story", [])))
+    media = formats.SPARQL_CSV.media + "; charset=utf-8"
+    return Response(out.getvalue(), media_type=media, headers=_twin_links())
+
+
+def without_drawings(report: dict[str, object]) -> dict[str, object]:
+    """A report's story as data: its charts without their SVG."""
+    charts_ = [{k: v for k, v in c.items() if k != "svg"} for c in report["charts"]]  # type: ignore[attr-defined]
+    return {**report, "charts": charts_}
+
+
+def figure_rows(story: list[dict[str, object]]) -> list[dict[str, str]]:
+    """Every figure the home page shows, one row each: its report, where it is shown (the headline
+    or a chart's title), what it is, its value and unit, and the path of its observation."""
+    rows: list[dict[str, str]] = []
+    for report in story:
+        for item in report["headline"]:  # type: ignore[attr-defined]
+            fig = item["figure"]
+            rows.append(
+                {
+                    "report": str(report["report"]),
+                    "section": "headline",
+                    "label_zh": item["zh"],
+                    "label_en": item["en"],
+                    "measure": item["measure"],
+                    "value": fig["value"],
+                    "unit": fig["unit"],
+                    "observation": fig["href"],
+                }
+            )
+        for chart in report["charts"]:  # type: ignore[attr-defined]
+            for bar in chart["links"]:
+                rows.append(
+                    {
+                        "report": str(report["report"]),
+                        "section": chart["title"],
+                        "label_zh": bar["zh"],
+                        "label_en": bar["en"],
+                        "measure": REQUESTS,
+                        "value": bar["value"],
+                        "unit": chart.get("unit", ""),
+                        "observation": bar["obs"],
+                    }
+                )
+    return rows
 
 
 async def reports(engine: Engine, base: str) -> list[dict[str, str]]:
@@ -235,5 +320,6 @@ def _chart(
     return {
         "svg": charts.bars(chart_id, title, unit_text, bars),
         "title": title,
+        "unit": unit_text,
         "links": [{"obs": b[4], "subject": b[5], "zh": b[0], "en": b[1], "value": b[3]} for b in bars],
     }
