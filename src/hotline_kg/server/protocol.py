@@ -56,15 +56,20 @@ def parse(query: str, graphs: frozenset[str]) -> Parsed:
 def full_parse(query: str, graphs: frozenset[str]) -> Parsed:
     try:
         tree = parseQuery(query)
+        body = tree[1]
+        service = _has(body, "ServiceGraphPattern")
     except ParseException as err:
         if _is_update(query):
             raise Refused(
                 "this endpoint is read-only: SPARQL updates (INSERT, DELETE, LOAD, CLEAR …) are not accepted"
             ) from err
         raise Refused(f"malformed query: {err}") from err
-    body = tree[1]
+    except RecursionError as err:  # rdflib's parser recurses once per level of nesting
+        raise Refused("malformed query: nested too deeply to be checked") from err
+    except ValueError as err:  # rdflib expands \u escapes first: one of no code point (\U7FFFFFFF)
+        raise Refused(f"malformed query: {err}") from err
     form = type(body).__name__ if not hasattr(body, "name") else body.name
-    if _has(body, "ServiceGraphPattern"):
+    if service:
         raise Refused("SERVICE is not allowed: this endpoint does not fetch from other services")
     default, named = [], []
     for clause in body.get("datasetClause") or []:
@@ -85,7 +90,7 @@ def _is_update(text: str) -> bool:
     try:
         parseUpdate(text)
         return True
-    except ParseException:
+    except (ParseException, RecursionError, ValueError):
         return False
 
 
