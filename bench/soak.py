@@ -84,11 +84,12 @@ RANGE = 65536
 
 
 def rate_limits_off() -> tuple[dict[str, str], str]:
-    """Environment variables that turn the server's per-client rate limits off, if its settings
-    have any (``HOTLINE_KG_<NAME>=0``), and a sentence saying what was done."""
+    """Environment variables that turn the server's per-client limits off, if its settings have
+    any (``client_rate``, ``client_queries`` …: ``HOTLINE_KG_<NAME>=0``, 0 being no limit), and a
+    sentence saying what was done."""
     from hotline_kg.server.settings import ENV_PREFIX, Settings
 
-    names = [n for n in Settings.model_fields if "rate" in n or "per_client" in n or "burst" in n]
+    names = [n for n in Settings.model_fields if n.startswith("client_") or "rate_limit" in n]
     if not names:
         return {}, "the server has no per-client rate limit setting (nothing to turn off)"
     env = {ENV_PREFIX + n.upper(): "0" for n in names}
@@ -380,7 +381,9 @@ def judge(
             "name": "memory",
             "passed": drift < MEMORY_DRIFT,
             "text": f"median PSS {base['pss_mb']:.1f} MB (window from {base['from_s']:g} s) -> "
-            f"{last['pss_mb']:.1f} MB (last window): {drift * 100:+.1f} % (allowed: < +{MEMORY_DRIFT * 100:g} %)",
+            f"{last['pss_mb']:.1f} MB (last window): {drift * 100:+.1f} % (allowed: < +{MEMORY_DRIFT * 100:g} %); "
+            f"of which the server process alone {base['server_pss_mb']:.1f} -> {last['server_pss_mb']:.1f} MB "
+            f"({(last['server_pss_mb'] / base['server_pss_mb'] - 1) * 100:+.1f} %)",
         }
     )
     counted = [s for s in samples if s["t"] - t0 >= 0]
@@ -435,6 +438,17 @@ def judge(
     return out
 
 
+def plain(value: Any) -> Any:
+    """``value`` with NaN as None (JSON has no NaN)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def ms(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:.1f}"
 
@@ -444,6 +458,11 @@ def report(meta: dict[str, Any], per: list[dict[str, Any]], criteria: list[dict[
     lines = [
         f"# Soak {meta['label']}: {'PASS' if passed else 'FAIL'}",
         "",
+        *(
+            [f"**A short run ({meta['seconds']:g} s): a check of the harness, not the soak (600 s).**", ""]
+            if meta["seconds"] < 600
+            else []
+        ),
         f"{meta['date']}, {meta['cores']} cores; "
         f"`hotline-kg serve --dist {meta['dist']} --timeout {meta['timeout']:g}` "
         f"({meta['workers']} query workers); {meta['seconds']:g} s at {meta['clients']} clients "
@@ -484,6 +503,12 @@ def report(meta: dict[str, Any], per: list[dict[str, Any]], criteria: list[dict[
     lines += ["", "Requests by kind: " + ", ".join(f"{k} {v}" for k, v in totals.items()) + ".", "", "## Criteria", ""]
     for c in criteria:
         lines.append(f"- {'PASS' if c['passed'] else 'FAIL'} {c['name']}: {c['text']}")
+    first, end = per[0], per[-1]
+    lines += [
+        "",
+        f"Also watched (not criteria): the server's open file descriptors (max of a window) {first['fds_max']} in the "
+        f"first window, {end['fds_max']} in the last; its threads {first['threads_max']}, {end['threads_max']}.",
+    ]
     if problems:
         lines += ["", "## Errors seen", ""]
         for kind, seen in problems.items():
@@ -566,7 +591,7 @@ def main() -> int:
     (out / f"{args.label}.md").write_text(text)
     thin = [s | {"t": round(s["t"] - t0, 3)} for s in samples]
     (out / f"{args.label}.json").write_text(
-        json.dumps({"meta": meta, "windows": per, "criteria": criteria, "samples": thin}, indent=1) + "\n"
+        json.dumps(plain({"meta": meta, "windows": per, "criteria": criteria, "samples": thin}), indent=1) + "\n"
     )
     print(text)
     return 0 if all(c["passed"] for c in criteria) else 1
