@@ -32,6 +32,7 @@ import shutil
 import signal
 import socket
 import struct
+import sys
 import tempfile
 import time
 from collections import OrderedDict
@@ -52,6 +53,7 @@ from hotline_kg.server.engine.base import (
     QuerySyntaxError,
     QueryTimeout,
     TooManyResults,
+    Unavailable,
     types_for,
 )
 
@@ -79,8 +81,93 @@ def input_size(path: Path) -> int:
         return max(struct.unpack("<I", f.read(4))[0], 3 * size)
 
 
-def _open_input(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+#: The environment variable of the largest input file, in bytes once decompressed (``max_input``).
+MAX_INPUT_ENV = "HOTLINE_KG_MAX_INPUT"
+#: Its default: 8 GiB of RDF text per file. Far above the largest graph benchmarked
+#: (bench/results/synthetic-1m.md, a million observations), and about as much as an on-disk store
+#: loads in a start that a person would still wait for; a larger graph needs the setting raised.
+MAX_INPUT = 8 << 30
+#: A gzip file whose text is more than this many times its compressed size is refused as a gzip
+#: bomb once past ``RATIO_FROM`` bytes: deflate reaches about a thousand to one on a run of one
+#: byte, RDF text about twenty to thirty to one (the build's dumps and the benchmark's synthetic
+#: cube), so this leaves RDF ten times the room and refuses a bomb after a few MB of its input.
+MAX_RATIO = 250
+#: Files of up to this many bytes of text are never refused for their ratio (a small file of one
+#: triple repeated compresses far better than RDF does, and costs nothing).
+RATIO_FROM = 64 << 20
+
+
+class InputTooLarge(ValueError):
+    """An input file holds more text than ``max_input()`` bytes, or is a gzip bomb."""
+
+
+def max_input() -> int:
+    """The largest input file, in bytes of text: ``$HOTLINE_KG_MAX_INPUT`` (a number of bytes,
+    or with a K, M or G suffix: binary units), else ``MAX_INPUT``."""
+    text = os.environ.get(MAX_INPUT_ENV, "").strip()
+    if not text:
+        return MAX_INPUT
+    match = re.fullmatch(r"(\d+)\s*([KMG]?)i?B?", text, re.IGNORECASE)
+    if match is None:
+        raise ValueError(f"{MAX_INPUT_ENV}={text}: not a number of bytes (e.g. 8G, 500M, 1000000)")
+    return int(match.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[match.group(2).upper()]
+
+
+class _Bounded:
+    """A gzip file's text as a stream that stops with ``InputTooLarge`` past ``limit`` bytes, or
+    past ``MAX_RATIO`` times the compressed bytes read so far: a gzip bomb is refused after a few
+    MB, before the parser or the store hold much of it (the size the gzip trailer gives is modulo
+    4 GiB, and a file may lie in it: only the text read is counted)."""
+
+    def __init__(self, path: Path, raw: IO[bytes], limit: int) -> None:
+        self.path, self.raw, self.limit = path, raw, limit
+        self.text = gzip.GzipFile(fileobj=raw, mode="rb")
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:  # all of it: in pieces, each counted
+            parts = []
+            while part := self.read(PIECE):
+                parts.append(part)
+            return b"".join(parts)
+        data = self.text.read(size)
+        self.count += len(data)
+        if self.count > self.limit:
+            raise InputTooLarge(
+                f"{self.path}: more than {self.limit} bytes once decompressed, the largest input allowed "
+                f"(${MAX_INPUT_ENV}); refused"
+            )
+        packed = max(self.raw.tell(), 1)
+        if self.count > RATIO_FROM and self.count > MAX_RATIO * packed:
+            raise InputTooLarge(
+                f"{self.path}: a gzip bomb? {self.count} bytes of text from the first {packed} bytes "
+                f"of the file, more than {MAX_RATIO} to one (RDF compresses far less); refused"
+            )
+        return data
+
+    def close(self) -> None:
+        self.text.close()
+        self.raw.close()
+
+    def __enter__(self) -> _Bounded:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _open_input(path: Path, limit: int | None = None) -> IO[bytes]:
+    """The text of an input file, read as a stream: a gzip file decompressed under ``limit``
+    (default ``max_input()``) and ``MAX_RATIO``; a file of more than ``limit`` bytes refused."""
+    limit = max_input() if limit is None else limit
+    if not path.name.endswith(".gz"):
+        size = path.stat().st_size
+        if size > limit:
+            raise InputTooLarge(
+                f"{path}: {size} bytes, more than {limit}, the largest input allowed (${MAX_INPUT_ENV}); refused"
+            )
+        return path.open("rb")
+    return _Bounded(path, path.open("rb"), limit)  # type: ignore[return-value]
 
 
 def load_store(paths: Iterable[Path], location: Path | None = None, named: Iterable[tuple[str, Path]] = ()) -> ox.Store:
@@ -88,6 +175,7 @@ def load_store(paths: Iterable[Path], location: Path | None = None, named: Itera
     on disk at ``location``; ``named`` files of triples go into the named graph given with each.
     Files are read as streams, never whole into memory."""
     store = ox.Store(str(location)) if location is not None else ox.Store()
+    limit = max_input()
     sources = [(path, None) for path in paths] + [(path, ox.NamedNode(iri)) for iri, path in named]
     for path, graph in sources:
         fmt = FILE_FORMATS.get(path.name.removesuffix(".gz").rsplit(".", 1)[-1].lower())
@@ -97,7 +185,7 @@ def load_store(paths: Iterable[Path], location: Path | None = None, named: Itera
             raise ValueError(f"{path}: a file of quads cannot go into one named graph")
         target = {} if graph is None else {"to_graph": graph}
         try:
-            with _open_input(path) as stream:
+            with _open_input(path, limit) as stream:
                 if location is None:  # in memory, `load` peaks lower than `bulk_load`
                     store.load(stream, format=fmt, **target)
                 elif fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
@@ -108,6 +196,8 @@ def load_store(paths: Iterable[Path], location: Path | None = None, named: Itera
             raise ValueError(f"{path}: {err}") from err
         except (OSError, EOFError) as err:  # a damaged gzip file
             raise ValueError(f"{path}: cannot be read ({err})") from err
+        except MemoryError as err:  # the parser's buffer: a term or a line longer than it takes
+            raise ValueError(f"{path}: cannot be read ({err}: a term or line too long)") from err
     return store
 
 
@@ -395,7 +485,12 @@ def open_store(
         return Loaded(load_store(files, named=named))
     if keep_in is not None:
         location = kept_store(files, named, keep_in)
-        return Loaded(ox.Store.read_only(str(location)), location)
+        try:
+            return Loaded(ox.Store.read_only(str(location)), location)
+        except OSError as err:  # damaged in a way its record of its files does not show: once more
+            _discard(location.parent, f"it cannot be opened: {err}", files)
+            location = kept_store(files, named, keep_in)
+            return Loaded(ox.Store.read_only(str(location)), location)
     folder = tempfile.TemporaryDirectory(prefix="hotline-kg-store-")
     location = Path(folder.name) / "store"
     try:
@@ -411,13 +506,20 @@ def kept_store(files: list[Path], named: list[tuple[str, Path]], folder: Path) -
     start built it. The stamp names the files (path, size, time of change), their named graphs
     and the Oxigraph version; the store is built in a temporary folder beside it and renamed
     when complete, so a start that finds it never sees half a store, and servers starting at
-    once over the same folder each end up with the one store. Stores of other inputs are left."""
+    once over the same folder each end up with the one store. Stores of other inputs are left.
+
+    A store found there is checked against the record of its files made when it was built
+    (``complete``: each file's size and times of change): one damaged since (a file changed,
+    cut short, removed or added) is rebuilt from the input files, saying so on stderr."""
     inputs = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns, "") for p in files]
     inputs += [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns, iri) for iri, p in named]
     stamp = hashlib.sha256(json.dumps([ox.__version__, inputs]).encode()).hexdigest()[:16]
     target = folder / f"store-{stamp}"
     if (target / "complete").is_file():
-        return target / "store"
+        problem = _damage(target)
+        if problem is None:
+            return target / "store"
+        _discard(target, problem, files)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(prefix=f".building-{stamp}-", dir=folder))
@@ -425,7 +527,8 @@ def kept_store(files: list[Path], named: list[tuple[str, Path]], folder: Path) -
         raise ValueError(f"--store-dir {folder}: {err.strerror}") from err
     try:
         _load_apart(files, named, building / "store")
-        (building / "complete").write_text(json.dumps(inputs) + "\n")
+        record = {"inputs": inputs, "files": _files_of(building / "store")}
+        (building / "complete").write_text(json.dumps(record, indent=1) + "\n")
         os.rename(building, target)
     except OSError:  # another server finished it first, or the folder failed us
         shutil.rmtree(building, ignore_errors=True)
@@ -435,6 +538,57 @@ def kept_store(files: list[Path], named: list[tuple[str, Path]], folder: Path) -
         shutil.rmtree(building, ignore_errors=True)
         raise
     return target / "store"
+
+
+#: Files of an on-disk store that may change while its data does not (RocksDB's lock file and
+#: its information log): not in the record of its files.
+UNRECORDED = ("LOCK", "LOG")
+
+
+def _files_of(store: Path) -> dict[str, list[int]]:
+    """Each file of an on-disk store: its size and times of modification and of change (which
+    no one can set back: any write to the file, or a copy of it, changes it)."""
+    found = {}
+    for path in sorted(store.rglob("*")):
+        if path.is_file() and not path.name.startswith(UNRECORDED):
+            stat = path.stat()
+            found[str(path.relative_to(store))] = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+    return found
+
+
+def _damage(target: Path) -> str | None:
+    """What is wrong with a kept store (``target/store``) against the record of its files
+    (``target/complete``), or None."""
+    try:
+        listed = json.loads((target / "complete").read_text())["files"]
+        assert isinstance(listed, dict)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError):
+        return "the record of its files is unreadable, or it was built by an earlier version"
+    found = _files_of(target / "store")
+    for name, stat in listed.items():
+        if name not in found:
+            return f"{name} is missing"
+        if found[name][0] != stat[0]:
+            return f"{name} has {found[name][0]} bytes, not {stat[0]}"
+        if found[name] != stat:
+            return f"{name} was changed"
+    extra = sorted(set(found) - set(listed))
+    return f"{extra[0]} is not one of its files" if extra else None
+
+
+def _discard(target: Path, problem: str, files: list[Path]) -> None:
+    """Say that a kept store is damaged and remove it (another server may have done so first)."""
+    print(
+        f"warning: --store-dir {target.parent}: the kept store {target.name} is damaged ({problem}); "
+        f"building it again from {', '.join(map(str, files))}",
+        file=sys.stderr,
+    )
+    aside = target.parent / f".damaged-{target.name}-{os.getpid()}"
+    try:
+        os.rename(target, aside)
+    except OSError:
+        return
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path) -> None:
@@ -466,7 +620,9 @@ COMPACT_UP_TO = 1_000_000_000
 def _load_into(
     files: list[Path], named: list[tuple[str, Path]], location: Path, send: Connection, compact: bool
 ) -> None:
-    """The loading process of ``_load_apart``: says "" when done, else what went wrong."""
+    """The loading process of ``_load_apart``: says "" when done, else what went wrong. It ends
+    with the server, even a server killed with SIGKILL while it loads."""
+    _die_with_parent()
     try:
         store = load_store(files, location, named)
         if compact:
@@ -607,15 +763,21 @@ class EmbeddedEngine:
         else:
             worker = self._idle.get_nowait()
         try:
+            if not worker.process.is_alive():  # it died while idle (killed, out of memory): a fresh one
+                self._kill(worker)
+                worker = self._spawn()
             reply, took = await worker.ask(request, limit)
         except TimeoutError:
             self._kill(worker)
             worker = self._spawn()
             raise QueryTimeout(f"the query ran longer than {limit:g} s and was stopped") from None
-        except (asyncio.IncompleteReadError, OSError) as err:
+        except (asyncio.IncompleteReadError, OSError) as err:  # the worker died under the query
+            pid, how = worker.process.pid, _how_it_ended(worker)
             self._kill(worker)
             worker = self._spawn()
-            raise QueryFailed(f"the query could not be evaluated ({type(err).__name__})") from err
+            raise Unavailable(
+                f"the query worker (pid {pid}) {how} while evaluating the query; it has been replaced, retry"
+            ) from err
         except asyncio.CancelledError:  # its reply must not reach the next query
             self._kill(worker)
             worker = self._spawn()
@@ -626,9 +788,28 @@ class EmbeddedEngine:
         return _answer_of(reply)
 
     def _kill(self, worker: _Worker) -> None:
+        """End a worker (if it has not ended) and reap it."""
         with contextlib.suppress(ProcessLookupError):
             os.kill(worker.process.pid, signal.SIGKILL)  # type: ignore[arg-type]
         worker.process.join(timeout=1)
         worker.close()
         if worker in self._workers:
             self._workers.remove(worker)
+
+
+#: Seconds to wait for a worker whose socket closed under a query to be seen to have ended.
+ENDED_WITHIN = 1
+
+
+def _how_it_ended(worker: _Worker) -> str:
+    """How a worker whose socket closed ended: killed by which signal, or its exit status."""
+    worker.process.join(timeout=ENDED_WITHIN)
+    code = worker.process.exitcode
+    if code is None:
+        return "closed its connection"
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with status {code}"

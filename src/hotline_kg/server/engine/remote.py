@@ -14,8 +14,12 @@ The wrapper's guarantees hold whatever is behind it, because this client checks 
   marked only by ``X-SQL-State: S1TAT``. Both become QueryTimeout (503).
 - Upstream errors: 400 or a Virtuoso "SPxxx" / "37000" error (its syntax errors) → QuerySyntaxError;
   other 4xx/5xx (Virtuoso answers most errors with HTTP 500 "Virtuoso 42000 Error …") →
-  QueryFailed; Virtuoso's own time limit (SR171, "S1T00") → QueryTimeout; a connection refused
-  or reset → Unavailable.
+  QueryFailed; Virtuoso's own time limit (SR171, "S1T00") → QueryTimeout; a connection refused,
+  reset or not made in time → Unavailable, naming the engine (503).
+- An engine that goes away and comes back needs no restart of the wrapper: a request that fails
+  on a connection of the pool (the engine restarted since it was opened) is sent once more, on
+  a new connection, within the time limit; while the engine is down, each query is answered
+  503 at once.
 
 Updates, SERVICE, LOAD and FROM outside the dataset are refused in ``server.protocol`` before a
 query reaches any engine; this client only ever sends queries, never updates.
@@ -56,6 +60,8 @@ VIRTUOSO_SYSTEM_GRAPHS = (
     "http://www.w3.org/2002/07/owl#",
 )
 CANCELLED = b"operation has been cancelled"
+#: A query that fails on the way to the engine is sent this many times more (queries are read-only).
+RETRIES = 1
 _SYNTAX_RE = re.compile(r"Virtuoso 37000 Error SP\d+|syntax error|error at \d+:\d+|Parser error", re.IGNORECASE)
 
 
@@ -206,33 +212,46 @@ class RemoteEngine:
             accept = f"{N_TRIPLES}, {formats.TEXT};q=0.75, {JSON_RESULTS};q=0.25"
         else:
             accept = f"{JSON_RESULTS}, {N_TRIPLES};q=0.25"
-        try:
-            request = self._client.stream(
-                "POST",
-                self.url,
-                content=urlencode([("query", text), *params]).encode(),
-                headers={"Accept": accept, "Content-Type": formats.FORM},
+        for attempt in range(1 + RETRIES):
+            try:
+                return await self._send(text, params, accept, solutions_type, graph_type)
+            except httpx.TransportError as err:
+                if attempt < RETRIES and not isinstance(err, httpx.TimeoutException):
+                    continue  # a pooled connection the engine closed (it restarted): once more, on a new one
+                reason = str(err) or type(err).__name__
+                raise Unavailable(f"the SPARQL engine at {self.url} cannot be reached: {reason}") from err
+        raise AssertionError("unreachable")
+
+    async def _send(
+        self, text: str, params: list[tuple[str, str]], accept: str, solutions_type: str, graph_type: str
+    ) -> Answer:
+        assert self._client is not None
+        request = self._client.stream(
+            "POST",
+            self.url,
+            content=urlencode([("query", text), *params]).encode(),
+            headers={"Accept": accept, "Content-Type": formats.FORM},
+        )
+        async with request as response:
+            if response.status_code != 200:
+                message = (await response.aread()).decode("utf-8", "replace").strip()
+                raise _error(response.status_code, message)
+            state = response.headers.get("x-sql-state", "")
+            if state == "S1TAT" or state.startswith("S1T"):
+                raise QueryTimeout(
+                    f"the query ran longer than the engine's time limit and was stopped "
+                    f"({response.headers.get('x-sql-message', state).split('.')[0]})"
+                )
+            ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype in (JSON_RESULTS, formats.JSON):
+                data = await self._read_solutions(response)
+                return _solutions_answer(data, solutions_type)
+            if ctype in (N_TRIPLES, formats.TEXT, "text/ntriples"):
+                data = await self._read_triples(response)
+                return _graph_answer(data, graph_type)
+            raise Unavailable(
+                f"the SPARQL engine at {self.url} answered in {ctype or 'no media type'}, not JSON or N-Triples"
             )
-            async with request as response:
-                if response.status_code != 200:
-                    message = (await response.aread()).decode("utf-8", "replace").strip()
-                    raise _error(response.status_code, message)
-                state = response.headers.get("x-sql-state", "")
-                if state == "S1TAT" or state.startswith("S1T"):
-                    raise QueryTimeout(
-                        f"the query ran longer than the engine's time limit and was stopped "
-                        f"({response.headers.get('x-sql-message', state).split('.')[0]})"
-                    )
-                ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                if ctype in (JSON_RESULTS, formats.JSON):
-                    data = await self._read_solutions(response)
-                    return _solutions_answer(data, solutions_type)
-                if ctype in (N_TRIPLES, formats.TEXT, "text/ntriples"):
-                    data = await self._read_triples(response)
-                    return _graph_answer(data, graph_type)
-                raise Unavailable(f"the engine answered in {ctype or 'no media type'}, not JSON or N-Triples")
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as err:
-            raise Unavailable(f"the SPARQL engine cannot be reached ({type(err).__name__})") from err
 
     async def _read_solutions(self, response: httpx.Response) -> bytes:
         counter = _RowCounter()
