@@ -67,9 +67,11 @@ HEAVY = {
 }
 #: An example query is light if it answers within this many seconds (no cache) before the soak.
 LIGHT_BELOW = 0.25
-#: The cycle of every client but the heavy ones (each starts at its own place in it).
-CYCLE = ["light", "page", "light", "cached", "search", "light", "page", "home", "light", "dump", "light", "page"]
-CYCLE += ["cached", "range"]
+#: The cycle of every client but the heavy ones (each starts at its own place in it); an example
+#: query and a lookup are both of the kind "light".
+CYCLE = ["example", "page", "lookup", "cached", "search", "example", "page", "home", "lookup", "dump", "example"]
+CYCLE += ["page", "cached", "range", "lookup"]
+KIND_OF = {"example": "light", "lookup": "light"}
 PAGES = ("page", "search", "home")
 KINDS = ("light", "cached", "heavy", "page", "search", "home", "dump", "range")
 ACCEPT = {"Accept": "application/sparql-results+json, text/turtle;q=0.9"}
@@ -81,6 +83,10 @@ P99_SLACK_MS = 5.0
 #: A heavy query must be stopped within this many seconds after the limit.
 HEAVY_SLACK = 1.0
 RANGE = 65536
+TICKS = os.sysconf("SC_CLK_TCK")
+#: Share of the machine's CPU (every core) used by other processes above which a window's latency
+#: is called unsteady-by-neighbours in the report.
+BUSY_ELSEWHERE = 0.10
 
 
 def rate_limits_off() -> tuple[dict[str, str], str]:
@@ -117,7 +123,10 @@ class SoakServer(Server):
                     "server_pss_kb": pss.get(pid, 0),
                     "pss_kb_by_pid": {str(p): kb for p, kb in sorted(pss.items())},
                     "processes": len(procs),
-                    "zombies": sum(1 for state in procs.values() if state == "Z"),
+                    "zombies": sum(1 for f in procs.values() if f[0] == "Z"),
+                    "cpu_tree_s": tree_cpu(procs, pid),
+                    "cpu_self_s": sum(os.times()[:2]),  # this harness: its clients and this sampler
+                    "cpu_busy_s": busy_cpu(),
                     "fds": count(Path(f"/proc/{pid}/fd")),
                     "threads": threads(pid),
                 }
@@ -126,18 +135,39 @@ class SoakServer(Server):
             self._watch.wait(max(0.0, next_at - time.monotonic()))
 
 
-def tree(pid: int) -> dict[int, str]:
-    """A process and its descendants, each with its state (R, S, Z …)."""
+def tree(pid: int) -> dict[int, list[str]]:
+    """A process and its descendants, each with the fields of its /proc/<pid>/stat after the
+    command: state (R, S, Z …) first, then ppid … (``proc(5)``, from field 3 on)."""
     found, todo = {}, [pid]
     while todo:
         p = todo.pop()
         try:
             stat = Path(f"/proc/{p}/stat").read_text()
-            found[p] = stat[stat.rindex(")") + 2]
+            found[p] = stat[stat.rindex(")") + 2 :].split()
             todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
         except (OSError, ValueError, IndexError):
             continue
     return found
+
+
+def tree_cpu(procs: dict[int, list[str]], pid: int) -> float:
+    """CPU seconds the tree has used: each live process's user and system time, and the server's
+    children already reaped (workers killed and replaced)."""
+    ticks = sum(int(f[11]) + int(f[12]) for f in procs.values() if len(f) > 14)
+    if len(procs.get(pid, [])) > 14:
+        ticks += int(procs[pid][13]) + int(procs[pid][14])
+    return ticks / TICKS
+
+
+def busy_cpu() -> float:
+    """CPU seconds the machine has been busy (every core), from /proc/stat."""
+    try:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+            int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+        )
+    except (OSError, ValueError):
+        return math.nan
+    return (user + nice + system + irq + softirq + steal) / TICKS
 
 
 def pss_kb(pid: int) -> int:
@@ -227,11 +257,11 @@ class Load:
         return f"SELECT ?p ?o WHERE {{ <{self.iris[j % len(self.iris)]}> ?p ?o }}"
 
     def send(self, client: httpx.Client, kind: str, j: int) -> tuple[bool, str]:
-        """Send request j of a kind; whether its answer was the one expected, and what was wrong."""
+        """Send request j of a kind (of the CYCLE); whether its answer was the one expected, and
+        what was wrong."""
         started = time.perf_counter()
-        if kind == "light":  # every other one a lookup of the next resource
-            query = self.lookup(j // 2) if j % 2 else self.light[(j // 2) % len(self.light)]
-            r = self.post(client, query)
+        if kind in ("example", "lookup"):
+            r = self.post(client, self.light[j % len(self.light)] if kind == "example" else self.lookup(j))
             return r.status_code == 200, f"HTTP {r.status_code}"
         if kind == "cached":
             query = self.light[j % len(self.light)]
@@ -269,7 +299,6 @@ class Clients:
         self.load, self.clients, self.heavy = load, clients, heavy
         self.records: list[tuple[float, str, float, bool]] = []
         self.problems: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-        self.statuses: collections.Counter[int] = collections.Counter()
         self._lock = threading.Lock()
 
     def run(self, seconds: float) -> float:
@@ -287,13 +316,16 @@ class Clients:
         sent: collections.Counter[str] = collections.Counter()
         with httpx.Client(timeout=30) as client:
             j = i * 5  # each client starts at its own place in the cycle
+            heavy = i < self.heavy
             while time.monotonic() < stop:
-                kind = "heavy" if i < self.heavy else CYCLE[j % len(CYCLE)]
-                n = sent[kind] * self.clients + i  # the clients take turns through each list
-                sent[kind] += 1
+                request = "heavy" if heavy else CYCLE[j % len(CYCLE)]
+                kind = KIND_OF.get(request, request)
+                # the clients of the mix take turns through each list (of queries, pages, terms …)
+                n = sent[request] if heavy else sent[request] * (self.clients - self.heavy) + i - self.heavy
+                sent[request] += 1
                 started = time.monotonic()
                 try:
-                    ok, what = self.load.send(client, kind, n)
+                    ok, what = self.load.send(client, request, n)
                 except httpx.HTTPError as err:
                     ok, what = False, type(err).__name__
                 took = time.monotonic() - started
@@ -338,6 +370,7 @@ def windows(
         light = [r[2] * 1000 for r in mine if r[1] in ("light", "cached")]
         pages = [r[2] * 1000 for r in mine if r[1] in PAGES]
         procs = [s["processes"] for s in taken]
+        cpu = cpu_shares(taken)
         out.append(
             {
                 "from_s": lo,
@@ -363,9 +396,25 @@ def windows(
                 "fds_max": max((s["fds"] for s in taken), default=0),
                 "threads_max": max((s["threads"] for s in taken), default=0),
                 "samples": len(taken),
+                "cpu_server": cpu[0],
+                "cpu_harness": cpu[1],
+                "cpu_others": cpu[2],
             }
         )
     return out
+
+
+def cpu_shares(taken: list[dict[str, Any]]) -> tuple[float, float, float]:
+    """Shares of the machine's CPU (every core) the server's tree, this harness and every other
+    process used from the first sample to the last."""
+    if len(taken) < 2:
+        return math.nan, math.nan, math.nan
+    a, b = taken[0], taken[-1]
+    total = (b["t"] - a["t"]) * (os.cpu_count() or 1)
+    server = (b["cpu_tree_s"] - a["cpu_tree_s"]) / total
+    harness = (b["cpu_self_s"] - a["cpu_self_s"]) / total
+    others = max(0.0, (b["cpu_busy_s"] - a["cpu_busy_s"]) / total - server - harness)
+    return server, harness, others
 
 
 def judge(
@@ -414,7 +463,7 @@ def judge(
             "passed": last["light_p99_ms"] <= allowed,
             "text": f"{base['light_p99_ms']:.1f} ms (window from {base['from_s']:g} s) -> "
             f"{last['light_p99_ms']:.1f} ms (last window); allowed <= {allowed:.1f} ms "
-            f"(x {P99_FACTOR:g}, or + {P99_SLACK_MS:g} ms if more)",
+            f"(x {P99_FACTOR:g}, or + {P99_SLACK_MS:g} ms if more)" + neighbours(base, last),
         }
     )
     stopped = sum(w["kinds"]["heavy"]["requests"] for w in per)
@@ -449,6 +498,19 @@ def plain(value: Any) -> Any:
     return value
 
 
+def neighbours(*compared: dict[str, Any]) -> str:
+    """A warning if other processes took much of the CPU in the windows compared."""
+    busy = [w["cpu_others"] for w in compared]
+    if not any(b > BUSY_ELSEWHERE for b in busy):
+        return ""
+    shares = " and ".join(f"{b * 100:.0f} %" for b in busy)
+    return f"; other processes used {shares} of the CPU in these windows: latency there is not the server's alone"
+
+
+def pct(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value * 100:.0f}"
+
+
 def ms(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:.1f}"
 
@@ -468,22 +530,23 @@ def report(meta: dict[str, Any], per: list[dict[str, Any]], criteria: list[dict[
         f"({meta['workers']} query workers); {meta['seconds']:g} s at {meta['clients']} clients "
         f"({meta['heavy_clients']} sending heavy queries back to back, the others the mix); {meta['rate_limits']}.",
         "",
-        f"Mix of the other clients, in a cycle: {', '.join(CYCLE)}. light: {meta['light_queries']} example queries "
-        f"and lookups (each below {LIGHT_BELOW:g} s before the soak"
-        + (f"; left out as not light: {', '.join(meta['dropped'])}" if meta["dropped"] else "")
-        + "), alternating with a lookup of each of the "
-        f"{meta['resources']} resources in turn, POSTed with `Cache-Control: no-cache`; cached: the same "
-        f"queries by GET, cache allowed; page: /id/… pages; search: /search?q=…; home: /; dump: "
+        f"Mix of the other clients, in a cycle: {', '.join(CYCLE)}. Light queries, POSTed with "
+        f"`Cache-Control: no-cache`: example, {meta['light_queries']} example queries and lookups of run.py, "
+        f"each answered within {LIGHT_BELOW:g} s before the soak"
+        + (f" (left out as not light: {', '.join(meta['dropped'])})" if meta["dropped"] else "")
+        + f"; lookup, the triples of each of the {meta['resources']} resources in turn. Also light: cached, "
+        f"the example queries by GET, cache allowed. page: /id/… pages; search: /search?q=…; home: /; dump: "
         f"/dumps/{meta['small']} whole; range: 64 KiB ranges of /dumps/{meta['big']}. heavy: "
         f"{', '.join(HEAVY)}, each expected to get 503 at the limit.",
         "",
         f"Warm-up: the first {meta['warmup']:g} s; the baselines (memory, light p99) are the first window after it. "
         f"PSS: the server's process tree, sampled once a second (window median; max in brackets). "
-        f"Latency in ms; pages = page, search and home.",
+        f"Latency in ms; pages = page, search and home. CPU: shares of the whole machine ({meta['cores']} "
+        "cores) used by the server's tree, by this harness (its clients) and by every other process.",
         "",
         "| window s | requests | req/s | errors by kind | light p50 | light p99 | pages p99 | heavy p99 "
-        "| PSS MB | server / workers PSS MB | processes | fds |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| PSS MB | server / workers PSS MB | processes | fds | CPU % server / harness / others |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for w in per:
         errors = ", ".join(f"{k} {v['errors']}" for k, v in w["kinds"].items() if v["errors"]) or "0"
@@ -497,7 +560,7 @@ def report(meta: dict[str, Any], per: list[dict[str, Any]], criteria: list[dict[
             f"| {w['requests']} | {w['per_s']:.1f} | {errors} | {ms(w['light_p50_ms'])} | {ms(w['light_p99_ms'])} "
             f"| {ms(w['pages_p99_ms'])} | {ms(w['kinds']['heavy']['p99_ms'])} | {w['pss_mb']:.1f} "
             f"({w['pss_max_mb']:.1f}) | {w['server_pss_mb']:.1f} / {w['workers_pss_mb']:.1f} | {procs} "
-            f"| {w['fds_max']} |"
+            f"| {w['fds_max']} | {pct(w['cpu_server'])} / {pct(w['cpu_harness'])} / {pct(w['cpu_others'])} |"
         )
     totals = collections.Counter({k: sum(w["kinds"][k]["requests"] for w in per) for k in KINDS})
     lines += ["", "Requests by kind: " + ", ".join(f"{k} {v}" for k, v in totals.items()) + ".", "", "## Criteria", ""]
