@@ -597,13 +597,19 @@ def main() -> int:
     if not 0 < args.heavy_clients < args.clients:
         parser.error("--heavy-clients must be at least 1 and fewer than --clients")
     dist = args.dist.resolve()
+    if not (dist / "hotline.nq.gz").is_file():
+        parser.error(f"{dist}/hotline.nq.gz not found: run `make build` first")
     env, limits = rate_limits_off()
     env |= {"HOTLINE_KG_QUERIES": str(ROOT / "queries"), "HOTLINE_KG_RAW": str(ROOT / "data" / "raw")}
     port = free_port()
     command = [sys.executable, "-m", "hotline_kg.cli", "serve", "--dist", str(dist), "--port", str(port)]
     command += ["--timeout", f"{args.timeout:g}"]
     server = SoakServer("hotline-kg", command, f"http://127.0.0.1:{port}/sparql", env)
-    print(f"soak {args.label}: {limits}", flush=True)
+    print(
+        f"soak {args.label}: {args.seconds:g} s at {args.clients} clients; {limits}; warm-up {args.warmup:g} s "
+        f"(memory and p99 baselines from the {args.window:g} s after it)",
+        flush=True,
+    )
     server.start()
     try:
         load = Load(f"http://127.0.0.1:{port}", dist, args.timeout)
@@ -671,11 +677,12 @@ def progress(clients: Clients, server: SoakServer, args: argparse.Namespace) -> 
         done = [r for r in clients.records if lo <= r[0] < k * args.window]
         bad = collections.Counter(r[1] for r in done if not r[3])
         light = [r[2] * 1000 for r in done if r[1] in ("light", "cached")]
-        last = server.samples[-1] if server.samples else {"pss_kb": 0, "processes": 0}
+        taken = [s for s in server.samples if lo <= s["t"] - clients.t0 < k * args.window]
+        last = taken[-1] if taken else {"pss_kb": 0, "processes": 0}
         print(
             f"  {lo:g}–{k * args.window:g} s: {len(done)} requests, errors {dict(bad) or 0}, "
             f"light p99 {ms(percentile(light, 0.99))} ms, PSS {last['pss_kb'] / 1024:.0f} MB, "
-            f"{last['processes']} processes",
+            f"{last['processes']} processes, CPU of other processes {pct(cpu_shares(taken)[2])} %",
             flush=True,
         )
         k += 1
