@@ -2,7 +2,8 @@
 
     python bench/large.py DUMP.nt.gz --label synthetic-1m [--store-dir DIR]
 
-Starts ``hotline-kg serve --data DUMP`` (every limit on; the store goes where ``auto`` puts it),
+Starts ``hotline-kg serve --data DUMP`` (every limit on but the per-client ones, off as in
+``run.py``; the store goes where ``auto`` puts it),
 and records: seconds until the first answer, peak and settled memory (proportional set size of
 the server's process tree, sampled every 0.1 s from the start, so the load counts), and the
 median latency of each example query (``Cache-Control: no-cache``). With ``--store-dir``, it
@@ -24,12 +25,12 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, Server, ask, free_port, queries, tree_pss_kb
+from run import NO_CLIENT_LIMITS, ROOT, Server, ask, free_port, queries, tree_pss_kb
 
 
 def serve(dump: Path, port: int, store_dir: Path | None) -> Server:
     command = [sys.executable, "-m", "hotline_kg.cli", "serve", "--data", str(dump), "--port", str(port)]
-    command += ["--dist", str(Path(tempfile.gettempdir()) / "no-dist")]
+    command += ["--dist", str(Path(tempfile.gettempdir()) / "no-dist"), *NO_CLIENT_LIMITS]
     env = {"HOTLINE_KG_STORE_DIR": str(store_dir)} if store_dir else None
     return Server("hotline-kg", command, f"http://127.0.0.1:{port}/sparql", env, watch_load=True)
 
@@ -79,7 +80,8 @@ def main() -> None:
         f"# Large cube {args.label} ({meta['dump']}, {meta['dump_mb']} MB gzipped, {meta['date']}, "
         f"{meta['cores']} cores)",
         "",
-        "hotline-kg alone, every limit on, the store where `auto` puts it (on disk above 20 MB of input).",
+        "hotline-kg alone, every limit on but the per-client ones (`--client-rate 0 --client-queries 0`, "
+        "as in the comparison with the peers), the store where `auto` puts it (on disk above 20 MB of input).",
         "",
         "| run | ready s | peak memory MB (PSS, load included) | settled memory MB |",
         "|---|---|---|---|",

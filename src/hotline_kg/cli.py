@@ -80,6 +80,28 @@ def main(argv: list[str] | None = None) -> int:
         "--cache-mb", type=float, default=None, help="MB of answers kept in memory, per build (default: 64; 0: none)"
     )
     sv.add_argument(
+        "--client-rate", type=float, default=None, help="requests a second from one address (default: 100; 0: no limit)"
+    )
+    sv.add_argument(
+        "--client-burst",
+        type=int,
+        default=None,
+        help="requests one address may send at once above its rate (default: 200)",
+    )
+    sv.add_argument(
+        "--client-queries",
+        type=int,
+        default=None,
+        help="queries one address may have running at once (default: 3; 0: no limit)",
+    )
+    sv.add_argument(
+        "--trusted-proxies",
+        default=None,
+        metavar="ADDRESSES",
+        help="load balancers (addresses or networks, comma-separated) whose X-Forwarded-For names the client "
+        "(default: none)",
+    )
+    sv.add_argument(
         "--engine",
         default=None,
         metavar="URL",
@@ -260,6 +282,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
     from pydantic import ValidationError
 
+    from hotline_kg.server import limits
     from hotline_kg.server.app import create_app, make_engine
     from hotline_kg.server.settings import ENV_PREFIX, Settings
 
@@ -276,6 +299,10 @@ def serve(args: argparse.Namespace) -> int:
         "max_rows": args.max_rows,
         "workers": args.workers,
         "cache_mb": args.cache_mb,
+        "client_rate": args.client_rate,
+        "client_burst": args.client_burst,
+        "client_queries": args.client_queries,
+        "trusted_proxies": args.trusted_proxies,
         "store": args.store,
         "store_dir": args.store_dir,
     }
@@ -336,7 +363,10 @@ def serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level="warning",
         loop="uvloop",
-        http="httptools",
+        http=limits.guarded(settings),  # httptools, with time limits on headers and bodies and size caps
+        # the client is the peer, unless a trusted proxy names another in X-Forwarded-For
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or "",
         server_header=False,
     )
     return 0

@@ -1,6 +1,7 @@
 """The web application: a thin factory that puts the SPARQL endpoint and the pages over one engine.
 
-Where a request enters: ``create_app`` gives an ASGI app (``Front``) that sends
+Where a request enters: ``create_app`` gives an ASGI app (``Front``) that takes each request from
+its client's allowance (``server.limits``: 429 with Retry-After past it) and sends
 
 - GET, HEAD and POST ``/sparql``: straight to ``sparql.endpoint`` — the SPARQL 1.1 Protocol,
   with no page middleware to pay for on each query;
@@ -16,7 +17,8 @@ Where a request enters: ``create_app`` gives an ASGI app (``Front``) that sends
 At start-up (``lifespan``) the engine is started (``make_engine``: the embedded store, or a remote
 SPARQL endpoint) and what every request shares goes into ``app.state``: ``settings``, ``engine``,
 ``build`` (the id the cache keys on), ``answers`` (the cache), ``graphs``, ``examples``,
-``reports``, ``jsonld_context``. No route touches a store: every read is a query to the engine,
+``reports``, ``jsonld_context``, and ``limiter``; ``engine`` counts each client's queries while
+they run (``limits.Metered``). No route touches a store: every read is a query to the engine,
 under its time limit.
 """
 
@@ -27,13 +29,13 @@ from collections.abc import MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from hotline_kg.server import cache, openapi, sparql
+from hotline_kg.server import cache, limits, openapi, sparql
 from hotline_kg.server.engine import EmbeddedEngine, Engine, RemoteEngine, Unavailable, open_store
-from hotline_kg.server.responses import ENGINE_ERRORS, SharedHeaders
+from hotline_kg.server.responses import ENGINE_ERRORS, SharedHeaders, error
 from hotline_kg.server.settings import Settings
 from hotline_kg.server.views import dumps, home, query, resource
 from hotline_kg.server.views import search as search_view
@@ -50,18 +52,27 @@ def make_engine(settings: Settings) -> Engine:
 
 
 class Front:
-    """The outermost app: SPARQL Protocol requests to ``sparql.endpoint``, the rest to the pages
-    (and the lifespan, which starts the engine). ``state`` is the pages' state, shared."""
+    """The outermost app: each request first taken from its client's allowance (``limits``: 429
+    past it), then SPARQL Protocol requests to ``sparql.endpoint``, the rest to the pages (and the
+    lifespan, which starts the engine). ``state`` is the pages' state, shared."""
 
-    def __init__(self, pages: FastAPI) -> None:
+    def __init__(self, pages: FastAPI, limiter: limits.Limiter) -> None:
         self.pages = SharedHeaders(pages)
         self.state = pages.state
+        self.limiter = limiter
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] in sparql.PATHS and scope["method"] in sparql.METHODS:
-            await sparql.endpoint(scope, receive, send, self.state)
-        else:
-            await self.pages(scope, receive, send)
+        if scope["type"] != "http":
+            return await self.pages(scope, receive, send)
+        key = limits.client_key(scope)
+        limits.CLIENT.set(key)  # this request's task only: whose queries ``limits.Metered`` counts
+        try:
+            self.limiter.admit(key)
+            if scope["path"] in sparql.PATHS and scope["method"] in sparql.METHODS:
+                return await sparql.endpoint(scope, receive, send, self.state)
+        except limits.TooMany as err:  # before any response: the endpoint asks the engine before it sends
+            return await SharedHeaders(error(429, str(err), err.headers))(scope, receive, send)
+        await self.pages(scope, receive, send)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Front:
@@ -72,7 +83,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
         served = engine or make_engine(settings)
         try:
             await served.start()
-            app.state.engine = served
+            app.state.engine = limits.Metered(served, limiter)
             app.state.build = cache.build_id(settings)
             app.state.answers = cache.AnswerCache(settings.cache_bytes)
             app.state.graphs = frozenset(served.named_graphs())
@@ -91,6 +102,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
     app = FastAPI(title="hotline-kg", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.state.settings = settings
+    limiter = limits.Limiter.of(settings)
+    app.state.limiter = limiter
+    app.add_exception_handler(limits.TooMany, _too_many)  # a page's query over its client's share
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -100,7 +114,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
     app.mount("/static", StaticFiles(packages=[("hotline_kg.server", "static")]), name="static")
     for router in (dumps.router, home.router, query.router, search_view.router, resource.router):  # resource: last
         app.include_router(router)
-    return Front(app)
+    return Front(app, limiter)
+
+
+async def _too_many(_: Request, err: Exception) -> Response:
+    assert isinstance(err, limits.TooMany)
+    return error(429, str(err), err.headers)
 
 
 __all__ = ["Settings", "create_app", "make_engine"]

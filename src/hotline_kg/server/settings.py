@@ -46,6 +46,21 @@ class Settings(BaseSettings):
     queries: Path = Path("queries")  # the example queries
     raw: Path = Path("data/raw")  # the report texts (and sources.csv, which lists them), served at /reports/
     max_age: int = 3600  # seconds a client or an HTTP cache may keep an answer of this build
+    # what one client may take (keyed by its address; 0: no limit): requests a second and the burst
+    # allowed above that rate (429 past them), and queries running in the engine at once (429 past
+    # them; keep it below `workers`, so that no client can hold every worker)
+    client_rate: float = 100
+    client_burst: int = 200
+    client_queries: int = 3
+    # the proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client:
+    # none by default, so that no client can pose as another by writing the header itself
+    trusted_proxies: str = ""
+    # what one connection may hold (0: no limit): seconds to send a request's headers, and its body
+    # (408 past them), bytes of URL (414) and of header fields (431)
+    header_timeout: float = 10
+    body_timeout: float = 10
+    max_url: int = 65536
+    max_headers: int = 32768
 
     @property
     def base(self) -> str:

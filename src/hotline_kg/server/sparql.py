@@ -12,6 +12,7 @@ answers with its Service Description (``service_description``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -44,6 +45,10 @@ class Unsupported(Exception):
     """HTTP 415."""
 
 
+class Late(Exception):
+    """HTTP 408: the request body did not come in time."""
+
+
 async def endpoint(scope: Scope, receive: Receive, send: Send, state: State) -> None:
     """GET, HEAD or POST /sparql: a query's answer, or the Service Description."""
     settings: Settings = state.settings
@@ -51,7 +56,7 @@ async def endpoint(scope: Scope, receive: Receive, send: Send, state: State) -> 
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
     params = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
     try:
-        body = await _body(receive, headers, settings.max_body) if method == "POST" else b""
+        body = await _body(receive, headers, settings.max_body, settings.body_timeout) if method == "POST" else b""
         query, default, named = read(method, params, headers, body)
     except protocol.Refused as err:
         return await _send_error(send, 400, str(err))
@@ -59,6 +64,8 @@ async def endpoint(scope: Scope, receive: Receive, send: Send, state: State) -> 
         return await _send_error(send, 413, str(err))
     except Unsupported as err:
         return await _send_error(send, 415, str(err))
+    except Late as err:
+        return await _send_error(send, 408, str(err), {"connection": "close"})
     if query is None:
         return await _service_description_response(scope, receive, send, state, headers.get("accept"))
     if len(query) > settings.max_query:
@@ -113,8 +120,9 @@ async def _send_error(send: Send, status: int, message: str, headers: dict[str, 
     await _send(send, status, body, {**extra, **(headers or {})})
 
 
-async def _body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
-    """A POST's body; TooLarge as soon as it says or turns out to be over ``limit`` bytes."""
+async def _body(receive: Receive, headers: dict[str, str], limit: int, seconds: float = 0) -> bytes:
+    """A POST's body; TooLarge as soon as it says or turns out to be over ``limit`` bytes, Late
+    if it has not all come within ``seconds`` (0: no limit)."""
     try:
         declared = int(headers.get("content-length") or 0)
     except ValueError:
@@ -122,17 +130,21 @@ async def _body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
     if declared > limit:
         raise TooLarge(f"request body larger than {limit} bytes")
     chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"request body larger than {limit} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
+    try:
+        async with asyncio.timeout(seconds or None):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    break
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"request body larger than {limit} bytes")
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError as err:
+        raise Late(f"request body not received within {seconds:g} s") from err
     return b"".join(chunks)
 
 
