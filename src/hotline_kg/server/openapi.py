@@ -56,6 +56,49 @@ PAGE_PARAMETERS: dict[str, list[dict]] = {
 PAGE_PARAMETERS["/search.json"] = PAGE_PARAMETERS["/search.csv"] = PAGE_PARAMETERS["/search"]
 
 
+#: What each page route answers with (FastAPI, not seeing it, would say JSON), by path.
+_RESOURCE_TYPES = [*formats.RESOURCE_TYPES, formats.JSON, formats.SPARQL_CSV.media]
+PAGE_TYPES: dict[str, list[str]] = {
+    "/dumps/{name}": ["*/*"],  # each file as what it is
+    "/.well-known/void": [formats.TURTLE.media],
+    "/catalog": [formats.TURTLE.media],
+    "/shapes": [formats.TURTLE.media],
+    "/validation-report": [formats.TURTLE.media],
+    "/reports/{name}": [formats.HTML, formats.TEXT],
+    "/": [formats.HTML],
+    "/index.json": [formats.JSON],
+    "/index.csv": [formats.SPARQL_CSV.media],
+    "/query": [formats.HTML],
+    "/search": [formats.HTML],
+    "/search.json": [formats.JSON],
+    "/search.csv": [formats.SPARQL_CSV.media],
+    "/{kind}": _RESOURCE_TYPES,
+}
+
+
+def _page_answers(path: str) -> dict[str, Any]:
+    """The answers of a page route: what it gives, and every refusal the server may send instead."""
+    text = {formats.TEXT: {"schema": {"type": "string"}}}
+    page_or_text = {formats.HTML: {"schema": {"type": "string"}}, **text}
+    answers: dict[str, Any] = {
+        "200": {"description": "the page, file or data", "content": {m: {} for m in PAGE_TYPES.get(path, ["*/*"])}},
+        "304": {"description": "not modified since the copy the client names (If-None-Match, If-Modified-Since)"},
+        "400": {"description": "a parameter out of range or malformed", "content": text},
+        "404": {"description": "nothing here (a page for browsers, else text)", "content": page_or_text},
+        "406": {"description": "no offered format is acceptable", "content": text},
+        "408": {"description": "the request was not sent in time", "content": text},
+        "413": {"description": "a request or answer over its limit", "content": text},
+        "414": {"description": "a URL over its limit", "content": text},
+        "429": {"description": "too many requests from this client", "content": text},
+        "431": {"description": "header fields over their limit", "content": text},
+        "503": {"description": "a query of the page ran out of time, or the engine is busy or down", "content": text},
+    }
+    if path in ("/dumps/{name}", "/reports/{name}", "/.well-known/void", "/catalog", "/shapes"):
+        answers["206"] = {"description": "the range asked for", "content": {"*/*": {}}}
+        answers["416"] = {"description": "a range outside the file", "content": {"*/*": {}}}
+    return answers
+
+
 def _answers() -> dict[str, Any]:
     media = {m: {} for m in (*formats.SOLUTION_TYPES, *formats.GRAPH_TYPES)}
     text = {"text/plain": {"schema": {"type": "string"}}}
@@ -117,6 +160,10 @@ def document(app: FastAPI) -> dict[str, Any]:
     paths = doc.setdefault("paths", {})
     for path in (p for p in sparql.PATHS if not p.endswith("/")):
         paths[path] = _sparql_path()
+    for path, operations in paths.items():
+        if path not in sparql.PATHS:
+            for operation in operations.values():
+                operation["responses"] = {**operation.get("responses", {}), **_page_answers(path)}
     for path, params in PAGE_PARAMETERS.items():
         for operation in paths.get(path, {}).values():
             known = {p["name"] for p in operation.get("parameters", [])}

@@ -35,6 +35,10 @@ RISKY_RE = re.compile(
     r"\b(SERVICE|FROM|LOAD|INSERT|DELETE|CLEAR|DROP|CREATE|COPY|MOVE|ADD|WITH|USING)\b", re.IGNORECASE
 )
 FORMS = {"SELECT": "SelectQuery", "ASK": "AskQuery", "CONSTRUCT": "ConstructQuery", "DESCRIBE": "DescribeQuery"}
+#: Brackets nested deeper than this are refused: the parsers recurse once per level, and Oxigraph's
+#: overflows its stack (the process dies of SIGSEGV) a few thousand levels down.
+MAX_NESTING = 200
+NOT_BRACKET_RE = re.compile(r"[^(){}\[\]]+")
 
 
 @lru_cache(maxsize=4096)
@@ -46,6 +50,8 @@ def parse(query: str, graphs: frozenset[str]) -> Parsed:
     update's) needs no full parse here: the store's own parser reports its syntax errors.
     Anything else is parsed in full and checked."""
     bare = NOISE_RE.sub(" ", query)
+    if _nesting(bare) > MAX_NESTING:
+        raise Refused(f"malformed query: brackets nested more than {MAX_NESTING} levels deep")
     form = FORM_RE.search(bare)
     escaped = "\\u" in query or "\\U" in query  # codepoint escapes are decoded before parsing
     if form and not RISKY_RE.search(bare) and not escaped:
@@ -66,8 +72,9 @@ def full_parse(query: str, graphs: frozenset[str]) -> Parsed:
         raise Refused(f"malformed query: {err}") from err
     except RecursionError as err:  # rdflib's parser recurses once per level of nesting
         raise Refused("malformed query: nested too deeply to be checked") from err
-    except ValueError as err:  # rdflib expands \u escapes first: one of no code point (\U7FFFFFFF)
-        raise Refused(f"malformed query: {err}") from err
+    except Exception as err:  # rdflib fails in other ways too: ValueError for an escape of no code point
+        # (\U7FFFFFFF), TypeError for a sign before a literal it cannot negate (-"1"^^xsd:decimal) …
+        raise Refused(f"this query could not be checked, so it is not run ({type(err).__name__}: {err})") from err
     form = type(body).__name__ if not hasattr(body, "name") else body.name
     if service:
         raise Refused("SERVICE is not allowed: this endpoint does not fetch from other services")
@@ -84,6 +91,18 @@ def full_parse(query: str, graphs: frozenset[str]) -> Parsed:
             "(the endpoint never fetches data from elsewhere)"
         )
     return Parsed(form, tuple(default), tuple(named))
+
+
+def _nesting(bare: str) -> int:
+    """How deep the brackets of a query (without its strings, IRIs and comments) nest."""
+    depth = most = 0
+    for c in NOT_BRACKET_RE.sub("", bare):
+        if c in "({[":
+            depth += 1
+            most = max(most, depth)
+        else:
+            depth -= 1
+    return most
 
 
 def _is_update(text: str) -> bool:

@@ -33,6 +33,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup, escape
 from rdflib import Graph
+from starlette.convertors import Convertor, register_url_convertor
 
 from hotline_kg import formats
 from hotline_kg.rdf import dumps
@@ -242,8 +243,24 @@ async def term_labels(engine: Engine, iris: Iterable[str]) -> dict[str, dict[str
 router = APIRouter()
 
 
-@router.get("/{kind:path}")
-@router.head("/{kind:path}")
+class _AnyPath(Convertor[str]):
+    """Any path, line breaks included: Starlette's ``path`` stops at one, and a path with a line
+    break would miss this route and get FastAPI's JSON 404 instead of this route's."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", _AnyPath())
+
+
+@router.get("/{kind:anypath}")
+@router.head("/{kind:anypath}")
 async def resource(kind: str, request: Request) -> Response:
     settings: Settings = request.app.state.settings
     if not (kind.startswith("id/") or kind.startswith("def/")):
