@@ -389,6 +389,7 @@ METHODS = ["GET"] * 6 + ["POST"] * 6 + ["HEAD"] * 2 + ["PUT", "DELETE", "OPTIONS
 ODD_METHODS = ["CONNECT", "PROPFIND", "QUERY", "get", "G3T", "X" * 40, "BREW"]
 PATHS = ["/sparql"] * 12 + ["/sparql/", "//sparql", "/sparql//", "/./sparql", "/SPARQL", "/sparql%2F"]
 PATHS += ["/sparql;x=1", "/sparql/../sparql", "/query", "/search", "/search.json", "/id/district/110108", "/"]
+PATHS += ["/id/year/2024.csv", "/def/hotline", "/dumps/hotline.ttl", "/reports/2024.txt", "/catalog", "/openapi.json"]
 ACCEPTS = [
     "*/*",
     "application/sparql-results+json",
@@ -599,6 +600,11 @@ def odd_requests(draw: st.DrawFn, texts: st.SearchStrategy[str] = sparql_texts) 
                         ("Accept-Encoding", "gzip, br, zstd, *;q=0"),
                         ("Range", "bytes=0-10"),
                         ("Range", "bytes=-0"),
+                        ("Range", "bytes=99999999999999999999-"),
+                        ("Range", "bytes=0-1,2-3,4-5"),
+                        ("If-Modified-Since", "Mon, 99 Foo 2026 99:99:99 GMT"),
+                        ("If-Modified-Since", "Thu, 01 Jan 99999 00:00:00 GMT"),
+                        ("If-Range", '"x"'),
                         ("Origin", "http://evil.example"),
                         ("Access-Control-Request-Method", "POST"),
                         ("Expect", "100-continue"),

@@ -10,6 +10,9 @@ examples: the same requests on every run. The long run is ``bench/fuzz.py`` (``m
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
+import time
 from urllib.parse import quote
 
 import pytest
@@ -23,8 +26,11 @@ TIMEOUT = 2
 #: A query may wait for a worker (up to the time limit), then run (up to it); then the margin.
 DEADLINE = 2 * TIMEOUT + 8
 
+#: Statuses seen by the generated requests (503s only for the time limit or busy workers).
+SEEN: collections.Counter[int | None] = collections.Counter()
+
 FUZZ = settings(
-    max_examples=250,
+    max_examples=900,
     deadline=None,
     derandomize=True,
     database=None,
@@ -52,6 +58,7 @@ def check(server: tuple[str, int], data: bytes, *, may_close: bool = False) -> s
     if reply.status is None or problem:
         assert ss.healthy(host, port), f"the server stopped answering after {data[:300]!r}"
     assert problem is None, f"{problem}\nfor {data[:600]!r}"
+    SEEN[reply.status] += 1
     return reply
 
 
@@ -83,6 +90,22 @@ def test_found_by_fuzzing(server, query):
     assert reply.status == 400, reply.reason
 
 
+def test_a_long_check_does_not_stall_the_server(server):
+    """rdflib's full parse of a long query with FROM takes seconds. It ran in the event loop, and
+    every other request waited for it (an ASK took 2.5 s); now it runs in a thread of its own,
+    under the time limit (503 past it)."""
+    host, port = server
+    slow = f"SELECT * FROM <{ss.GRAPHS[0]}> WHERE {{ ?s ?p ?o FILTER(" + "?o = 1 || " * 1900 + "true) }"
+    data = ss.Request("POST", "/sparql", [("Content-Type", "application/sparql-query")], slow.encode()).wire()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(check, server, data)
+        time.sleep(0.3)
+        began = time.monotonic()
+        assert ss.healthy(host, port)
+        assert time.monotonic() - began < 1
+        assert answer.result().status in (200, 503)
+
+
 @pytest.mark.parametrize("data", ss.MALFORMED, ids=range(len(ss.MALFORMED)))
 def test_malformed_heads(server, data):
     """A malformed head may be answered 400 or the connection closed, but the server stays up."""
@@ -105,9 +128,16 @@ def test_generated_queries(server, query, post):
     check(server, data)
 
 
-@settings(FUZZ, max_examples=400)
+@settings(FUZZ, max_examples=1500)
 @given(request=ss.requests())
 def test_generated_requests(server, request):
     """Raw protocol requests, odd in every part: never a 5xx or a hang; a closed connection only
     when the server stays up."""
     check(server, request.wire(), may_close=True)
+
+
+def test_after_fuzzing(server):
+    """The server is still up, and the fuzz reached the engine (answers) as well as the refusals."""
+    assert ss.healthy(*server)
+    assert SEEN[200] > 200 and SEEN[400] > 200, SEEN
+    assert sum(n for status, n in SEEN.items() if status is not None and status >= 500) == SEEN[503], SEEN

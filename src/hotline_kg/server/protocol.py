@@ -1,11 +1,14 @@
 """The SPARQL Protocol's checks, as pure functions: refuse what the endpoint does not do (updates,
 SERVICE, foreign graphs) and pick a media type from an Accept header (``negotiate``; the media
 types themselves are defined in ``hotline_kg.formats``). ``server.sparql`` reads the request and
-calls these; the query page and resource pages use them too."""
+calls these (``check``: ``parse`` with its slow part off the event loop); the query page and
+resource pages use them too."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,6 +16,7 @@ from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
 from hotline_kg.formats import ALIASES
+from hotline_kg.server.engine.base import QueryTimeout
 
 
 class Refused(Exception):
@@ -41,7 +45,6 @@ MAX_NESTING = 200
 NOT_BRACKET_RE = re.compile(r"[^(){}\[\]]+")
 
 
-@lru_cache(maxsize=4096)
 def parse(query: str, graphs: frozenset[str]) -> Parsed:
     """Check a query before it reaches the store. Raises Refused with the parser's message.
     (Pure: the checks of a query seen before are remembered.)
@@ -49,6 +52,31 @@ def parse(query: str, graphs: frozenset[str]) -> Parsed:
     A query with none of the keywords that could reach outside (SERVICE, FROM, LOAD or an
     update's) needs no full parse here: the store's own parser reports its syntax errors.
     Anything else is parsed in full and checked."""
+    return screen(query) or full_parse(query, graphs)
+
+
+async def check(query: str, graphs: frozenset[str], limit: float) -> Parsed:
+    """``parse``, with the full parse (rdflib's: seconds for a long query) in a thread of its own
+    rather than in the event loop, which goes on serving meanwhile; QueryTimeout if it takes
+    longer than ``limit`` seconds (the query is not run)."""
+    quick = screen(query)
+    if quick is not None:
+        return quick
+    future = asyncio.wrap_future(_CHECKER.submit(full_parse, query, graphs))
+    try:
+        return await asyncio.wait_for(future, limit)
+    except TimeoutError:
+        raise QueryTimeout(f"checking the query took longer than {limit:g} s; it was not run") from None
+
+
+#: The thread that runs full parses, one at a time (one parser, shared).
+_CHECKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-check")
+
+
+@lru_cache(maxsize=4096)
+def screen(query: str) -> Parsed | None:
+    """The checks every query gets: the form of a query that needs no full parse, None for one
+    that does; Refused for brackets nested too deep."""
     bare = NOISE_RE.sub(" ", query)
     if _nesting(bare) > MAX_NESTING:
         raise Refused(f"malformed query: brackets nested more than {MAX_NESTING} levels deep")
@@ -56,9 +84,10 @@ def parse(query: str, graphs: frozenset[str]) -> Parsed:
     escaped = "\\u" in query or "\\U" in query  # codepoint escapes are decoded before parsing
     if form and not RISKY_RE.search(bare) and not escaped:
         return Parsed(FORMS[form.group(1).upper()], (), ())
-    return full_parse(query, graphs)
+    return None
 
 
+@lru_cache(maxsize=4096)
 def full_parse(query: str, graphs: frozenset[str]) -> Parsed:
     try:
         tree = parseQuery(query)
@@ -70,8 +99,11 @@ def full_parse(query: str, graphs: frozenset[str]) -> Parsed:
                 "this endpoint is read-only: SPARQL updates (INSERT, DELETE, LOAD, CLEAR …) are not accepted"
             ) from err
         raise Refused(f"malformed query: {err}") from err
-    except RecursionError as err:  # rdflib's parser recurses once per level of nesting
-        raise Refused("malformed query: nested too deeply to be checked") from err
+    except RecursionError as err:  # rdflib's parser recurses once per level of nesting, and per triple
+        raise Refused(
+            "this query is too long or nested too deeply to be checked for FROM, SERVICE and updates, so it is "
+            "not run (name the dataset's graphs with default-graph-uri / named-graph-uri instead of FROM)"
+        ) from err
     except Exception as err:  # rdflib fails in other ways too: ValueError for an escape of no code point
         # (\U7FFFFFFF), TypeError for a sign before a literal it cannot negate (-"1"^^xsd:decimal) …
         raise Refused(f"this query could not be checked, so it is not run ({type(err).__name__}: {err})") from err

@@ -3,7 +3,7 @@
 A request enters at ``endpoint``, a plain ASGI app that ``app.create_app`` puts in front of the
 pages (so a query pays for no page middleware): ``read`` takes the query and the protocol
 dataset from a GET or a POST (section 2.1 of the Protocol; 413 and 415 for what it does not
-take), ``protocol.parse`` refuses updates, SERVICE and foreign graphs (400),
+take), ``protocol.check`` refuses updates, SERVICE and foreign graphs (400),
 ``protocol.negotiate`` picks the result media type from ``?format=`` or Accept (406; the types
 are ``formats.SOLUTION_TYPES`` and ``formats.GRAPH_TYPES``), and the answer comes from the cache
 (``cache``) or the engine (``state.engine``), with its ETag. Without a query, the endpoint
@@ -71,9 +71,11 @@ async def endpoint(scope: Scope, receive: Receive, send: Send, state: State) -> 
     if len(query) > settings.max_query:
         return await _send_error(send, 413, f"query longer than {settings.max_query} characters")
     try:
-        parsed = protocol.parse(query, state.graphs)
+        parsed = await protocol.check(query, state.graphs, settings.timeout)
     except protocol.Refused as err:
         return await _send_error(send, 400, str(err))
+    except ENGINE_ERRORS as err:  # the checks ran out of time
+        return await _send_error(send, *engine_error_parts(err))
     offered = formats.GRAPH_TYPES if parsed.form in ("ConstructQuery", "DescribeQuery") else formats.SOLUTION_TYPES
     forced = formats.RESULT_PARAM.get(params.get("format", [""])[-1])
     accept = headers.get("accept")

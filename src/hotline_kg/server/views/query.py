@@ -31,7 +31,7 @@ async def query_page(request: Request) -> Response:
     context: dict[str, object] = {"query": text or "", "examples": request.app.state.examples, **editor(settings.base)}
     if text:
         try:
-            protocol.parse(text, request.app.state.graphs)
+            await protocol.check(text, request.app.state.graphs, settings.timeout)
             answer = await request.app.state.engine.query(text, [], [], formats.SPARQL_JSON.media)
             context.update(table(answer, settings.base))
         except (protocol.Refused, *ENGINE_ERRORS) as err:
