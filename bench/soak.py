@@ -3,8 +3,8 @@
     python bench/soak.py [--seconds 600] [--clients 8] [--dist dist] [--label soak]
 
 Starts ``hotline-kg serve --dist DIST`` on a free port with a short query time limit (``--timeout``,
-2 s), so that heavy queries are stopped at the limit, and per-client rate limits off where the
-server has them (8 clients from one address would otherwise be throttled). Then ``--clients``
+2 s), so that heavy queries are stopped at the limit, and its per-client limits off (``run.py``'s
+``NO_CLIENT_LIMITS``: 8 clients from one address would otherwise be throttled). Then ``--clients``
 threads send a fixed mix for ``--seconds``:
 
 - ``--heavy-clients`` of them (1) send heavy queries back to back (a three-way cross join of every
@@ -60,7 +60,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import NO_CACHE, ROOT, Server, free_port, queries
+from run import NO_CACHE, NO_CLIENT_LIMITS, ROOT, Server, free_port, queries
 
 #: Heavy queries: none finishes within minutes on the real build (11k triples: 1.5e12 rows).
 HEAVY = {
@@ -90,19 +90,6 @@ TICKS = os.sysconf("SC_CLK_TCK")
 #: Share of the machine's CPU (every core) used by other processes above which a window's latency
 #: is called unsteady-by-neighbours in the report.
 BUSY_ELSEWHERE = 0.10
-
-
-def rate_limits_off() -> tuple[dict[str, str], str]:
-    """Environment variables that turn the server's per-client limits off, if its settings have
-    any (``client_rate``, ``client_queries`` …: ``HOTLINE_KG_<NAME>=0``, 0 being no limit), and a
-    sentence saying what was done."""
-    from hotline_kg.server.settings import ENV_PREFIX, Settings
-
-    names = [n for n in Settings.model_fields if n.startswith("client_") or "rate_limit" in n]
-    if not names:
-        return {}, "the server has no per-client rate limit setting (nothing to turn off)"
-    env = {ENV_PREFIX + n.upper(): "0" for n in names}
-    return env, "per-client rate limits off (" + ", ".join(f"{k}=0" for k in env) + ")"
 
 
 class SoakServer(Server):
@@ -604,11 +591,12 @@ def main() -> int:
     dist = args.dist.resolve()
     if not (dist / "hotline.nq.gz").is_file():
         parser.error(f"{dist}/hotline.nq.gz not found: run `make build` first")
-    env, limits = rate_limits_off()
-    env |= {"HOTLINE_KG_QUERIES": str(ROOT / "queries"), "HOTLINE_KG_RAW": str(ROOT / "data" / "raw")}
+    env = {"HOTLINE_KG_QUERIES": str(ROOT / "queries"), "HOTLINE_KG_RAW": str(ROOT / "data" / "raw")}
+    # 8 clients from one address would otherwise be throttled (429) by the per-client limits
+    limits = f"per-client limits off (`{' '.join(NO_CLIENT_LIMITS)}`, as in run.py)"
     port = free_port()
     command = [sys.executable, "-m", "hotline_kg.cli", "serve", "--dist", str(dist), "--port", str(port)]
-    command += ["--timeout", f"{args.timeout:g}"]
+    command += ["--timeout", f"{args.timeout:g}", *NO_CLIENT_LIMITS]
     server = SoakServer("hotline-kg", command, f"http://127.0.0.1:{port}/sparql", env)
     print(
         f"soak {args.label}: {args.seconds:g} s at {args.clients} clients; {limits}; warm-up {args.warmup:g} s "
