@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install facts build validate serve test bench bench-large lint clean
+.PHONY: install facts build validate serve test bench bench-large soak fuzz lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ bench: build $(BENCH_VENV)/.installed
 bench-large: build $(BENCH_VENV)/.installed
 	$(BIN)/python bench/generate.py dist/hotline.nt.gz 1000000 -o $(BENCH_VENV)/synthetic-1m.nt.gz
 	$(BIN)/python bench/large.py $(BENCH_VENV)/synthetic-1m.nt.gz --label synthetic-1m --store-dir $(BENCH_VENV)/stores
+
+## soak: 10 minutes at 8 clients against dist/ (light and heavy queries, the heavy ones stopped at a
+## 2 s limit; pages, search, dumps): PSS of the process tree, processes, errors and p99 latency must
+## hold steady; results in bench/results/soak.md and .json (exit 1 if a criterion fails)
+soak: build
+	$(BIN)/python bench/soak.py --seconds 600 --clients 8 --label soak
 
 lint: install
 	$(BIN)/ruff check --fix src tests bench
