@@ -309,6 +309,16 @@ def test_a_cached_answer_does_not_count_as_a_query(server):
     assert {r.headers["x-cache"] for r in statuses} == {"hit"}
 
 
+def test_a_browser_opening_many_pages_at_once_is_served(server):
+    """A person's browser: pages in several tabs at once, each with its stylesheet and script —
+    the pages' own queries do not count as the client's."""
+    pages = ["/", "/query", "/id/district/110108", "/id/district/110105", "/id/report/2024", "/search?q=朝阳"]
+    assets = ["/static/site.css", "/static/query.css", "/static/query.js"]
+    with client("127.0.0.17") as browser, concurrent.futures.ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(lambda path: browser.get(server + path).status_code, (pages + assets) * 3))
+    assert set(statuses) == {200}, Counter(statuses)
+
+
 # --- slow clients -----------------------------------------------------------------------------------------
 
 

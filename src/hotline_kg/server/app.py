@@ -51,6 +51,11 @@ def make_engine(settings: Settings) -> Engine:
     return EmbeddedEngine(loaded, settings.workers, settings.timeout, settings.max_rows, settings.base)
 
 
+#: Where a client's own queries run (the endpoint, the query page): each counts against the
+#: client's share while it runs. The pages' own queries (a resource's description …) do not.
+QUERY_PATHS = (*sparql.PATHS, "/query")
+
+
 class Front:
     """The outermost app: each request first taken from its client's allowance (``limits``: 429
     past it), then SPARQL Protocol requests to ``sparql.endpoint``, the rest to the pages (and the
@@ -65,7 +70,8 @@ class Front:
         if scope["type"] != "http":
             return await self.pages(scope, receive, send)
         key = limits.client_key(scope)
-        limits.CLIENT.set(key)  # this request's task only: whose queries ``limits.Metered`` counts
+        if scope["path"] in QUERY_PATHS:  # a query the client wrote: counted (``limits.Metered``) while it runs
+            limits.CLIENT.set(key)  # (this request's task only)
         try:
             self.limiter.admit(key)
             if scope["path"] in sparql.PATHS and scope["method"] in sparql.METHODS:

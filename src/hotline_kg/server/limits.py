@@ -9,8 +9,9 @@
   subscriber gets), as uvicorn gives it — the address in ``X-Forwarded-For`` only when the peer is
   one of the ``trusted_proxies`` (none by default: anyone could write that header).
 - ``Metered``: the engine, counting each client's queries while they run (``CLIENT`` names the
-  client of the request being served; ``app.Front`` sets it). A query answered from the cache never
-  reaches the engine, so it never counts.
+  client of a request that carries a query of its own, to the endpoint or the query page;
+  ``app.Front`` sets it). A query answered from the cache never reaches the engine, so it never
+  counts; nor do the pages' own queries (a resource's description …), bounded by the request rate.
 - ``guarded(settings)``: uvicorn's httptools protocol with what it lacks: a time limit for a
   request's headers (from the connection, or the request's first byte, to the end of its headers:
   408, or the connection just closed if nothing came) and for its body (the connection is closed;
@@ -46,7 +47,7 @@ BODY_GRACE = 1
 #: An IPv6 client is keyed by its network of this length: one subscriber's.
 IPV6_PREFIX = 64
 
-#: The client of the request being served (``None``: the server itself, e.g. at start-up).
+#: The client whose query the engine is asked (``None``: the server's own, e.g. a page's or at start-up).
 CLIENT: ContextVar[str | None] = ContextVar("hotline_kg_client", default=None)
 
 
