@@ -134,7 +134,7 @@ def run(host: str, port: int, total: int, clients: int, tally: Tally, server: Se
         while (item := work.get()) is not None:
             data, malformed = item
             reply = ss.send(host, port, data, deadline + 5)
-            problem = ss.verdict(data, reply, deadline)
+            problem = ss.judge(host, port, data, reply, deadline)
             if reply.status is None and problem and (problem.startswith("no response") or malformed):
                 problem = None  # closing (or keeping) the connection of a bad request is fine, if the server stays up
             if (reply.status is None or problem) and not ss.healthy(host, port, deadline):
@@ -213,7 +213,7 @@ def shrink(host: str, port: int, finding: Finding, deadline: float, tries: int =
         for candidate in sorted(_simpler(current), key=len):
             tries -= 1
             reply = ss.send(host, port, candidate, deadline + 5)
-            problem = ss.verdict(candidate, reply, deadline)
+            problem = ss.judge(host, port, candidate, reply, deadline)
             if problem and _key(problem) == want:
                 current, improved = candidate, True
                 finding.answer = (reply.head[:200] + b"\n\n" + reply.body[:300]).decode("latin-1")

@@ -356,7 +356,30 @@ EDGE_QUERIES = [
     "SELECT * WHERE { VALUES ?x { " + " ".join(str(i) for i in range(3000)) + " } }",
 ]
 
-sparql_texts = st.one_of(queries(), queries(), mutated(), st.sampled_from(EDGE_QUERIES))
+#: Queries that run into the time limit (503), the row limit (413) or keep a worker busy: one in
+#: two hundred, so that the workers are not busy all the time.
+HEAVY_QUERIES = [
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }",
+    "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 1",
+    "SELECT * WHERE { ?s ?p ?o }",
+    "CONSTRUCT WHERE { ?s ?p ?o }",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s (<urn:p>|!<urn:q>)* ?o }",
+    'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f FILTER(REGEX(STR(?c), "^(a+)+$")) }',
+]
+
+
+@st.composite
+def _texts(draw: st.DrawFn) -> str:
+    pick = draw(st.integers(0, 199))
+    if pick == 0:
+        return draw(st.sampled_from(HEAVY_QUERIES))
+    if pick < 40:
+        return draw(st.sampled_from(EDGE_QUERIES))
+    return draw(queries() if pick < 130 else mutated())
+
+
+#: What the fuzz sends as a query: from the grammar (about half), nearly valid, or an edge case.
+sparql_texts = _texts()
 
 # --- HTTP requests -------------------------------------------------------------------------------------
 
@@ -511,7 +534,7 @@ def _encode_body(text: str, encoding: str) -> bytes:
 def clean_requests(draw: st.DrawFn, texts: st.SearchStrategy[str] | None = None) -> Request:
     """A well-formed protocol request: the query by GET (or HEAD), by POST directly or as a form,
     with the dataset's graphs, a format or an Accept a client would send."""
-    query = draw(texts if texts is not None else st.one_of(queries(), queries(), queries(), mutated()))
+    query = draw(texts if texts is not None else st.one_of(queries(), queries(), sparql_texts))
     how = draw(st.sampled_from(["GET", "GET", "HEAD", "POST", "POST-form"]))
     graphs = [
         (name, _percent(g))
@@ -538,9 +561,47 @@ def clean_requests(draw: st.DrawFn, texts: st.SearchStrategy[str] | None = None)
 FORM = "application/x-www-form-urlencoded"
 
 
+RESOURCES = ["id/district/110108", "id/year/2024", "id/measure/share", "def/hotline", "id/district/110108.csv"]
+RESOURCES += ["id/year/2024.json", "id/report/2024", "id/", "id/district/", "def/hotline#District", "id/%00", "id/%ff"]
+
+
+@st.composite
+def page_requests(draw: st.DrawFn) -> Request:
+    """A GET or HEAD of a page, with odd parameters: the query page with a generated query, the
+    search with odd words and limits, a resource with odd formats, orders and languages."""
+    method = draw(st.sampled_from(["GET", "GET", "HEAD"]))
+    kind = draw(st.sampled_from(["query", "search", "resource", "home"]))
+    words = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+    if kind == "query":
+        target = "/query?query=" + _percent(draw(sparql_texts))
+    elif kind == "search":
+        path = draw(st.sampled_from(["/search", "/search.json", "/search.csv"]))
+        limit = draw(st.sampled_from(["", "1", "0", "-1", "200", "201", "1e3", "9" * 5000, "x", "١٢"]))
+        target = f"{path}?q={_percent(draw(st.one_of(words, st.sampled_from(['朝阳', 'chaoyang', 'cy', '110105']))))}"
+        target += f"&limit={_percent(limit)}" if limit else ""
+    elif kind == "resource":
+        target = "/" + draw(st.one_of(st.sampled_from(RESOURCES), words.map(lambda w: "id/" + _percent(w))))
+        extra = []
+        if draw(st.booleans()):
+            extra.append("format=" + _percent(draw(st.sampled_from(["ttl", "jsonld", "nt", "rdf", "html", "", "x"]))))
+        if draw(st.booleans()):
+            extra.append("sort=" + _percent(draw(st.one_of(words, st.sampled_from(["value", "-value", "period"])))))
+        target += "?" + "&".join(extra) if extra else ""
+    else:
+        target = draw(st.sampled_from(["/", "/index.json", "/index.csv", "/catalog", "/openapi.json", "/static/x"]))
+    headers = []
+    if draw(st.booleans()):
+        headers.append(("Accept", draw(st.sampled_from(ACCEPTS))))
+    if draw(st.booleans()):
+        languages = ["en", "zh-CN,zh;q=0.9", "en;q=x", "*;q=0", "en;q=1e999, zh;q=nan", ",,;", "\xff"]
+        headers.append(("Accept-Language", draw(st.sampled_from(languages))))
+    return Request(method, target, headers)
+
+
 def requests(texts: st.SearchStrategy[str] = sparql_texts) -> st.SearchStrategy[Request]:
-    """A raw request to the endpoint: well-formed (a third), or odd in any of its parts."""
-    return st.one_of(clean_requests(), odd_requests(texts), odd_requests(texts))
+    """A raw request: well-formed to the endpoint, to a page with odd parameters, or odd in any of
+    its parts."""
+    return st.one_of(clean_requests(), page_requests(), odd_requests(texts), odd_requests(texts))
 
 
 @st.composite
@@ -766,6 +827,14 @@ def serve(dist: Path, port: int, log: Path, *args: str) -> subprocess.Popen[byte
 
 #: What a 503 may say: the query ran out of time, or every worker stayed busy (the documented answers).
 TIME_LIMIT_RE = re.compile(r"longer than|stopped|busy|retry later|time limit|timed out", re.IGNORECASE)
+
+
+def judge(host: str, port: int, request: bytes, reply: Reply, deadline: float) -> str | None:
+    """``verdict``, but a HEAD answered 503 is asked again as a GET, whose body says why."""
+    if reply.status == 503 and request.startswith(b"HEAD ") and not reply.body:
+        again = b"GET " + request.removeprefix(b"HEAD ")
+        return verdict(again, send(host, port, again, deadline + 5), deadline)
+    return verdict(request, reply, deadline)
 
 
 def verdict(request: bytes, reply: Reply, deadline: float) -> str | None:

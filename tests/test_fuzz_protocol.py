@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import time
 from urllib.parse import quote
 
@@ -20,6 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sparql_strategies as ss
+from hotline_kg import formats
+from hotline_kg.server import protocol
 from serving import free_port, stop
 
 TIMEOUT = 2
@@ -30,7 +33,7 @@ DEADLINE = 2 * TIMEOUT + 8
 SEEN: collections.Counter[int | None] = collections.Counter()
 
 FUZZ = settings(
-    max_examples=900,
+    max_examples=600,
     deadline=None,
     derandomize=True,
     database=None,
@@ -52,7 +55,7 @@ def server(built, tmp_path_factory):
 def check(server: tuple[str, int], data: bytes, *, may_close: bool = False) -> ss.Reply:
     host, port = server
     reply = ss.send(host, port, data, DEADLINE + 5)
-    problem = ss.verdict(data, reply, DEADLINE)
+    problem = ss.judge(host, port, data, reply, DEADLINE)
     if may_close and reply.status is None and problem and problem.startswith("no response"):
         problem = None
     if reply.status is None or problem:
@@ -116,6 +119,20 @@ def test_malformed_heads(server, data):
     assert ss.healthy(host, port)
 
 
+#: Queries with FROM one of the dataset's graphs: each takes rdflib's full parse.
+with_from = ss.sparql_texts.map(lambda q: q.replace("WHERE", f"FROM <{ss.GRAPHS[0]}> WHERE", 1))
+
+
+@settings(FUZZ, max_examples=250)
+@given(query=st.one_of(ss.sparql_texts, with_from, st.text(max_size=300)), accept=st.text(max_size=60))
+def test_checks_refuse_or_pass(query, accept):
+    """The protocol's checks (no server): a query passes or is Refused, never another exception;
+    any Accept header gives an offered type or None."""
+    with contextlib.suppress(protocol.Refused):
+        protocol.parse(query, frozenset(ss.GRAPHS))
+    assert protocol.negotiate(accept, formats.SOLUTION_TYPES) in (None, *formats.SOLUTION_TYPES)
+
+
 @FUZZ
 @given(query=ss.sparql_texts, post=st.booleans())
 def test_generated_queries(server, query, post):
@@ -128,7 +145,7 @@ def test_generated_queries(server, query, post):
     check(server, data)
 
 
-@settings(FUZZ, max_examples=1500)
+@settings(FUZZ, max_examples=900)
 @given(request=ss.requests())
 def test_generated_requests(server, request):
     """Raw protocol requests, odd in every part: never a 5xx or a hang; a closed connection only
