@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import fcntl
 import gc
 import gzip
 import hashlib
@@ -87,40 +88,42 @@ MAX_INPUT_ENV = "HOTLINE_KG_MAX_INPUT"
 #: (bench/results/synthetic-1m.md, a million observations), and about as much as an on-disk store
 #: loads in a start that a person would still wait for; a larger graph needs the setting raised.
 MAX_INPUT = 8 << 30
-#: A gzip file whose text is more than this many times its compressed size is refused as a gzip
-#: bomb once past ``RATIO_FROM`` bytes: deflate reaches about a thousand to one on a run of one
-#: byte, RDF text about twenty to thirty to one (the build's dumps and the benchmark's synthetic
-#: cube), so this leaves RDF ten times the room and refuses a bomb after a few MB of its input.
-MAX_RATIO = 250
+#: Under the default limit, a gzip file whose text is more than this many times the compressed
+#: bytes read is refused as a gzip bomb, once past ``RATIO_FROM`` bytes of text. Deflate reaches
+#: about a thousand to one (a run of one byte); RDF text compresses about twenty to thirty to one
+#: (measured on the build's dumps and on the benchmark's synthetic cube); a bomb made with the
+#: fastest setting of zlib still passes two hundred to one. Setting ``MAX_INPUT_ENV`` turns this
+#: off: the limit given is then the only one.
+MAX_RATIO = 100
 #: Files of up to this many bytes of text are never refused for their ratio (a small file of one
-#: triple repeated compresses far better than RDF does, and costs nothing).
-RATIO_FROM = 64 << 20
+#: triple repeated compresses far better than RDF does, and costs little).
+RATIO_FROM = 16 << 20
 
 
 class InputTooLarge(ValueError):
-    """An input file holds more text than ``max_input()`` bytes, or is a gzip bomb."""
+    """An input file holds more text than the largest input allowed, or is a gzip bomb."""
 
 
-def max_input() -> int:
-    """The largest input file, in bytes of text: ``$HOTLINE_KG_MAX_INPUT`` (a number of bytes,
-    or with a K, M or G suffix: binary units), else ``MAX_INPUT``."""
+def max_input() -> tuple[int, bool]:
+    """The largest input file, in bytes of text, and whether it was set: ``$HOTLINE_KG_MAX_INPUT``
+    (a number of bytes, or with a K, M or G suffix: binary units), else ``MAX_INPUT``."""
     text = os.environ.get(MAX_INPUT_ENV, "").strip()
     if not text:
-        return MAX_INPUT
+        return MAX_INPUT, False
     match = re.fullmatch(r"(\d+)\s*([KMG]?)i?B?", text, re.IGNORECASE)
     if match is None:
         raise ValueError(f"{MAX_INPUT_ENV}={text}: not a number of bytes (e.g. 8G, 500M, 1000000)")
-    return int(match.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[match.group(2).upper()]
+    return int(match.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[match.group(2).upper()], True
 
 
 class _Bounded:
     """A gzip file's text as a stream that stops with ``InputTooLarge`` past ``limit`` bytes, or
-    past ``MAX_RATIO`` times the compressed bytes read so far: a gzip bomb is refused after a few
-    MB, before the parser or the store hold much of it (the size the gzip trailer gives is modulo
-    4 GiB, and a file may lie in it: only the text read is counted)."""
+    (``ratio``) past ``MAX_RATIO`` times the compressed bytes read so far: a gzip bomb is refused
+    after a few MB, before the parser or the store hold much of it. Only the text read is counted:
+    the size in the gzip trailer is modulo 4 GiB, and a file may lie in it."""
 
-    def __init__(self, path: Path, raw: IO[bytes], limit: int) -> None:
-        self.path, self.raw, self.limit = path, raw, limit
+    def __init__(self, path: Path, raw: IO[bytes], limit: int, ratio: bool, in_memory: int | None) -> None:
+        self.path, self.raw, self.limit, self.ratio, self.in_memory = path, raw, limit, ratio, in_memory
         self.text = gzip.GzipFile(fileobj=raw, mode="rb")
         self.count = 0
 
@@ -137,11 +140,14 @@ class _Bounded:
                 f"{self.path}: more than {self.limit} bytes once decompressed, the largest input allowed "
                 f"(${MAX_INPUT_ENV}); refused"
             )
+        if self.in_memory is not None and self.count > self.in_memory:
+            raise _PastMemory(f"{self.path}: more than {self.in_memory} bytes once decompressed")
         packed = max(self.raw.tell(), 1)
-        if self.count > RATIO_FROM and self.count > MAX_RATIO * packed:
+        if self.ratio and self.count > RATIO_FROM and self.count > MAX_RATIO * packed:
             raise InputTooLarge(
-                f"{self.path}: a gzip bomb? {self.count} bytes of text from the first {packed} bytes "
-                f"of the file, more than {MAX_RATIO} to one (RDF compresses far less); refused"
+                f"{self.path}: a gzip bomb? {self.count} bytes of text from the first {packed} bytes of the "
+                f"file, more than {MAX_RATIO} to one (RDF compresses far less); refused (if it is RDF, "
+                f"set {MAX_INPUT_ENV} to the size of its text)"
             )
         return data
 
@@ -156,26 +162,39 @@ class _Bounded:
         self.close()
 
 
-def _open_input(path: Path, limit: int | None = None) -> IO[bytes]:
-    """The text of an input file, read as a stream: a gzip file decompressed under ``limit``
-    (default ``max_input()``) and ``MAX_RATIO``; a file of more than ``limit`` bytes refused."""
-    limit = max_input() if limit is None else limit
+def _open_input(path: Path, in_memory: int | None = None) -> IO[bytes]:
+    """The text of an input file, read as a stream, at most the largest input allowed
+    (``max_input()``; else InputTooLarge) and, if given, ``in_memory`` bytes (else ``_PastMemory``):
+    a gzip file decompressed as it is read, and refused as a bomb (``MAX_RATIO``) unless the limit
+    was set; a larger plain file refused at once."""
+    limit, given = max_input()
     if not path.name.endswith(".gz"):
         size = path.stat().st_size
         if size > limit:
             raise InputTooLarge(
                 f"{path}: {size} bytes, more than {limit}, the largest input allowed (${MAX_INPUT_ENV}); refused"
             )
+        if in_memory is not None and size > in_memory:
+            raise _PastMemory(f"{path}: {size} bytes")
         return path.open("rb")
-    return _Bounded(path, path.open("rb"), limit)  # type: ignore[return-value]
+    return _Bounded(path, path.open("rb"), limit, not given, in_memory)  # type: ignore[return-value]
 
 
-def load_store(paths: Iterable[Path], location: Path | None = None, named: Iterable[tuple[str, Path]] = ()) -> ox.Store:
+class _PastMemory(InputTooLarge):
+    """More text than ``auto`` keeps in memory: the store goes on disk instead."""
+
+
+def load_store(
+    paths: Iterable[Path],
+    location: Path | None = None,
+    named: Iterable[tuple[str, Path]] = (),
+    in_memory_up_to: int | None = None,
+) -> ox.Store:
     """A store with the given RDF files (Turtle, N-Triples, N-Quads, gzipped or not), in memory or
     on disk at ``location``; ``named`` files of triples go into the named graph given with each.
-    Files are read as streams, never whole into memory."""
+    Files are read as streams, never whole into memory, each at most the largest input allowed
+    (``max_input``; InputTooLarge) or ``in_memory_up_to`` bytes (``_PastMemory``)."""
     store = ox.Store(str(location)) if location is not None else ox.Store()
-    limit = max_input()
     sources = [(path, None) for path in paths] + [(path, ox.NamedNode(iri)) for iri, path in named]
     for path, graph in sources:
         fmt = FILE_FORMATS.get(path.name.removesuffix(".gz").rsplit(".", 1)[-1].lower())
@@ -185,7 +204,7 @@ def load_store(paths: Iterable[Path], location: Path | None = None, named: Itera
             raise ValueError(f"{path}: a file of quads cannot go into one named graph")
         target = {} if graph is None else {"to_graph": graph}
         try:
-            with _open_input(path, limit) as stream:
+            with _open_input(path, in_memory_up_to) as stream:
                 if location is None:  # in memory, `load` peaks lower than `bulk_load`
                     store.load(stream, format=fmt, **target)
                 elif fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
@@ -465,11 +484,15 @@ class Loaded:
     store: ox.Store
     location: Path | None = None
     folder: tempfile.TemporaryDirectory[str] | None = None
+    claim: int | None = None  # the lock held on the temporary folder while it is in use (``_claim``)
 
     def close(self) -> None:
         if self.folder is not None:
             del self.store
             self.folder.cleanup()
+        if self.claim is not None:
+            os.close(self.claim)
+            self.claim = None
 
 
 def open_store(
@@ -479,10 +502,16 @@ def open_store(
     ON_DISK_ABOVE bytes of input (``on_disk=None``), on disk: in a temporary folder, or in
     ``keep_in``, where the next start finds it (``kept_store``). Bad input raises ValueError
     naming the file."""
+    asked = on_disk
     if on_disk is None:
         on_disk = sum(input_size(p) for p in [*files, *(p for _, p in named)]) > ON_DISK_ABOVE
     if not on_disk:
-        return Loaded(load_store(files, named=named))
+        if asked is not None:  # --store memory
+            return Loaded(load_store(files, named=named))
+        try:  # chosen by the sizes the files say they hold: a gzip file may lie in its trailer
+            return Loaded(load_store(files, named=named, in_memory_up_to=ON_DISK_ABOVE))
+        except _PastMemory:
+            pass  # on disk, below (the store half loaded in memory is freed with the exception)
     if keep_in is not None:
         location = kept_store(files, named, keep_in)
         try:
@@ -491,14 +520,53 @@ def open_store(
             _discard(location.parent, f"it cannot be opened: {err}", files)
             location = kept_store(files, named, keep_in)
             return Loaded(ox.Store.read_only(str(location)), location)
-    folder = tempfile.TemporaryDirectory(prefix="hotline-kg-store-")
+    sweep_stores()
+    folder = tempfile.TemporaryDirectory(prefix=STORE_PREFIX)
+    claim = _claim(Path(folder.name))
     location = Path(folder.name) / "store"
     try:
         _load_apart(files, named, location)
     except ValueError:
         folder.cleanup()
+        os.close(claim)
         raise
-    return Loaded(ox.Store.read_only(str(location)), location, folder)
+    return Loaded(ox.Store.read_only(str(location)), location, folder, claim)
+
+
+#: The temporary folders of on-disk stores: ``<temporary directory>/hotline-kg-store-*``.
+STORE_PREFIX = "hotline-kg-store-"
+#: In each, a file the server holds a lock on while it serves the store.
+IN_USE = "in-use"
+
+
+def _claim(folder: Path) -> int:
+    """Lock a new store folder for this server (until it closes the store, or dies): a file
+    locked first, then named ``IN_USE``, so that no one ever sees it unlocked before it is used."""
+    making = folder / f".{IN_USE}"
+    fd = os.open(making, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.rename(making, folder / IN_USE)
+    return fd
+
+
+def sweep_stores(under: Path | None = None) -> list[Path]:
+    """Remove the temporary store folders of servers that were killed (their lock released with
+    them: a server ended by a signal it cannot catch leaves its folder behind); the folders removed."""
+    removed = []
+    for folder in Path(under or tempfile.gettempdir()).glob(STORE_PREFIX + "*"):
+        try:
+            fd = os.open(folder / IN_USE, os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            continue  # not one of ours, or not yet claimed
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # in use
+        finally:
+            os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 def kept_store(files: list[Path], named: list[tuple[str, Path]], folder: Path) -> Path:
