@@ -80,6 +80,9 @@ class Replica:
         self.starts += 1
         log = (self.logs / f"{self.name}-{self.starts}.log").open("wb")
         command = [sys.executable, "-m", "hotline_kg.cli", "serve", "--dist", str(self.dist)]
+        # the test's clients share one address: as one client they would be over the per-client
+        # limits (429), so the replicas run without them (tests/test_abuse.py tests the limits)
+        command += ["--client-rate", "0", "--client-queries", "0"]
         if self.engine:
             command += ["--engine", self.engine]
         # a session of its own: its query workers can be found (and ended) even once orphaned

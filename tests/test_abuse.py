@@ -530,7 +530,6 @@ def test_error_messages_that_echo_the_input_are_plain_text(server):
     assert echoed  # the 406 names the Accept header it cannot meet
 
 
-@pytest.mark.xfail(strict=True, reason="views/query.py links every IRI of a result, javascript: ones too")
 def test_a_result_iri_is_a_link_only_when_it_is_a_web_address(server):
     """An IRI is anything with a scheme: ``<javascript:alert(1)>`` is one. The query page links a
     result's IRIs, so a link to share would run script on a click (were it not for the policy)."""

@@ -294,3 +294,12 @@ def test_head_answers_as_get_without_a_body(server, path):
     assert head.content == b""
     assert head.headers["content-type"] == got.headers["content-type"]
     assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
+
+
+def test_the_endpoint_opened_in_a_browser_is_the_whole_query_editor(server):
+    endpoint, form = get(server, "/sparql"), get(server, "/query")
+    assert endpoint.status_code == 200 and endpoint.headers["content-type"].startswith("text/html")
+    for attribute in ("data-base", "data-vocab", "data-prefixes"):
+        value = re.search(attribute + r'="([^"]*)"', endpoint.text)
+        assert value and value.group(1), f"{attribute} is empty: the editor cannot complete or link"
+        assert value.group(0) in form.text, f"{attribute} differs from the query page's"

@@ -27,6 +27,7 @@ from hotline_kg.server import cache, protocol
 from hotline_kg.server.engine import Engine
 from hotline_kg.server.responses import ENGINE_ERRORS, SHARED_RAW, TEMPLATES, SharedHeaders, engine_error_parts
 from hotline_kg.server.settings import Settings
+from hotline_kg.server.views.query import editor
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -206,7 +207,9 @@ async def _service_description_response(
         message = f"the service description is available as {formats.TURTLE.media} or {formats.JSON_LD.media}"
         return await _send_error(send, 406, message)
     if media == formats.HTML:  # a browser: the query form
-        page = TEMPLATES.TemplateResponse(Request(scope), "query.html", {"query": "", "examples": state.examples})
+        first = state.examples[0]["text"] if state.examples else ""
+        context = {"query": first, "examples": state.examples, **editor(state.settings.base)}
+        page = TEMPLATES.TemplateResponse(Request(scope), "query.html", context)
         return await SharedHeaders(page)(scope, receive, send)
     body = service_description(state.settings, sorted(state.graphs), media)
     await _send(send, 200, body, {"Content-Type": formats.with_charset(media), "Vary": "Accept"})

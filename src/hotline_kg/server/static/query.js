@@ -280,6 +280,8 @@ function cell(c, labels) {
   if (!c) return el("td");
   if (c.type === "uri") {
     const label = labels.get(c.value) || curie(c.value) || c.value;
+    // a link only to a web address: an IRI such as <javascript:…> is shown, never followed
+    if (!/^https?:\/\//.test(c.value)) return el("td", { title: c.value, text: label });
     return el("td", {}, el("a", { href: local(c.value), title: c.value, text: label }));
   }
   if (c.type === "bnode") return el("td", { class: "bnode", text: `_:${c.value}` });

@@ -75,9 +75,10 @@ def table(answer: Answer, base: str) -> dict[str, object]:
             cell = binding.get(var)
             if cell is None:
                 row.append({"text": "", "href": ""})
-            elif cell["type"] == "uri":
-                href = Site(base).local(cell["value"])
-                row.append({"text": cell["value"], "href": href})
+            elif cell["type"] == "uri":  # a link only to a web address: never javascript: or data:
+                value = cell["value"]
+                href = Site(base).local(value) if value.startswith(("http://", "https://")) else ""
+                row.append({"text": value, "href": href})
             else:
                 text = cell["value"] + (f" @{cell['xml:lang']}" if "xml:lang" in cell else "")
                 row.append({"text": text, "href": "", "num": cell.get("datatype", "") in NUMERIC})
