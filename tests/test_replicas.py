@@ -200,8 +200,16 @@ def test_repeated_gets_are_answered_by_the_cache_in_front(cluster: Cluster, tmp_
     nginx = Nginx(haproxy, tmp_path)
     nginx.start()
 
-    def upstream() -> int:  # answers HAProxy got from the replicas
-        return int(haproxy.stats()["BACKEND"]["hrsp_2xx"])
+    def upstream() -> int:
+        """Answers HAProxy got from the replicas, once its count has settled: HAProxy counts an
+        answer when it closes the exchange, which can be just after the client has it."""
+        seen = int(haproxy.stats()["BACKEND"]["hrsp_2xx"])
+        while True:
+            time.sleep(0.1)
+            now = int(haproxy.stats()["BACKEND"]["hrsp_2xx"])
+            if now == seen:
+                return now
+            seen = now
 
     query = {"query": "SELECT ?d WHERE { ?d a <http://www.w3.org/2004/02/skos/core#Concept> } ORDER BY ?d LIMIT 7"}
     try:
