@@ -157,16 +157,19 @@ def test_killing_the_server_while_it_loads_ends_the_loader(tmp_path):
         loader = next((p for p in processes if "spawn_main" in cmdline(p)), None)
         time.sleep(0.02)
     assert loader is not None, "the server started the process that loads the store"
-    time.sleep(0.5)  # into the load
+    (folder,) = store_folders(proc.pid)
+    while not (folder / "store").is_dir() and time.monotonic() < deadline:  # the loader has begun its store
+        time.sleep(0.02)
     processes = tree(proc.pid)
-    assert alive(loader), "the loader was still loading when the server was killed"
+    assert alive(loader) and (folder / "store").is_dir(), "the loader was loading when the server was killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     survivors = all_end(processes)
     assert not survivors, f"outlived their server: {[cmdline(p) for p in survivors]}"
+    assert folder in embedded.sweep_stores() and not folder.exists(), "its half-loaded store is removed"
 
 
-HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . FILTER(?c != ?f) }"
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . FILTER(?c != ?f) }"
 
 
 def test_a_worker_killed_mid_query_is_a_named_error_and_is_replaced(built):

@@ -271,12 +271,12 @@ _STORE: ox.Store | None = None
 _UNION = True
 
 
-def _serve(sock: socket.socket, location: str | None) -> None:
+def _serve(sock: socket.socket, location: str | None, server: int) -> None:
     """Worker loop: answer queries from the socket until it closes. A worker of an on-disk
     store opens its own read-only handle (a database handle must not cross a fork)."""
     global _STORE
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
+    _die_with_parent(server)
     _close_inherited(sock.fileno())
     if location is not None:
         _STORE = ox.Store.read_only(location)
@@ -363,12 +363,14 @@ def _read_exactly(sock: socket.socket, n: int) -> bytes | None:
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """A worker ends with its server, even a server killed with SIGKILL: each worker holds a
-    copy of the server's end of its pipe, so it would never see the pipe close."""
+def _die_with_parent(server: int) -> None:
+    """A worker (or the loader) ends with its server, even a server killed with SIGKILL: each
+    worker holds a copy of the server's end of its pipe, so it would never see the pipe close.
+    A server that died before the request took effect has left it another parent (init, or a
+    subreaper): it ends at once."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() == 1:  # the server died before the request took effect
+    if os.getppid() != server:
         os._exit(0)
 
 
@@ -667,7 +669,7 @@ def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     compact = sum(input_size(p) for p in [*files, *(p for _, p in named)]) <= COMPACT_UP_TO
-    process = ctx.Process(target=_load_into, args=(files, named, location, send, compact))
+    process = ctx.Process(target=_load_into, args=(files, named, location, send, compact, os.getpid()))
     process.start()
     send.close()  # the loader holds the only writing end: if it dies, the read below ends
     try:
@@ -686,11 +688,11 @@ COMPACT_UP_TO = 1_000_000_000
 
 
 def _load_into(
-    files: list[Path], named: list[tuple[str, Path]], location: Path, send: Connection, compact: bool
+    files: list[Path], named: list[tuple[str, Path]], location: Path, send: Connection, compact: bool, server: int
 ) -> None:
     """The loading process of ``_load_apart``: says "" when done, else what went wrong. It ends
     with the server, even a server killed with SIGKILL while it loads."""
-    _die_with_parent()
+    _die_with_parent(server)
     try:
         store = load_store(files, location, named)
         if compact:
@@ -773,7 +775,7 @@ class EmbeddedEngine:
 
     def _spawn(self) -> _Worker:
         parent, child = socket.socketpair()
-        process = self._ctx.Process(target=_serve, args=(child, self.location), daemon=True)
+        process = self._ctx.Process(target=_serve, args=(child, self.location, os.getpid()), daemon=True)
         process.start()
         child.close()
         worker = _Worker(process, parent)

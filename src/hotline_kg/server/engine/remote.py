@@ -235,7 +235,7 @@ class RemoteEngine:
         async with request as response:
             if response.status_code != 200:
                 message = (await response.aread()).decode("utf-8", "replace").strip()
-                raise _error(response.status_code, message)
+                raise _error(response.status_code, message, self.url)
             state = response.headers.get("x-sql-state", "")
             if state == "S1TAT" or state.startswith("S1T"):
                 raise QueryTimeout(
@@ -274,7 +274,7 @@ class RemoteEngine:
         return b"".join(parts)
 
 
-def _error(status: int, message: str) -> Exception:
+def _error(status: int, message: str, url: str = "") -> Exception:
     first = message.splitlines()[0] if message else f"HTTP {status}"
     if "SR171" in message or "S1T00" in message or "exceeds the limit" in message:
         return QueryTimeout(f"the query ran longer than the engine's time limit and was stopped ({first})")
@@ -282,7 +282,7 @@ def _error(status: int, message: str) -> Exception:
         return QuerySyntaxError(first)
     if 400 < status < 500 or status == 500:
         return QueryFailed(first)
-    return Unavailable(f"the SPARQL engine answered HTTP {status}: {first}")
+    return Unavailable(f"the SPARQL engine{' at ' + url if url else ''} answered HTTP {status}: {first}")
 
 
 def _cut_short() -> QueryTimeout:
