@@ -8,6 +8,7 @@ number in the file is accounted for (see ``unclaimed``).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,10 @@ ITEM_HEADING = "item_heading"
 TABLE = "table"
 
 CN_DIGITS = "一二三四五六七八九十"
+#: The largest report text read, in bytes of UTF-8: the reports' texts are 14-17 KB, so this is
+#: room for one many times longer, while the slowest text of this size still extracts in seconds
+#: (tests/test_fuzz_pipeline.py); a larger file is refused before it is read.
+MAX_REPORT_BYTES = 2**20
 #: Form feed: the page break of text extracted from a PDF.
 PAGE_BREAK = "\f"
 HALF_WIDTH_DIGITS = str.maketrans({chr(0xFF10 + i): str(i) for i in range(10)})
@@ -76,7 +81,10 @@ class Line:
 def read_text(path: Path) -> str:
     """Read a report file as UTF-8 text, or raise a ReportError naming the file."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_REPORT_BYTES + 1)
+            if len(data) > MAX_REPORT_BYTES:
+                raise ReportError(path, None, too_large(os.fstat(f.fileno()).st_size))
     except OSError as exc:
         raise ReportError(path, None, f"cannot read the file: {exc.strerror}") from exc
     if not data.strip():
@@ -89,6 +97,10 @@ def read_text(path: Path) -> str:
     if "\x00" in text:
         raise ReportError(path, text[: text.index("\x00")].count("\n") + 1, "binary data, not text")
     return text
+
+
+def too_large(size: int) -> str:
+    return f"{size} bytes, more than the limit for a report text ({MAX_REPORT_BYTES} bytes)"
 
 
 def split_lines(text: str) -> list[str]:

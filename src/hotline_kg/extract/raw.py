@@ -11,6 +11,8 @@ number.
 from __future__ import annotations
 
 import csv
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from hotline_kg.extract.unclaimed import Number
 SOURCES = "sources.csv"
 ACCEPTED = "accepted-numbers.csv"
 ACCEPTED_COLUMNS = ("file", "line", "column", "number", "reason")
+YEAR_RE = re.compile(r"[0-9]{4}")
 
 
 @dataclass(frozen=True)
@@ -36,18 +39,39 @@ class Accepted:
 
 def reports(raw: Path) -> list[tuple[int, Path]]:
     """(year, file) of each report sources.csv lists, in its order."""
+    return [(year, file) for _, year, file in listed(raw)]
+
+
+def listed(raw: Path) -> list[tuple[int, int, Path]]:
+    """(line in sources.csv, year, file) of each report it lists, in its order."""
     path = raw / SOURCES
     try:
-        with path.open(encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f))
+        data = path.read_bytes()
     except OSError as exc:
         raise ReportError(path, None, f"cannot read the list of reports: {exc.strerror}") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ReportError(path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
     found = []
-    for n, row in enumerate(rows, 2):
-        year, file = (row.get("year") or "").strip(), (row.get("file") or "").strip()
-        if not year.isdigit() or not file:
-            raise ReportError(path, n, "each row needs a year and a file")
-        found.append((int(year), raw / file))
+    try:
+        header = next(reader, None) or []
+        start = reader.line_num + 1
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                raise ReportError(path, line, f"{len(cells)} cells in a row of a table of {len(header)} columns")
+            row = dict(zip(header, cells, strict=True))
+            year, file = (row.get("year") or "").strip(), (row.get("file") or "").strip()
+            if not YEAR_RE.fullmatch(year) or not file:
+                raise ReportError(path, line, "each row needs a year and a file")
+            found.append((line, int(year), raw / file))
+    except csv.Error as exc:
+        raise ReportError(path, reader.line_num or 1, f"not a well-formed CSV table: {exc}") from exc
     return found
 
 
@@ -84,14 +108,21 @@ def check(raw: Path) -> list[str]:
     """Extract every listed report and name each number that blocks the build: ``[]`` when all are in."""
     accepted = read_accepted(raw)
     problems = []
-    for year, path in reports(raw):
+    sources = raw / SOURCES
+    for line, year, path in listed(raw):
         text = kept_text(path, year) if path.suffix.lower() == ".pdf" else path
         if not text.exists():
-            problems.append(f"{path}: its text is not kept beside it yet (run `hotline-kg extract {raw}`)")
+            problems.append(
+                f"{sources}:{line}: {path}: its text is not kept beside it yet (run `hotline-kg extract {raw}`)"
+            )
             continue
-        result = extract_file(text)
+        try:
+            result = extract_file(text)
+        except ReportError as err:  # a report that cannot be read: where it is wrong, else where it is listed
+            problems.append(str(err) if err.line else f"{sources}:{line}: {err}")
+            continue
         if result.year != year:
-            problems.append(f"{text}: a report of {result.year}, listed as {year} in {raw / SOURCES}")
+            problems.append(f"{sources}:{line}: {text} is a report of {result.year}, listed as {year}")
         for n in refused(result, accepted):
             problems.append(
                 f"{result.path}:{n.line}:{n.column + 1}: unclaimed number {n.text} "

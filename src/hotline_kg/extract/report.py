@@ -16,9 +16,19 @@ from hotline_kg.extract import rules, sections
 from hotline_kg.extract.collect import Collector
 from hotline_kg.extract.errors import ReportError
 from hotline_kg.extract.facts import Fact
-from hotline_kg.extract.lines import HEADING, ITEM_HEADING, TEXT, Line, classify, read_text, split_lines
+from hotline_kg.extract.lines import (
+    HEADING,
+    ITEM_HEADING,
+    MAX_REPORT_BYTES,
+    TEXT,
+    Line,
+    classify,
+    read_text,
+    split_lines,
+    too_large,
+)
 from hotline_kg.extract.sections import Block
-from hotline_kg.extract.stream import Stream
+from hotline_kg.extract.stream import MAX_SENTENCE, Stream
 from hotline_kg.extract.table import topic_table
 from hotline_kg.extract.unclaimed import Number, not_figures, unclaimed
 
@@ -69,7 +79,9 @@ def extract_text(text: str, path: Path) -> Extraction:
     """Facts, warnings and unclaimed numbers of one report text. A text in an
     unknown shape gives the facts the rules read with certainty (maybe none)
     and lists every other number as unclaimed; only a text without a report
-    year is an error."""
+    year is an error, and a text above the size limit (``lines.MAX_REPORT_BYTES``)."""
+    if (size := len(text.encode("utf-8", "surrogatepass"))) > MAX_REPORT_BYTES:
+        raise ReportError(path, None, too_large(size))
     lines = classify(split_lines(text))
     outline = sections.outline(lines)
     col = Collector(report_year(lines, path))
@@ -106,6 +118,12 @@ def read_block(col: Collector, block: Block) -> Stream:
     stream = Stream.of(line for line in block.lines if line.kind == TEXT)
     text = stream.whole()
     kind = block.kind
+    for sentence in text.long_sentences():
+        col.warn(
+            sentence.line,
+            f"a sentence of {len(sentence.text)} characters, more than the {MAX_SENTENCE} a sentence of a report "
+            "may have: its figures are not read",
+        )
     if kind in (sections.SUMMARY, sections.OVERVIEW):
         rules.overview(col, kind, text)
     elif kind == sections.CATEGORIES and block.heading is not None and block.heading.kind != HEADING:

@@ -87,6 +87,8 @@ def patterns() -> Patterns:
             rf"(?P<name>[^、（）()]+?)[（(](?P<approx>{t.pattern('approx')})?(?P<v>{DIGITS}) ?(?:万件|万)[）)]"
         ),
         share_trend=re.compile(
+            # the name starts a run of Chinese characters (see SERIES_RE)
+            rf"(?<![\u4e00-\u9fff])"
             rf"(?P<name>[\u4e00-\u9fff]+?)(?:受理量)?(?:{share})[^，。]*?，?由(?P<y1>\d{{4}})年的(?P<v1>{DIGITS}) ?%"
             rf"(?:{direction})(?:至|到)(?P<y2>\d{{4}})年的(?P<v2>{DIGITS}) ?%"
         ),
@@ -101,7 +103,7 @@ def rank_of(m: re.Match[str]) -> str:
     """A rank as the qualifier names it: 最多 (first), 其次 (second), 第三 …, 最少 (last)."""
     table = cues.table()
     if m.group("n"):
-        n = int(m.group("n"))
+        n = int(m.group("n")) if len(m.group("n")) <= len(str(len(CN_ORDINAL))) else 0
         if not 1 <= n <= len(CN_ORDINAL):
             return ""
         ordinal = f"第{CN_ORDINAL[n - 1]}"
@@ -340,7 +342,11 @@ def share_trend(col: Collector, section: str, sentence: Piece) -> None:
 #: A month, not a date ("7 月", not "1 月 1 日"; not "6 月至 8 月").
 MONTH_ONLY_RE = re.compile(r"(?<![0-9至到])(?P<m>\d{1,2})月份?(?![0-9]|至|到|起|以)")
 MONTH_VALUE_RE = re.compile(rf"(?P<m>\d{{1,2}})月份?的(?P<v>{DIGITS}) ?(?P<unit>万件|万|件)")
-SERIES_RE = re.compile(r"(?P<name>[\u4e00-\u9fff]*?)(?:相关)?(?:类问题|问题|的)?(?:单月|各月|月)(?:受理|反映)量")
+#: The name starts a run of Chinese characters: a match that fails there fails from any later
+#: character of the run, so the lookbehind changes no match and saves trying them all.
+SERIES_RE = re.compile(
+    r"(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]*?)(?:相关)?(?:类问题|问题|的)?(?:单月|各月|月)(?:受理|反映)量"
+)
 
 
 def monthly_series(col: Collector, section: str, sentence: Piece, detect: Detect) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from hotline_kg.extract.collect import Collector, Subject
 from hotline_kg.extract.lines import TABLE, Line
-from hotline_kg.extract.stream import HALF_WIDTH
+from hotline_kg.extract.stream import HALF_WIDTH, MAX_SENTENCE
 
 WORD_RE = re.compile(r"\S+")
 WHOLE_RE = re.compile(r"^[0-9]+$")
@@ -85,6 +85,10 @@ def topic_table(col: Collector, section: str, lines: list[Line]) -> None:
     """Add a fact for each topic's total and each handler's count."""
     for row in _rows([line for line in lines if line.kind == TABLE], _captions(lines)):
         col.not_a_fact(row.number.place, "table row number")
+        size = sum(len(w.text) + 1 for w in row.words)  # the longest its quote can be
+        if size > MAX_SENTENCE:
+            col.warn(row.number.line.no, f"topic row {row.number.text} runs to {size} characters: not read")
+            continue
         total = row.total
         if total is None or not row.name:
             col.warn(row.number.line.no, f"topic row {row.number.text} has no name or no total")
@@ -125,7 +129,7 @@ def _rows(lines: list[Line], captions: set[str]) -> list[Row]:
             in_header = True
             continue
         first = words[0]
-        if first.whole and int(first.text) == len(rows) + 1 and (in_header or not rows or rows[-1].total):
+        if first.whole and first.text.lstrip("0") == str(len(rows) + 1) and (in_header or not rows or rows[-1].total):
             rows.append(Row(first, words[1:]))
             in_header = False
         elif not in_header and rows:

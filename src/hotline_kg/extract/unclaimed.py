@@ -34,7 +34,7 @@ LAYOUT_KINDS = {
 #: Patterns in clean text whose numbers are not figures (besides the cue table's
 #: "not_figure" words that follow a number: 年, 月, 热线 …).
 NOT_FIGURES = (
-    (re.compile(r"\d+×\d+(?=小时)"), "service hours"),
+    (re.compile(r"(?<!\d)\d+×\d+(?=小时)"), "service hours"),  # from a number's first digit: linear
     # a number in a short quoted name: “23·7” (a storm), “618”, “双 11” (shopping festivals)
     (re.compile(r"“[^“”0-9]{0,6}\d+(?:[·.]\d+)?[^“”0-9]{0,6}”"), "name of an event"),
 )
@@ -47,7 +47,8 @@ def _followed() -> tuple[tuple[re.Pattern[str], str], ...]:
     by_why: dict[str, list[str]] = {}
     for cue in table.cues("not_figure"):
         by_why.setdefault(table.meaning("not_figure", cue), []).append(re.escape(cue))
-    return tuple((re.compile(rf"[0-9]+ ?(?={'|'.join(words)})"), why) for why, words in by_why.items())
+    # from the first digit only: a match that fails there fails from any later digit too
+    return tuple((re.compile(rf"(?<![0-9])[0-9]+ ?(?={'|'.join(words)})"), why) for why, words in by_why.items())
 
 
 @dataclass(frozen=True)

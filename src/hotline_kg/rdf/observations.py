@@ -11,14 +11,13 @@ and units mean is defined in ``hotline_kg.schema``.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from hotline_kg.rdf.errors import BuildError
+from hotline_kg.rdf.errors import BuildError, read_table
 from hotline_kg.rdf.reference import Code, Reference
 from hotline_kg.schema import (
     APPROXIMATE,
@@ -51,6 +50,9 @@ __all__ = [
 ]
 
 PERIOD_RE = re.compile(f"^({PERIOD_FORMAT})$")
+YEAR_RE = re.compile("[0-9]{4}")
+#: The most digits of a line or page number (a report has a few hundred lines).
+MAX_DIGITS = 9
 NUMBER_RE = re.compile(NUMBER_FORMAT)
 NAME_KINDS = ("hotline", "district_group", "district", "category", "channel", "disposition", "theme")
 
@@ -92,15 +94,21 @@ def period_path(period: str) -> str:
 
 
 def read_facts(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a facts table with their line numbers; the header must be the documented one."""
-    try:
-        with path.open(encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f)
-            if tuple(reader.fieldnames or ()) != COLUMN_NAMES:
-                raise BuildError(path, 1, f"columns must be {','.join(COLUMN_NAMES)}")
-            return [(reader.line_num, row) for row in reader]
-    except UnicodeDecodeError as exc:
-        raise BuildError(path, None, "not UTF-8 text") from exc
+    """Rows of a facts table with their line numbers; the header must be the documented one,
+    and every row of one report year."""
+    header, rows = read_table(path)
+    if tuple(header) != COLUMN_NAMES:
+        raise BuildError(path, 1, f"columns must be {','.join(COLUMN_NAMES)}")
+    if not rows:
+        raise BuildError(path, 1, "no facts under the header")
+    for line, row in rows:
+        if not YEAR_RE.fullmatch(row["year"]):
+            raise BuildError(path, line, f"year must be a number: “{row['year']}”")
+        if row["year"] != rows[0][1]["year"]:
+            raise BuildError(
+                path, line, f"a facts table holds one report year: {row['year']} here, {rows[0][1]['year']} above"
+            )
+    return rows
 
 
 def observations(path: Path, rows: Iterable[tuple[int, dict[str, str]]], ref: Reference) -> list[Observation]:
@@ -137,7 +145,7 @@ def subject_codes(path: Path, line: int, row: dict[str, str], ref: Reference) ->
 
 
 def _observation(path: Path, line: int, row: dict[str, str], ref: Reference) -> Observation:
-    if not row["year"].isdigit():
+    if not YEAR_RE.fullmatch(row["year"]):
         raise BuildError(path, line, f"year must be a number: “{row['year']}”")
     if not PERIOD_RE.match(row["period"]):
         raise BuildError(path, line, f"period must be YYYY or YYYY-MM: “{row['period']}”")
@@ -178,7 +186,7 @@ def _observation(path: Path, line: int, row: dict[str, str], ref: Reference) -> 
 
 def _positive(path: Path, line: int, row: dict[str, str], column: str) -> int:
     text = row[column]
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS or int(text) < 1:
         raise BuildError(path, line, f"{column} must be a positive whole number: “{text}”")
     return int(text)
 

@@ -9,12 +9,12 @@ of the same code (开发区管委会 / 经开区管委会).
 
 from __future__ import annotations
 
-import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotline_kg.rdf.errors import BuildError
+from hotline_kg.rdf.errors import BuildError, read_table
 from hotline_kg.schema import SUBJECT_KINDS
 
 #: subject_kind of the facts table → URI path prefix, for the kinds listed in subjects.csv
@@ -24,6 +24,26 @@ SIMPLE_KINDS = {k.name: k.path for k in SUBJECT_KINDS.values() if k.listed_in ==
 KIND_CLASSES = {k.name: k.code_class for k in SUBJECT_KINDS.values()}
 #: the kinds listed in handlers.csv
 HANDLER_KINDS = tuple(k.name for k in SUBJECT_KINDS.values() if k.listed_in == "handlers.csv")
+#: The columns each code list must have (the others are optional).
+COLUMNS = {
+    "categories.csv": ("slug", "name_zh", "name_en"),
+    "subcategories.csv": ("category_slug", "slug", "name_zh", "name_en"),
+    "districts.csv": ("code", "name_zh", "name_en", "wikidata"),
+    "handlers.csv": ("kind", "slug", "name_zh", "name_en"),
+    "channels.csv": ("slug", "name_zh", "name_en"),
+    "topics.csv": ("year", "slug", "name_zh", "name_en"),
+    "subjects.csv": ("kind", "slug", "name_zh", "name_en"),
+}
+SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+#: Columns that become parts of URIs or links, and what their values must look like.
+KEYS = {
+    "slug": (re.compile(SLUG), "a slug (lower-case letters and digits, joined by hyphens)"),
+    "category_slug": (re.compile(SLUG), "a slug (lower-case letters and digits, joined by hyphens)"),
+    "close_match": (re.compile(rf"(?:{SLUG}(?:/{SLUG})?)?"), "a category slug, or category/subcategory slugs"),
+    "code": (re.compile(r"[0-9]{6}"), "a six-digit GB/T 2260 code"),
+    "year": (re.compile(r"[0-9]{4}"), "a year"),
+    "wikidata": (re.compile(r"(?:Q[1-9][0-9]*)?"), "a Wikidata item (Q…)"),
+}
 
 
 @dataclass(frozen=True)
@@ -51,11 +71,13 @@ class Reference:
     subcategory: dict[tuple[str, str], str] = field(default_factory=dict)  # (category path, name) → path
     topic: dict[tuple[int, str], str] = field(default_factory=dict)  # (year, name) → path
     close_matches: list[tuple[str, str]] = field(default_factory=list)
+    origin: dict[str, str] = field(default_factory=dict)  # path → "file:line" of its row, for messages
 
     def add(self, code: Code, kind: str, where: str) -> None:
         if code.path in self.codes:
             raise BuildError(where, None, f"two rows for {code.path}")
         self.codes[code.path] = code
+        self.origin[code.path] = where
         for name in (code.label_zh, *code.alt_zh):
             key = (kind, name)
             if key in self.by_name:
@@ -148,6 +170,7 @@ def load(folder: Path) -> Reference:
         if code.path in ref.codes:
             raise BuildError(where, None, f"two rows for {code.path}")
         ref.codes[code.path] = code
+        ref.origin[code.path] = where
         for name in (code.label_zh, *code.alt_zh):
             ref.subcategory[(parent, name)] = code.path
     for row, where in _rows(folder / "districts.csv"):
@@ -171,6 +194,7 @@ def load(folder: Path) -> Reference:
         if code.path in ref.codes:
             raise BuildError(where, None, f"two rows for {code.path}")
         ref.codes[code.path] = code
+        ref.origin[code.path] = where
         ref.topic[(int(row["year"]), row["name_zh"])] = code.path
     for row, where in _rows(folder / "subjects.csv"):
         kind = row["kind"]
@@ -183,7 +207,8 @@ def load(folder: Path) -> Reference:
         if code.links.get("closeMatch"):
             target = _path("category", code.links["closeMatch"])  # close_match is written category[/subcategory]
             if target not in ref.codes:
-                raise BuildError(folder, None, f"{path}: close_match “{code.links['closeMatch']}” is not a code")
+                where = ref.origin.get(path, str(folder))
+                raise BuildError(where, None, f"{path}: close_match “{code.links['closeMatch']}” is not a code")
             ref.close_matches.append((path, target))
     return ref
 
@@ -220,15 +245,19 @@ def _code(
 
 
 def _rows(path: Path) -> Iterator[tuple[dict[str, str], str]]:
-    """Rows of a reference CSV with "file:line" for messages; names and labels must be present."""
-    try:
-        with path.open(encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f)
-            for row in reader:
-                where = f"{path}:{reader.line_num}"
-                for column in ("name_zh", "name_en"):
-                    if column in row and not (row[column] or "").strip():
-                        raise BuildError(where, None, f"empty {column}")
-                yield {k: (v or "").strip() for k, v in row.items()}, where
-    except FileNotFoundError as exc:
-        raise BuildError(path, None, "reference file missing") from exc
+    """Rows of a reference CSV with "file:line" for messages; the list's columns must be there,
+    names and labels present, slugs, codes and links well-formed."""
+    header, rows = read_table(path, "reference file missing")
+    lacking = [column for column in COLUMNS.get(path.name, ()) if column not in header]
+    if lacking:
+        raise BuildError(f"{path}:1", None, f"no column {', '.join(lacking)}")
+    for line, raw in rows:
+        where = f"{path}:{line}"
+        row = {k: v.strip() for k, v in raw.items()}
+        for column in ("name_zh", "name_en"):
+            if column in row and not row[column]:
+                raise BuildError(where, None, f"empty {column}")
+        for column, (pattern, what) in KEYS.items():
+            if column in row and not pattern.fullmatch(row[column]):
+                raise BuildError(where, None, f"{column} “{row[column]}” is not {what}")
+        yield row, where
