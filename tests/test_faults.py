@@ -124,13 +124,13 @@ def test_killing_the_server_ends_every_process_of_its_tree(built, store):
         assert folders <= set(embedded.sweep_stores()) and not any(f.exists() for f in folders)
 
 
-def store_folders(pid: int) -> set[Path]:
-    """The temporary folders of on-disk stores a process has files open in."""
+def store_folders(pid: int, prefix: str = embedded.STORE_PREFIX) -> set[Path]:
+    """The folders of on-disk stores (temporary ones, by default) a process has files open in."""
     found = set()
     for fd in (Path("/proc") / str(pid) / "fd").iterdir():
         with contextlib.suppress(OSError):
             target = Path(os.readlink(fd))
-            if target.parent.name.startswith(embedded.STORE_PREFIX):
+            if target.parent.name.startswith(prefix):
                 found.add(target.parent)
     return found
 
@@ -144,9 +144,10 @@ def big_graph(path: Path, triples: int) -> Path:
 
 def test_killing_the_server_while_it_loads_ends_the_loader(tmp_path):
     data = big_graph(tmp_path / "big.nt", 400_000)
+    keep = tmp_path / "stores"
     port = free_port()
     proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--data", str(data), "--store", "disk"],
+        [*CLI, "serve", "--port", str(port), "--data", str(data), "--store", "disk", "--store-dir", str(keep)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -157,7 +158,7 @@ def test_killing_the_server_while_it_loads_ends_the_loader(tmp_path):
         loader = next((p for p in processes if "spawn_main" in cmdline(p)), None)
         time.sleep(0.02)
     assert loader is not None, "the server started the process that loads the store"
-    (folder,) = store_folders(proc.pid)
+    (folder,) = store_folders(proc.pid, embedded.BUILDING)  # where it builds the store it keeps
     while not (folder / "store").is_dir() and time.monotonic() < deadline:  # the loader has begun its store
         time.sleep(0.02)
     processes = tree(proc.pid)
@@ -166,7 +167,11 @@ def test_killing_the_server_while_it_loads_ends_the_loader(tmp_path):
     proc.wait(timeout=10)
     survivors = all_end(processes)
     assert not survivors, f"outlived their server: {[cmdline(p) for p in survivors]}"
-    assert folder in embedded.sweep_stores() and not folder.exists(), "its half-loaded store is removed"
+    assert folder.is_dir() and not list(keep.glob("store-*")), "a store half built, never put in place"
+    kept = embedded.kept_store([big_graph(tmp_path / "small.nt", 10)], [], keep)  # the next start, over another input
+    assert not folder.exists() and [p.name for p in keep.iterdir()] == [kept.parent.name], (
+        "its half-built store is gone"
+    )
 
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . FILTER(?c != ?f) }"

@@ -551,11 +551,12 @@ def _claim(folder: Path) -> int:
     return fd
 
 
-def sweep_stores(under: Path | None = None) -> list[Path]:
-    """Remove the temporary store folders of servers that were killed (their lock released with
-    them: a server ended by a signal it cannot catch leaves its folder behind); the folders removed."""
+def sweep_stores(under: Path | None = None, prefix: str = STORE_PREFIX) -> list[Path]:
+    """Remove the temporary store folders (``prefix*`` in ``under``, by default the temporary
+    directory) of servers that were killed: their lock was released with them, and a server ended
+    by a signal it cannot catch leaves its folder behind. The folders removed."""
     removed = []
-    for folder in Path(under or tempfile.gettempdir()).glob(STORE_PREFIX + "*"):
+    for folder in Path(under or tempfile.gettempdir()).glob(prefix + "*"):
         try:
             fd = os.open(folder / IN_USE, os.O_RDWR | os.O_CLOEXEC)
         except OSError:
@@ -592,7 +593,11 @@ def kept_store(files: list[Path], named: list[tuple[str, Path]], folder: Path) -
         _discard(target, problem, files)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(prefix=f".building-{stamp}-", dir=folder))
+        sweep_stores(folder, BUILDING)  # of servers killed while they built a store here
+        for aside in folder.glob(".damaged-*"):
+            shutil.rmtree(aside, ignore_errors=True)
+        building = Path(tempfile.mkdtemp(prefix=f"{BUILDING}{stamp}-", dir=folder))
+        claim = _claim(building)
     except OSError as err:
         raise ValueError(f"--store-dir {folder}: {err.strerror}") from err
     try:
@@ -607,7 +612,13 @@ def kept_store(files: list[Path], named: list[tuple[str, Path]], folder: Path) -
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
+    finally:
+        os.close(claim)
     return target / "store"
+
+
+#: The folders a kept store is built in, in ``--store-dir``, until it is complete.
+BUILDING = ".building-"
 
 
 #: Files of an on-disk store that may change while its data does not (RocksDB's lock file and
