@@ -558,4 +558,5 @@ def test_pages_name_properties_by_label_or_prefixed_name(server):
         shown = [(title, re.sub(r"<[^>]+>", "", text)) for title, text in rows]
         assert shown, path
         assert not [text for _, text in shown if text.startswith("http")], path
-        assert ("rdf:type", "rdf:type") in shown and all(title and not title.startswith("http") for title, _ in shown)
+        # a borrowed term too is shown by the label the ontology gives it, its prefixed name on hover
+        assert "rdf:type" not in dict(shown)["rdf:type"] and all(t and not t.startswith("http") for t, _ in shown)

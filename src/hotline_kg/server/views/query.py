@@ -13,7 +13,7 @@ from hotline_kg import formats
 from hotline_kg.rdf.vocab import CANONICAL_BASE, ONTOLOGY, Site
 from hotline_kg.server import protocol
 from hotline_kg.server.engine import Answer
-from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES
+from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, engine_error_parts
 from hotline_kg.server.settings import Settings
 
 router = APIRouter()
@@ -29,16 +29,20 @@ async def query_page(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     text = request.query_params.get("query")
     context: dict[str, object] = {"query": text or "", "examples": request.app.state.examples, **editor(settings.base)}
+    status, headers = 200, {}
     if text:
         try:
             await protocol.check(text, request.app.state.graphs, settings.timeout)
             answer = await request.app.state.engine.query(text, [], [], formats.SPARQL_JSON.media)
             context.update(table(answer, settings.base))
-        except (protocol.Refused, *ENGINE_ERRORS) as err:
-            context["error"] = str(err)
+        except protocol.Refused as err:
+            status, context["error"] = 400, str(err)
+        except ENGINE_ERRORS as err:  # the page, with the status the endpoint would answer
+            status, message, headers = engine_error_parts(err)
+            context["error"] = message
     elif request.app.state.examples:
         context["query"] = request.app.state.examples[0]["text"]
-    return TEMPLATES.TemplateResponse(request, "query.html", context)
+    return TEMPLATES.TemplateResponse(request, "query.html", context, status_code=status, headers=headers)
 
 
 def editor(base: str) -> dict[str, str]:
