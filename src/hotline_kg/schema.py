@@ -107,6 +107,22 @@ _MEASURES = (
 )
 #: measure (the ``measure`` column) → measure
 MEASURES: dict[str, Measure] = {m.name: m for m in _MEASURES}
+#: measure → the units a figure of it is printed in (as shapes/consistency.ttl, UnitFitsMeasure, has it)
+MEASURE_UNITS: dict[str, tuple[str, ...]] = {
+    "requests": ("万件", "件"),
+    "yoy_change": ("%",),
+    "share": ("%",),
+    "resolution_rate": ("%",),
+    "satisfaction_rate": ("%",),
+    "response_rate": ("%",),
+    "growth_multiple": ("倍",),
+    "topics": ("个",),
+    "tasks": ("项",),
+    "policies": ("项",),
+    "measures": ("条",),
+}
+#: The most digits a printed figure has (so that its value and its count in single cases stay exact).
+MAX_FIGURE_DIGITS = 15
 #: A growth multiple without a base period (relative_to): its basis qualifier → ontology term.
 GROWTH: dict[str, str] = {"": "yoyGrowthMultiple", "同比": "yoyGrowthMultiple", "环比": "periodGrowthMultiple"}
 #: The qualifier that makes a year-on-year change a fall (a negative value).

@@ -24,6 +24,10 @@ SOURCES = "sources.csv"
 ACCEPTED = "accepted-numbers.csv"
 ACCEPTED_COLUMNS = ("file", "line", "column", "number", "reason")
 YEAR_RE = re.compile(r"[0-9]{4}")
+#: The columns of sources.csv the build describes each report by.
+SOURCE_COLUMNS = ("year", "file", "sha256", "title_zh", "title_en", "publisher_zh", "publisher_en")
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,11 @@ def reports(raw: Path) -> list[tuple[int, Path]]:
 
 def listed(raw: Path) -> list[tuple[int, int, Path]]:
     """(line in sources.csv, year, file) of each report it lists, in its order."""
+    return [(line, int(row["year"].strip()), raw / row["file"].strip()) for line, row in _sources(raw)]
+
+
+def _sources(raw: Path) -> list[tuple[int, dict[str, str]]]:
+    """The rows of sources.csv with their lines; each has a year and a file."""
     path = raw / SOURCES
     try:
         data = path.read_bytes()
@@ -69,10 +78,19 @@ def listed(raw: Path) -> list[tuple[int, int, Path]]:
             year, file = (row.get("year") or "").strip(), (row.get("file") or "").strip()
             if not YEAR_RE.fullmatch(year) or not file:
                 raise ReportError(path, line, "each row needs a year and a file")
-            found.append((line, int(year), raw / file))
+            found.append((line, row))
     except csv.Error as exc:
         raise ReportError(path, reader.line_num or 1, f"not a well-formed CSV table: {exc}") from exc
     return found
+
+
+def _source_problems(row: dict[str, str]) -> list[str]:
+    """What is wrong with a row of sources.csv for the build, which describes each report by it."""
+    problems = [f"empty {column}" for column in SOURCE_COLUMNS if not (row.get(column) or "").strip()]
+    if not SHA256_RE.fullmatch(row.get("sha256") or ""):
+        problems.append(f"sha256 “{row.get('sha256')}” is not 64 hexadecimal digits")
+    problems += [f"{column} holds a control character" for column, cell in row.items() if CONTROL_RE.search(cell)]
+    return problems
 
 
 def read_accepted(raw: Path) -> list[Accepted]:
@@ -107,8 +125,8 @@ def refused(result: Extraction, accepted: list[Accepted]) -> list[Number]:
 def check(raw: Path) -> list[str]:
     """Extract every listed report and name each number that blocks the build: ``[]`` when all are in."""
     accepted = read_accepted(raw)
-    problems = []
     sources = raw / SOURCES
+    problems = [f"{sources}:{line}: {problem}" for line, row in _sources(raw) for problem in _source_problems(row)]
     for line, year, path in listed(raw):
         text = kept_text(path, year) if path.suffix.lower() == ".pdf" else path
         if not text.exists():

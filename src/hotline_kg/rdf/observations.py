@@ -24,6 +24,8 @@ from hotline_kg.schema import (
     COLUMN_NAMES,
     FALL,
     GROWTH,
+    MAX_FIGURE_DIGITS,
+    MEASURE_UNITS,
     MEASURES,
     NUMBER_FORMAT,
     PERIOD_FORMAT,
@@ -51,6 +53,11 @@ __all__ = [
 
 PERIOD_RE = re.compile(f"^({PERIOD_FORMAT})$")
 YEAR_RE = re.compile("[0-9]{4}")
+#: Characters no cell holds: control characters (a page break or a line break inside a quote is
+#: removed by the extractor).
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+#: A share or rate is at most this many per cent; a change falls by at most this many.
+PERCENT = 100
 #: The most digits of a line or page number (a report has a few hundred lines).
 MAX_DIGITS = 9
 NUMBER_RE = re.compile(NUMBER_FORMAT)
@@ -102,6 +109,9 @@ def read_facts(path: Path) -> list[tuple[int, dict[str, str]]]:
     if not rows:
         raise BuildError(path, 1, "no facts under the header")
     for line, row in rows:
+        for column, cell in row.items():
+            if m := CONTROL_RE.search(cell):
+                raise BuildError(path, line, f"{column} holds a control character (U+{ord(m.group()):04X})")
         if not YEAR_RE.fullmatch(row["year"]):
             raise BuildError(path, line, f"year must be a number: “{row['year']}”")
         if row["year"] != rows[0][1]["year"]:
@@ -134,6 +144,7 @@ def observations(path: Path, rows: Iterable[tuple[int, dict[str, str]]], ref: Re
             found[obs.path] = (obs, first_line)
         else:
             found[obs.path] = (obs, line)
+        _check_quote(path, line, row)
     return [obs for obs, _ in found.values()]
 
 
@@ -157,6 +168,7 @@ def _observation(path: Path, line: int, row: dict[str, str], ref: Reference) -> 
     value = parse_value(row["value"])
     if value is None:
         raise BuildError(path, line, f"malformed value “{row['value']}”: not a number")
+    _check_figure(path, line, row, value)
     if measure == "yoyChange" and FALL & set(qualifiers):
         value = -value
     codes = subject_codes(path, line, row, ref)
@@ -182,6 +194,33 @@ def _observation(path: Path, line: int, row: dict[str, str], ref: Reference) -> 
         base_period=base_period,
         qualifiers=tuple(q for q in qualifiers if q != APPROXIMATE),
     )
+
+
+def _check_figure(path: Path, line: int, row: dict[str, str], value: Decimal) -> None:
+    """What the shapes check of one figure, checked here so that the error names its row: its unit
+    fits its measure, it has a bounded number of digits, a per cent is within bounds, a month is
+    of the report's year (and ``_check_quote``: it is printed in its quote)."""
+    units = MEASURE_UNITS.get(row["measure"], ())
+    if units and row["unit"] not in units:
+        raise BuildError(
+            path, line, f"unit “{row['unit']}” does not fit the measure {row['measure']} ({' '.join(units)})"
+        )
+    if sum(ch.isdigit() for ch in row["value"]) > MAX_FIGURE_DIGITS:
+        raise BuildError(path, line, f"value “{row['value']}” has more than {MAX_FIGURE_DIGITS} digits")
+    if row["unit"] == "%" and value > PERCENT and row["measure"] != "yoy_change":
+        raise BuildError(path, line, f"a {row['measure']} of {row['value']}% is more than {PERCENT}%")
+    if row["measure"] == "yoy_change" and value > PERCENT and FALL & set(row["qualifier"].split()):
+        raise BuildError(path, line, f"a fall of {row['value']}% is more than {PERCENT}%")
+    for column in ("period", "relative_to"):
+        if len(row[column]) == len("YYYY-MM") and PERIOD_RE.match(row[column]) and row[column][:4] != row["year"]:
+            raise BuildError(path, line, f"{column} {row[column]} is a month of another year than the report's")
+
+
+def _check_quote(path: Path, line: int, row: dict[str, str]) -> None:
+    """The printed figure occurs in the quote (shapes/consistency.ttl, PrintedIsQuoted)."""
+    printed = re.escape(row["value"])
+    if not re.search(rf"(?:^|[^0-9.]){printed}(?:[^0-9.]|[.][^0-9]|[.]$|$)", row["quote"]):
+        raise BuildError(path, line, f"value “{row['value']}” does not occur in its quote")
 
 
 def _positive(path: Path, line: int, row: dict[str, str], column: str) -> int:
