@@ -90,7 +90,10 @@ def fuzz_extract(examples: int, stretch: int, rng_seed: int) -> Tally:
         @seed(rng_seed)
         @given(report=st.sampled_from(fz.REPORTS), ops=fz.text_mutations(stretch))
         def one(report: Path, ops: list[tuple[Any, ...]]) -> None:
-            problems, run, data = fz.fuzz_extract(report, ops, folder)
+            try:
+                problems, run, data = fz.fuzz_extract(report, ops, folder)
+            except Exception as exc:  # the fuzzer's own fault: counted, not fatal to a long run
+                problems, run, data = [f"fuzzer error: {type(exc).__name__}: {exc}"], fz.Run(None, "", "", 0), b""
             tally.add(run, problems, f"{report.name} ({len(data)} bytes) {short(ops)}")
             if tally.examples % 100 == 0:
                 print(f"extract: {tally.examples} examples, {tally.failed_examples} with a problem", flush=True)
@@ -119,7 +122,10 @@ def fuzz_build(examples: int, rng_seed: int) -> Tally:
         @seed(rng_seed)
         @given(target=st.sampled_from(targets), ops=fz.csv_mutations())
         def one(target: Path, ops: list[tuple[Any, ...]]) -> None:
-            problems, run = fz.fuzz_build(root, dist, target, ops)
+            try:
+                problems, run = fz.fuzz_build(root, dist, target, ops)
+            except Exception as exc:  # the fuzzer's own fault
+                problems, run = [f"fuzzer error: {type(exc).__name__}: {exc}"], fz.Run(None, "", "", 0)
             tally.add(run, problems, f"{target.relative_to(root)} {short(ops)}")
             if tally.examples % 20 == 0:
                 print(f"build: {tally.examples} examples, {tally.failed_examples} with a problem", flush=True)
@@ -155,7 +161,7 @@ def section(label: str, args: argparse.Namespace, extract: Tally, build: Tally, 
         f"## {label}",
         "",
         f"`python bench/fuzz_pipeline.py --examples {args.examples} --build-examples {args.build_examples} "
-        f"--stretch {args.stretch} --seed {args.seed}`, {dt.date.today().isoformat()}, "
+        f"--stretch {args.stretch} --seed {args.seed} --limit {args.limit:g}`, {dt.date.today().isoformat()}, "
         f"Python {platform.python_version()}, {seconds:.0f} s.",
         "",
     ]
@@ -169,7 +175,7 @@ def write(out: Path, label: str, text: str) -> None:
         "`bench/fuzz_pipeline.py` (the mutations and checks of tests/test_fuzz_pipeline.py, for longer). "
         "extract: exit 0 or 1, every error naming the file and line (or refusing the whole file: empty, "
         "too large, no report year, no facts), facts citing lines of the text, no traceback, no hang "
-        f"(each run limited to {fz.EXTRACT_LIMIT} s). build: exit 1 naming a file and row with the previous "
+        "(each run limited to --limit seconds). build: exit 1 naming a file and row with the previous "
         f"build untouched, or exit 0 with a whole build (each run limited to {fz.BUILD_LIMIT} s).\n"
     )
     old = out.read_text(encoding="utf-8") if out.exists() else intro
@@ -187,9 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-examples", type=int, default=300, help="mutated tables for build")
     parser.add_argument("--stretch", type=int, default=5000, help="how many times a line may be repeated on itself")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--limit", type=float, default=fz.EXTRACT_LIMIT, help="seconds an extract run may take")
     parser.add_argument("--label", default="latest", help="the results file's section for this run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    fz.EXTRACT_LIMIT = args.limit
     started = time.perf_counter()
     extract = fuzz_extract(args.examples, args.stretch, args.seed) if args.examples else Tally()
     print(f"extract: {extract.examples} examples, problems {dict(extract.problems)}", flush=True)

@@ -132,7 +132,7 @@ POS = st.integers(min_value=0, max_value=2**20)  # a place, taken modulo the len
 MEANINGFUL = '0123456789.%，。；：、（）“”年月日万件占比同比上升下降约倍个项条区第位的\f\r\t ,"　０５．％—-'
 CHARS = st.one_of(
     st.sampled_from(list(MEANINGFUL)),
-    st.characters(),
+    st.characters(codec="utf-8"),  # any character UTF-8 can write (no lone surrogate)
 )
 
 
