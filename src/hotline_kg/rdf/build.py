@@ -92,9 +92,9 @@ def build_graphs(site: Site, inputs: Inputs) -> tuple[dict[URIRef, Graph], dict[
             raise BuildError(path, None, f"a facts table holds one report year, found {sorted(years)}")
         year = int(years.pop())
         if year not in sources:
-            raise BuildError(inputs.sources, None, f"no row for {year}, the year of {path}")
+            raise BuildError(path, rows[0][0], f"a facts table of {year}, which has no row in {inputs.sources}")
         if year in by_year:
-            raise BuildError(path, None, f"a second facts table for {year}")
+            raise BuildError(path, rows[0][0], f"a second facts table for {year}")
         for line, row in rows:
             for code in subject_codes(path, line, row, ref):
                 codes.setdefault(code.path, code)
