@@ -844,6 +844,7 @@ def verdict(request: bytes, reply: Reply, deadline: float) -> str | None:
         return f"no complete answer within {deadline:g} s"
     if reply.status is None:
         return f"no response ({reply.error or 'connection closed'})"
-    if reply.status >= 500 and not (reply.status == 503 and TIME_LIMIT_RE.search(reply.reason)):
+    said = reply.body.decode("utf-8", "replace")  # a page (the query page's 503) says it further down
+    if reply.status >= 500 and not (reply.status == 503 and TIME_LIMIT_RE.search(said)):
         return f"{reply.status}: {reply.reason.strip()[:120]}"
     return None

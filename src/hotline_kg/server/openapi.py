@@ -83,15 +83,21 @@ def _page_answers(path: str) -> dict[str, Any]:
     answers: dict[str, Any] = {
         "200": {"description": "the page, file or data", "content": {m: {} for m in PAGE_TYPES.get(path, ["*/*"])}},
         "304": {"description": "not modified since the copy the client names (If-None-Match, If-Modified-Since)"},
-        "400": {"description": "a parameter out of range or malformed", "content": text},
+        "400": {
+            "description": "a parameter out of range or malformed (the query page: a refused query)",
+            "content": page_or_text,
+        },
         "404": {"description": "nothing here (a page for browsers, else text)", "content": page_or_text},
         "406": {"description": "no offered format is acceptable", "content": text},
         "408": {"description": "the request was not sent in time", "content": text},
-        "413": {"description": "a request or answer over its limit", "content": text},
+        "413": {"description": "a request or answer over its limit", "content": page_or_text},
         "414": {"description": "a URL over its limit", "content": text},
         "429": {"description": "too many requests from this client", "content": text},
         "431": {"description": "header fields over their limit", "content": text},
-        "503": {"description": "a query of the page ran out of time, or the engine is busy or down", "content": text},
+        "503": {
+            "description": "a query of the page ran out of time, or the engine is busy or down",
+            "content": page_or_text,
+        },
     }
     if path in ("/dumps/{name}", "/reports/{name}", "/.well-known/void", "/catalog", "/shapes"):
         answers["206"] = {"description": "the range asked for", "content": {"*/*": {}}}
