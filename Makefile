@@ -68,6 +68,14 @@ bench-large: build $(BENCH_VENV)/.installed
 soak: build
 	$(BIN)/python bench/soak.py --seconds 600 --clients 8 --label soak
 
+## fuzz: 100 000 fuzzed requests against a real server (SPARQL from the grammar, nearly valid
+## queries, odd protocol requests: never a 5xx or a hang), then thousands of mutated report texts
+## through extract and mutated tables through build; results in bench/results/fuzz.md and
+## bench/results/fuzz-pipeline.md
+fuzz: build
+	$(BIN)/python bench/fuzz.py --requests 100000 --clients 4
+	$(BIN)/python bench/fuzz_pipeline.py --examples 3000 --build-examples 300
+
 lint: install
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
