@@ -295,7 +295,7 @@ def report(tally: Tally, seconds: float, args: argparse.Namespace, server: Serve
     lines += ["", "## Status codes", "", "| status | requests |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in sorted(tally.statuses.items())]
     if tally.closed_example:
-        lines += ["", "The shortest request whose connection was closed without an answer:", "", "```python"]
+        lines += ["", "The shortest request whose connection was closed without an answer:", "", "```text"]
         lines += [repr(tally.closed_example)[:500], "```"]
     lines += ["", "## Findings", ""]
     if not tally.findings:
@@ -306,7 +306,7 @@ def report(tally: Tally, seconds: float, args: argparse.Namespace, server: Serve
             "",
             f"{f.count} requests; the shortest, made smaller by leaving out what did not matter:",
             "",
-            "```python",
+            "```text",
             repr(f.shortest)[:20000],
         ]
         lines += ["```", ""]
