@@ -777,6 +777,7 @@ class EmbeddedEngine:
         _UNION = bool(self._graphs)
         self._len = len(loaded.store)
         self._light = _Light(inline_below)
+        self._crashing: dict[tuple, str] = {}  # queries a worker crashed on (``CRASHES``), and how
 
     def named_graphs(self) -> list[str]:
         return list(self._graphs)
@@ -836,6 +837,8 @@ class EmbeddedEngine:
             reply = _reply(request, counted=False)
             self._light.learn(request, time.perf_counter() - started, reply)
             return _answer_of(reply)
+        if request in self._crashing:  # it would crash the next worker too: not run again
+            raise QueryFailed(self._crashing[request])
         if self._idle.empty():
             try:
                 worker = await asyncio.wait_for(self._idle.get(), limit)
@@ -854,8 +857,18 @@ class EmbeddedEngine:
             raise QueryTimeout(f"the query ran longer than {limit:g} s and was stopped") from None
         except (asyncio.IncompleteReadError, OSError) as err:  # the worker died under the query
             pid, how = worker.process.pid, _how_it_ended(worker)
+            crashed = worker.process.exitcode in CRASHES
             self._kill(worker)
             worker = self._spawn()
+            if crashed:  # the engine itself aborted on this query: it would again, every time
+                message = (
+                    f"the engine could not evaluate this query: its worker (pid {pid}) {how} (Oxigraph aborts "
+                    "on a few queries, such as ORDER BY over IRIs, numbers and strings together; ordering by "
+                    "STR() of the value avoids that one); it was replaced, and this query is not run again"
+                )
+                if len(self._crashing) < CRASHES_KEPT:
+                    self._crashing[request] = message
+                raise QueryFailed(message) from err
             raise Unavailable(
                 f"the query worker (pid {pid}) {how} while evaluating the query; it has been replaced, retry"
             ) from err
@@ -880,6 +893,12 @@ class EmbeddedEngine:
 
 #: Seconds to wait for a worker whose socket closed under a query to be seen to have ended.
 ENDED_WITHIN = 1
+#: Exit codes of a worker that crashed by itself (an abort, as on a Rust panic, or a fault in the
+#: engine), not killed from outside (SIGKILL: the time limit, the OOM killer, an operator): the
+#: query is at fault, and is answered ``QueryFailed`` (400) and remembered, not retried.
+CRASHES = frozenset(-int(s) for s in (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE))
+#: How many such queries are remembered (each holds its text).
+CRASHES_KEPT = 1000
 
 
 def _how_it_ended(worker: _Worker) -> str:
