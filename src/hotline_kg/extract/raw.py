@@ -11,7 +11,6 @@ number.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from hotline_kg.extract.errors import ReportError
 from hotline_kg.extract.report import Extraction, extract_file, kept_text
 from hotline_kg.extract.unclaimed import Number
+from hotline_kg.io import read_table
 
 SOURCES = "sources.csv"
 ACCEPTED = "accepted-numbers.csv"
@@ -54,34 +54,12 @@ def listed(raw: Path) -> list[tuple[int, int, Path]]:
 def _sources(raw: Path) -> list[tuple[int, dict[str, str]]]:
     """The rows of sources.csv with their lines; each has a year and a file."""
     path = raw / SOURCES
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReportError(path, None, f"cannot read the list of reports: {exc.strerror}") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ReportError(path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    found = []
-    try:
-        header = next(reader, None) or []
-        start = reader.line_num + 1
-        for cells in reader:
-            line, start = start, reader.line_num + 1
-            if not cells:
-                continue
-            if len(cells) != len(header):
-                raise ReportError(path, line, f"{len(cells)} cells in a row of a table of {len(header)} columns")
-            row = dict(zip(header, cells, strict=True))
-            year, file = (row.get("year") or "").strip(), (row.get("file") or "").strip()
-            if not YEAR_RE.fullmatch(year) or not file:
-                raise ReportError(path, line, "each row needs a year and a file")
-            found.append((line, row))
-    except csv.Error as exc:
-        raise ReportError(path, reader.line_num or 1, f"not a well-formed CSV table: {exc}") from exc
-    return found
+    _, rows = read_table(path, ReportError, "missing: it lists the reports to read")
+    for line, row in rows:
+        year, file = (row.get("year") or "").strip(), (row.get("file") or "").strip()
+        if not YEAR_RE.fullmatch(year) or not file:
+            raise ReportError(path, line, "each row needs a year and a file")
+    return rows
 
 
 def _source_problems(row: dict[str, str]) -> list[str]:

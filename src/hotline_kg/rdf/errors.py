@@ -6,9 +6,9 @@ the line it is on."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
+
+from hotline_kg.io import read_table as table_reader
 
 
 class BuildError(Exception):
@@ -26,33 +26,6 @@ class BuildError(Exception):
 
 
 def read_table(path: Path, missing: str = "missing") -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The columns of a CSV table (UTF-8, a header line first) and its rows, each with the line
-    it starts on; blank lines are skipped. ``missing`` is the message for a file that is not there."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise BuildError(path, None, missing) from exc
-    except OSError as exc:
-        raise BuildError(path, None, f"cannot read the file: {exc.strerror}") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise BuildError(path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[tuple[int, dict[str, str]]] = []
-    try:
-        header = next(reader, None)
-        if not header:
-            raise BuildError(path, 1, "no header line")
-        start = reader.line_num + 1
-        for cells in reader:
-            line, start = start, reader.line_num + 1
-            if not cells:
-                continue
-            if len(cells) != len(header):
-                raise BuildError(path, line, f"{len(cells)} cells in a row of a table of {len(header)} columns")
-            rows.append((line, dict(zip(header, cells, strict=True))))
-    except csv.Error as exc:
-        raise BuildError(path, reader.line_num or 1, f"not a well-formed CSV table: {exc}") from exc
-    return header, rows
+    """The columns and rows (each with its line) of a CSV table the build reads; every fault a
+    ``BuildError`` naming the file and line (``io.read_table``)."""
+    return table_reader(path, BuildError, missing)
