@@ -100,7 +100,7 @@ def typed(table: pd.DataFrame, *, exact: bool = True) -> pd.DataFrame:
 
 
 def select(endpoint: str, query: str, *, timeout: float = 30, exact: bool = True) -> pd.DataFrame:
-    """Run a SELECT query on a SPARQL endpoint (the SPARQL 1.1 Protocol, by POST) and return
+    """Run a SELECT query on a SPARQL endpoint (the SPARQL Protocol, by POST) and return
     its results as a DataFrame (``results_frame``)."""
     body = urllib.parse.urlencode({"query": query}).encode("utf-8")
     request = urllib.request.Request(
@@ -121,7 +121,7 @@ def select(endpoint: str, query: str, *, timeout: float = 30, exact: bool = True
 
 
 def results_frame(results: Mapping[str, Any] | str | bytes, *, exact: bool = True) -> pd.DataFrame:
-    """SPARQL 1.1 JSON results of a SELECT query (a dict, or its JSON text) as a DataFrame: one
+    """SPARQL JSON results of a SELECT query (a dict, or its JSON text) as a DataFrame: one
     column per variable, in the order of ``head.vars``, typed by the values' datatypes —
     xsd:integer and its subtypes Int64, xsd:decimal ``Decimal`` (``float`` if ``exact`` is false;
     with integers too), xsd:double/float float64 (with integers and decimals too),

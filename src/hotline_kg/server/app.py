@@ -3,7 +3,7 @@
 Where a request enters: ``create_app`` gives an ASGI app (``Front``) that takes each request from
 its client's allowance (``server.limits``: 429 with Retry-After past it) and sends
 
-- GET, HEAD and POST ``/sparql``: straight to ``sparql.endpoint`` — the SPARQL 1.1 Protocol,
+- GET, HEAD and POST ``/sparql``: straight to ``sparql.endpoint`` — the SPARQL Protocol,
   with no page middleware to pay for on each query;
 - everything else to the pages (FastAPI, with CORS preflight, inside ``SharedHeaders``, which adds
   the headers every response carries, as ``sparql`` does), whose routers are, in order:

@@ -1,4 +1,4 @@
-"""The remote engine: any SPARQL 1.1 Protocol endpoint, reached over a pooled async HTTP client.
+"""The remote engine: any SPARQL Protocol endpoint, reached over a pooled async HTTP client.
 
 The wrapper's guarantees hold whatever is behind it, because this client checks every answer:
 
