@@ -1,10 +1,14 @@
 """Responses every route and view shares: the page templates (``templates/``), plain-text errors,
-404 pages, the answer to each exception of the engine interface, and the headers every response
-carries (``SHARED_HEADERS``, added by ``SharedHeaders``)."""
+404 pages, the answer to each exception of the engine interface, a page's JSON and CSV twins
+(``json_text``, ``csv_text``, ``alternates``), and the headers every response carries
+(``SHARED_HEADERS``, added by ``SharedHeaders``)."""
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +50,25 @@ def engine_error_parts(err: Exception) -> tuple[int, str, dict[str, str]]:
     if isinstance(err, QueryFailed):
         return 400, f"query failed: {err}", {}
     raise err
+
+
+def json_text(data: object) -> str:
+    """A JSON twin's body: UTF-8 as it is (no escapes), indented, one line feed at the end."""
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
+def csv_text(columns: Iterable[str], rows: Iterable[Mapping[str, object]]) -> str:
+    """A CSV twin's body (RFC 4180: CRLF, a header row): the ``columns`` of each row."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def alternates(hrefs: Mapping[str, str]) -> str:
+    """A ``Link`` header naming each alternate of a page: its path, by media type."""
+    return ", ".join(f'<{href}>; rel="alternate"; type="{media}"' for media, href in hrefs.items())
 
 
 #: What the engine interface raises for a query it does not answer.

@@ -11,9 +11,6 @@ their notation), then the labels of what they name. A measure a report lacks is 
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
@@ -24,7 +21,7 @@ from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL, Site
 from hotline_kg.server import charts
 from hotline_kg.server.engine import Engine
-from hotline_kg.server.responses import TEMPLATES
+from hotline_kg.server.responses import TEMPLATES, alternates, csv_text, json_text
 from hotline_kg.server.settings import Settings
 from hotline_kg.server.views.resource import select
 
@@ -73,10 +70,7 @@ CSV_COLUMNS = ("report", "section", "label_zh", "label_en", "measure", "value", 
 
 
 def _twin_links() -> dict[str, str]:
-    return {
-        "Link": f'<{TWINS["json"]}>; rel="alternate"; type="{formats.JSON}", '
-        f'<{TWINS["csv"]}>; rel="alternate"; type="{formats.SPARQL_CSV.media}"'
-    }
+    return {"Link": alternates({formats.JSON: TWINS["json"], formats.SPARQL_CSV.media: TWINS["csv"]})}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -109,20 +103,15 @@ async def home(request: Request) -> Response:
 async def home_json(request: Request) -> Response:
     """The home page's story as JSON: each report's headline figures and charts' bars."""
     told = [without_drawings(report) for report in getattr(request.app.state, "story", [])]
-    body = json.dumps({"reports": told}, ensure_ascii=False, indent=1)
-    return Response(body + "\n", media_type=formats.JSON, headers=_twin_links())
+    return Response(json_text({"reports": told}), media_type=formats.JSON, headers=_twin_links())
 
 
 @router.get("/index.csv")
 @router.head("/index.csv")
 async def home_csv(request: Request) -> Response:
     """The home page's figures as CSV (RFC 4180, a header row): one row per figure shown."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(figure_rows(getattr(request.app.state, "story", [])))
-    media = formats.SPARQL_CSV.media + "; charset=utf-8"
-    return Response(out.getvalue(), media_type=media, headers=_twin_links())
+    body = csv_text(CSV_COLUMNS, figure_rows(getattr(request.app.state, "story", [])))
+    return Response(body, media_type=formats.SPARQL_CSV.media + "; charset=utf-8", headers=_twin_links())
 
 
 def without_drawings(report: dict[str, object]) -> dict[str, object]:

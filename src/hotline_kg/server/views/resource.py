@@ -21,8 +21,6 @@ line in the report text (``/reports/<file>#L<line>``, ``server.views.dumps``).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterable
@@ -40,7 +38,15 @@ from hotline_kg.rdf import dumps
 from hotline_kg.rdf.vocab import HL, ONTOLOGY, Site
 from hotline_kg.server import charts, protocol
 from hotline_kg.server.engine import Engine
-from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, engine_error, not_found
+from hotline_kg.server.responses import (
+    ENGINE_ERRORS,
+    TEMPLATES,
+    alternates,
+    csv_text,
+    engine_error,
+    json_text,
+    not_found,
+)
 from hotline_kg.server.settings import Settings
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -288,10 +294,10 @@ async def respond(request: Request, engine: Engine, iri: str, base: str, twin: s
     if not own:
         return not_found(request, f"no resource <{iri}> in this dataset")
     path = Site(base).local(iri) if iri.startswith(base) else request.url.path
-    links = [f'<{path}?format={k}>; rel="alternate"; type="{v}"' for k, v in formats.RESOURCE_PARAM.items()]
+    hrefs = {media: f"{path}?format={name}" for name, media in formats.RESOURCE_PARAM.items()}
     if iri.startswith(base):
-        links += [f'<{path}{ending}>; rel="alternate"; type="{media}"' for ending, media in TWINS.items()]
-    headers = {"Link": ", ".join(links), "Vary": "Accept, Accept-Language", "Cache-Control": "public, max-age=600"}
+        hrefs |= {media: path + ending for ending, media in TWINS.items()}
+    headers = {"Link": alternates(hrefs), "Vary": "Accept, Accept-Language", "Cache-Control": "public, max-age=600"}
     if twin:
         return await _twin(request, engine, iri, base, twin, found, headers)
     wanted = formats.RESOURCE_PARAM.get(request.query_params.get("format", ""))
@@ -629,13 +635,8 @@ async def _twin(
                 for o in table
             ],
         }
-        text = json.dumps(body, ensure_ascii=False, indent=1)
+        text = json_text(body)
     else:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(CSV_KEYS)
-        for o in table:
-            writer.writerow([o[key] for key in CSV_KEYS.values()])
-        text = out.getvalue()
+        text = csv_text(CSV_KEYS, ({column: o[key] for column, key in CSV_KEYS.items()} for o in table))
     body_bytes = text.encode("utf-8") if request.method != "HEAD" else b""
     return Response(body_bytes, media_type=media, headers=headers)

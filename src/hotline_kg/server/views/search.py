@@ -10,8 +10,6 @@ the index alone: no SPARQL is made from it. Each answer says how long the search
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 import time
@@ -24,7 +22,7 @@ from fastapi.responses import Response
 from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL, Site
 from hotline_kg.server.engine import Engine
-from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, error
+from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, alternates, csv_text, error, json_text
 from hotline_kg.server.search import KIND_ORDER, Hit, Row, SearchIndex, build_index
 from hotline_kg.server.views.resource import RDF_TYPE, RDFS_LABEL, SKOS_PREF, select
 
@@ -188,10 +186,7 @@ async def search_page(request: Request) -> Response:
         return asked
     q, limit, results, headers = asked
     twins = _twins(q, limit)
-    headers["Link"] = (
-        f'<{twins["json"]}>; rel="alternate"; type="{formats.JSON}", '
-        f'<{twins["csv"]}>; rel="alternate"; type="{formats.SPARQL_CSV.media}"'
-    )
+    headers["Link"] = alternates({formats.JSON: twins["json"], formats.SPARQL_CSV.media: twins["csv"]})
     context = {
         "query": q,
         "limit": limit,
@@ -214,8 +209,8 @@ async def search_json(request: Request) -> Response:
     if isinstance(asked, Response):
         return asked
     q, _, results, headers = asked
-    body = json.dumps({"query": q, "count": len(results), "results": results}, ensure_ascii=False, indent=1)
-    return Response(body + "\n", media_type=formats.JSON, headers=headers)
+    body = json_text({"query": q, "count": len(results), "results": results})
+    return Response(body, media_type=formats.JSON, headers=headers)
 
 
 @router.get("/search.csv")
@@ -226,8 +221,5 @@ async def search_csv(request: Request) -> Response:
     if isinstance(asked, Response):
         return asked
     _, _, results, headers = asked
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(results)
-    return Response(out.getvalue(), media_type=formats.SPARQL_CSV.media + "; charset=utf-8", headers=headers)
+    body = csv_text(CSV_COLUMNS, results)
+    return Response(body, media_type=formats.SPARQL_CSV.media + "; charset=utf-8", headers=headers)
