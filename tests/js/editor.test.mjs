@@ -3,24 +3,14 @@
 // picks an example and runs it, completes `hl:`, pre-fills from ?query=, and makes no request
 // to another host. Exits non-zero on the first failure.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launch, watch } from "./browser.mjs";
 
 const [url, screenshot] = process.argv.slice(2);
 assert.ok(url, "usage: node editor.test.mjs SERVER_URL [SCREENSHOT.png]");
-const origin = new URL(url).origin;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-background-networking"],
-});
-const foreign = [];
-const errors = [];
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
-  page.on("request", (r) => {
-    if (new URL(r.url()).origin !== origin && !r.url().startsWith("data:")) foreign.push(r.url());
-  });
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && !m.location().url.endsWith("/favicon.ico") && errors.push(`${m.text()} ${m.location().url}`));
+  const { foreign, errors } = watch(page, new URL(url).origin, (m) => m.location().url.endsWith("/favicon.ico"));
 
   // an example from the picker, run: the table has rows, numbers right-aligned, IRIs as labelled links
   await page.goto(url + "/query");

@@ -7,17 +7,11 @@
 // another host. With SCREENSHOT_DIR, saves one screenshot of each kind of page there.
 // Exits non-zero on the first failure.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launch, watch } from "./browser.mjs";
 
 const [url, shots] = process.argv.slice(2);
 assert.ok(url, "usage: node pages.test.mjs SERVER_URL [SCREENSHOT_DIR]");
-const origin = new URL(url).origin;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-background-networking"],
-});
-const foreign = [];
-const errors = [];
+const browser = await launch();
 const dialogs = [];
 const shot = async (page, name) => {
   if (shots) await page.screenshot({ path: `${shots}/page-${name}.png`, fullPage: false });
@@ -39,20 +33,16 @@ const fitsPhone = async (page, where) => {
 
 try {
   const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
-  page.on("request", (r) => {
-    if (new URL(r.url()).origin !== origin && !r.url().startsWith("data:")) foreign.push(r.url());
-  });
-  page.on("pageerror", (e) => errors.push(String(e)));
+  // CSP violations ("Refused to …") and failed loads are console errors; the 4xx a page or a bad
+  // query is meant to get is not one (a script or stylesheet that fails to load is)
+  const { foreign, errors } = watch(
+    page,
+    new URL(url).origin,
+    (m) => /status of 4\d\d/.test(m.text()) && !m.location().url.includes("/static/"),
+  );
   page.on("dialog", async (d) => {
     dialogs.push(d.message());
     await d.dismiss();
-  });
-  // CSP violations ("Refused to …") and failed loads are console errors; the 4xx a page or a bad
-  // query is meant to get is not one (a script or stylesheet that fails to load is)
-  page.on("console", (m) => {
-    if (m.type() !== "error") return;
-    if (/status of 4\d\d/.test(m.text()) && !m.location().url.includes("/static/")) return;
-    errors.push(`${m.text()} ${m.location().url}`);
   });
 
   // home: headline figures and charts; a district's bar leads to the district's page
