@@ -486,7 +486,7 @@ def _report_extraction(args: argparse.Namespace, result: Extraction) -> int:
     path = result.path
     for line, message in result.warnings:
         print(f"{path}:{line}: warning: {message}", file=sys.stderr)
-    listing = "".join(f"{path}:{n.line}:{n.column + 1}: unclaimed number {n.text}\n" for n in result.unclaimed)
+    listing = "".join(f"{path}:{n.line}:{n.column + 1}: unclaimed number {n.text}: {n.why}\n" for n in result.unclaimed)
     counts = f"{path}: {len(result.facts)} facts, {len(result.unclaimed)} unclaimed numbers"
     if args.unclaimed:
         sys.stdout.write(listing)

@@ -121,6 +121,14 @@ MEASURE_UNITS: dict[str, tuple[str, ...]] = {
     "policies": ("项",),
     "measures": ("条",),
 }
+#: Where a figure's period was read → what that means: the figure's own clause, an earlier clause of
+#: its sentence, the heading of its part, the report's stated reporting period (a whole calendar year).
+PERIOD_SOURCES: dict[str, str] = {
+    "clause": "the figure's own clause states it",
+    "sentence": "an earlier clause of the figure's sentence states it",
+    "heading": "the heading of the figure's part states it",
+    "report": "the report's stated reporting period (or the year given to the extractor)",
+}
 #: The most digits a printed figure has (so that its value and its count in single cases stay exact).
 MAX_FIGURE_DIGITS = 15
 #: A growth multiple without a base period (relative_to): its basis qualifier → ontology term.
@@ -216,7 +224,14 @@ class Column:
 
 #: Columns of data/facts/<year>.csv, in order.
 COLUMNS: tuple[Column, ...] = (
-    Column("year", "integer", "the report's year", minimum=1000, maximum=9999),
+    Column(
+        "year",
+        "integer",
+        "the report's year: its stated reporting period; for a text that states none, the year of the figure's "
+        "own period",
+        minimum=1000,
+        maximum=9999,
+    ),
     Column(
         "section",
         "string",
@@ -257,6 +272,12 @@ COLUMNS: tuple[Column, ...] = (
         format=_one_of(UNITS),
     ),
     Column("period", "string", "the year (YYYY), or the month (YYYY-MM) of a monthly figure", format=PERIOD_FORMAT),
+    Column(
+        "period_source",
+        "string",
+        "where the period was read: " + "; ".join(f"{k}: {v}" for k, v in PERIOD_SOURCES.items()),
+        format=_one_of(PERIOD_SOURCES),
+    ),
     Column(
         "relative_to",
         "string",

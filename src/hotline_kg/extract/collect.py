@@ -1,12 +1,25 @@
-"""Collect facts as the sentence rules find them."""
+"""Collect facts as the sentence rules find them.
+
+A rule proposes a fact; the collector writes it only when the words of the text
+state every part of it. The period comes from the sentence, the heading or the
+report's stated reporting period (``periods``); a sentence naming a subject the
+facts table has no place for (another city, a separate line, a kind of request
+inside the total: the cue table's ``other_subject`` and ``part_of_whole``) keeps
+its figures out. A figure kept out is left unclaimed, with the reason.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from hotline_kg.extract import cues, periods
 from hotline_kg.extract.facts import Fact
+from hotline_kg.extract.periods import Period
 from hotline_kg.extract.stream import Piece
+
+#: Measures that count or compare requests: a kind of request named before one is its subject.
+REQUEST_MEASURES = frozenset({"requests", "yoy_change", "share", "growth_multiple"})
 
 
 @dataclass(frozen=True)
@@ -25,14 +38,22 @@ class Subject:
 
 @dataclass
 class Collector:
-    """Facts of one report, plus the raw places of every number they used."""
+    """Facts of one report, plus the raw places of every number they used.
 
-    year: int
+    ``year`` is the report's stated reporting period (None where the text states none);
+    ``heading`` the title of the block being read."""
+
+    year: int | None
+    #: The text states its own reporting period: it is the hotline's report, and speaks of the hotline.
+    report: bool = False
+    heading: str = ""
     facts: list[Fact] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)
     claimed: set[tuple[int, int]] = field(default_factory=set)
     #: Numbers that are not facts: (line, column) -> why (e.g. "table row number").
     not_facts: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: Figures a rule read but did not write: (line, column) -> why (no period stated, another city …).
+    declined: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def is_claimed(self, piece: Piece) -> bool:
         return piece.stream.where[piece.start] in self.claimed
@@ -52,37 +73,108 @@ class Collector:
         qualifier: str = "",
         place: Piece | tuple[int, int] | None = None,
         also: Iterable[Piece | tuple[int, int]] = (),
-    ) -> None:
-        """Record a fact. ``value`` is the printed figure: a Piece of the text, or
-        a string (a table cell, a figure in words) with ``place`` giving its
-        (line, column); ``month`` makes it a monthly figure; ``also`` are further
-        numbers the fact used (years, digits in a name)."""
+    ) -> Fact | None:
+        """Record a fact, or decline it (None) when the text does not state its period or
+        names a subject it cannot be given to. ``value`` is the printed figure: a Piece of
+        the text, or a string (a table cell, a figure in words) with ``place`` giving its
+        (line, column); ``month`` makes it a monthly figure; ``period`` is a period the
+        rule read from the clause; ``also`` are further numbers the fact used (years,
+        digits in a name)."""
         where = _where(value if isinstance(value, Piece) else place)
+        at = value if isinstance(value, Piece) else place if isinstance(place, Piece) else None
+        sentence = quote if isinstance(quote, Piece) else None
+        found = self.period(sentence, at, month) if not period else Period(period, periods.CLAUSE)
+        if isinstance(found, str):
+            return self.decline(where, found)
+        if sentence is not None and at is not None and (other := self.other_subject(sentence, at, subject, measure)):
+            return self.decline(where, other)
         # every character of the value: a figure broken over two lines ("23.⏎5") is one number
         spans = value.stream.where[value.start : value.end] if isinstance(value, Piece) else ()
         claims = {where, *spans} | {_where(p) for p in (month, *also) if isinstance(p, (Piece, tuple))}
         self.claimed |= claims
-        if month is not None:
-            period = f"{self.year}-{int(month.text):02d}"
         quals = " ".join(q for q in (subject.qualifier, qualifier) if q)
-        self.facts.append(
-            Fact(
-                year=self.year,
-                section=section,
-                subject=subject.name,
-                subject_kind=subject.kind,
-                measure=measure,
-                value=value.text if isinstance(value, Piece) else value,
-                unit=unit,
-                period=period or str(self.year),
-                relative_to=relative_to,
-                qualifier=quals,
-                source_line=where[0],
-                quote=quote.text if isinstance(quote, Piece) else quote,
-                claims=frozenset(claims),
-                order=(where[0], where[1], len(self.facts)),
-            )
+        fact = Fact(
+            year=self.year or int(found.value[:4]),
+            section=section,
+            subject=subject.name,
+            subject_kind=subject.kind,
+            measure=measure,
+            value=value.text if isinstance(value, Piece) else value,
+            unit=unit,
+            period=found.value,
+            period_source=found.source,
+            relative_to=relative_to,
+            qualifier=quals,
+            source_line=where[0],
+            quote=quote.text if isinstance(quote, Piece) else quote,
+            claims=frozenset(claims),
+            order=(where[0], where[1], len(self.facts)),
         )
+        self.facts.append(fact)
+        return fact
+
+    def period(self, sentence: Piece | None, at: Piece | None, month: Piece | None = None) -> Period | str:
+        """The period of a figure at ``at`` in ``sentence`` (a month's, for a monthly figure),
+        or why the text states none."""
+        found = self.year_at(sentence, month or at, monthly=month is not None)
+        if isinstance(found, str):
+            return found
+        year, source = found
+        return Period(str(year) if month is None else f"{year}-{int(month.text):02d}", source)
+
+    def year_at(self, sentence: Piece | None, at: Piece | None, *, monthly: bool = False) -> tuple[int, str] | str:
+        """The one calendar year stated for offset ``at`` of a sentence: by the last period
+        phrase before it in the sentence, else by the heading, else by the report's stated
+        period; or why none is stated. For a monthly figure (``at`` is its month), the month's
+        own year ("2024年10月") or the year before it."""
+        if sentence is not None and at is not None:
+            text, pos = sentence.text, at.start - sentence.start
+            found = periods.phrases(text)
+            if monthly:
+                own = next((p for p in found if p.start <= pos < p.end), None)
+                if own is not None and own.year is not None and not own.why:
+                    return own.year, periods.CLAUSE
+                pos = own.start if own is not None else pos
+            # a monthly figure's month is its period: only a year before it matters, not a span of months
+            before = [p for p in found if p.end <= pos and (not monthly or p.year is not None)]
+            if before:
+                last = before[-1]
+                if last.why:
+                    return last.why
+                if last.year is None or last.month is not None:
+                    return f"period {text[last.start : last.end]} is a month; the figure is not read as a month's"
+                source = periods.CLAUSE if last.start >= periods.clause_start(text, pos) else periods.SENTENCE
+                return last.year, source
+        heading = periods.phrases(self.heading)
+        if heading:
+            last = heading[-1]
+            if last.why:
+                return f"heading: {last.why}"
+            if last.year is not None and last.month is None:
+                return last.year, periods.HEADING
+        if self.year is not None:
+            return self.year, periods.REPORT
+        return "no period stated: the text states no reporting period (give one with --year YYYY)"
+
+    def other_subject(self, sentence: Piece, at: Piece, subject: Subject, measure: str) -> str:
+        """Why the figure at ``at`` cannot be the subject's: the sentence names, before it, a place,
+        a line or (in the figure's clause) a kind of request the facts table has no place for."""
+        t = cues.table()
+        text = sentence.text[: at.start - sentence.start]
+        for cue, what in t.rows["other_subject"].items():
+            if cue in text:
+                return f"the sentence names {what}: not a subject of this project's code lists"
+        if subject.kind == "hotline" and measure in REQUEST_MEASURES:
+            clause = text[periods.clause_start(text, len(text)) :]
+            for cue, what in t.rows["part_of_whole"].items():
+                if cue in clause:
+                    return f"subject {what} is a part of the hotline's requests that no code list holds"
+        return ""
+
+    def decline(self, place: tuple[int, int], why: str) -> None:
+        """A figure read but not written: it stays unclaimed, with the reason."""
+        self.declined.setdefault(place, why)
+        return None
 
     def not_a_fact(self, place: Piece | tuple[int, int], why: str) -> None:
         self.not_facts[_where(place)] = why

@@ -34,6 +34,14 @@ ROLES = (
     "handling_part",
     "not_figure",
     "list_intro",
+    "span",
+    "span_after",
+    "relative_year",
+    "range",
+    "compare",
+    "event",
+    "other_subject",
+    "part_of_whole",
 )
 
 

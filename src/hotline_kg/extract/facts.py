@@ -33,6 +33,7 @@ class Fact:
     unit: str
     period: str
     source_line: int
+    period_source: str
     quote: str
     relative_to: str = ""
     qualifier: str = ""

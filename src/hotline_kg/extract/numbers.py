@@ -56,7 +56,8 @@ def _token_re() -> re.Pattern[str]:
     words = "|".join(re.escape(c) for c in table.cues("numeral") if len(c) > 1)
     return re.compile(
         rf"(?P<approx>{table.pattern('approx')})?"
-        rf"(?:(?<![0-9.])(?P<v>{DIGITS})(?![0-9])|(?P<w>{words}|[{digits}]+(?= ?(?:{units}))))"
+        # digits after "digit space" are the end of a number split by a space ("2 143"): not a number of their own
+        rf"(?:(?<![0-9.])(?<![0-9] )(?P<v>{DIGITS})(?![0-9])|(?P<w>{words}|[{digits}]+(?= ?(?:{units}))))"
         rf"(?: ?(?P<unit>{units})(?![0-9%]))?"
     )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from itertools import groupby
 from pathlib import Path
 
-from hotline_kg.extract import rules, sections
+from hotline_kg.extract import cues, rules, sections
 from hotline_kg.extract.collect import Collector
 from hotline_kg.extract.errors import ReportError
 from hotline_kg.extract.facts import Fact
@@ -30,10 +30,23 @@ from hotline_kg.extract.lines import (
 from hotline_kg.extract.sections import Block
 from hotline_kg.extract.stream import MAX_SENTENCE, Stream
 from hotline_kg.extract.table import topic_table
-from hotline_kg.extract.unclaimed import Number, not_figures, unclaimed
+from hotline_kg.extract.unclaimed import Number, not_figures, reasons, unclaimed
 
+#: A stated reporting period: a whole calendar year, or an annual report's title ("2023年度报告").
 PERIOD_RE = re.compile(r"(\d{4})年1月1日(?:0时)?至\1年12月31日")
-FIRST_YEAR_RE = re.compile(r"(\d{4})年")
+TITLE_RE = re.compile(r"(\d{4})年度[^，。；\d]{0,16}?报告")
+#: The title is within the first characters of the text.
+TITLE_SPAN = 200
+#: Beijing, as a text names it (a text naming another place and never Beijing has none of Beijing's figures).
+BEIJING = ("北京", "首都")
+#: A hotline named with its place: "苏州市12345", "上海市民服务热线", "绍兴12345政务服务热线".
+OWNER_RE = re.compile(r"(?P<place>[\u4e00-\u9fff]{1,3}[^\W\d全本该我各此])市(?:12345|民服务热线|政务服务(?:便民)?热线)")
+#: Share of Chinese characters among a text's letters below which it is not read as Chinese.
+MIN_CHINESE = 0.3
+#: The reason of an unclaimed number no rule gave a reason for.
+NO_RULE = "no rule reads it: its clause has no subject, measure and unit the cue table knows"
+#: Share of kana above which a text of Chinese characters is Japanese.
+KANA = 0.05
 #: Line kinds read only to account for their numbers (dates, names), not for facts.
 SIDE_TEXT = {"footnote_body", "note", "chart_label", "heading", "subheading", "table"}
 #: Section → kind of the bodies it names.
@@ -51,40 +64,54 @@ class Extraction:
     facts: list[Fact]
     warnings: list[tuple[int, str]]
     unclaimed: list[Number]
+    #: Why the text gives no facts at all (another language, another city), "" when it was read.
+    refused: str = ""
 
 
-def extract_file(path: Path) -> Extraction:
-    """Extract a report text (.txt) or a report PDF (.pdf, read with ``pdf.pdf_text``)."""
+def extract_file(path: Path, year: int | None = None) -> Extraction:
+    """Extract a report text (.txt) or a report PDF (.pdf, read with ``pdf.pdf_text``);
+    ``year`` is the reporting period of a text that states none."""
     if path.suffix.lower() == ".pdf":
-        return extract_pdf(path)[0]
-    return extract_text(read_text(path), path)
+        return extract_pdf(path, year)[0]
+    return extract_text(read_text(path), path, year)
 
 
-def extract_pdf(path: Path) -> tuple[Extraction, str]:
+def extract_pdf(path: Path, year: int | None = None) -> tuple[Extraction, str]:
     """A report PDF's facts and its text; the facts cite lines of the text as kept
     beside the PDF (``<year>.txt``), which the caller writes."""
     from hotline_kg.extract.pdf import pdf_text
 
     text = pdf_text(path)
-    year = report_year(classify(split_lines(text)), path)
-    return extract_text(text, kept_text(path, year)), text
+    stated = report_year(classify(split_lines(text))) or year
+    return extract_text(text, kept_text(path, stated), year), text
 
 
-def kept_text(pdf: Path, year: int) -> Path:
-    """Where the text of a report PDF is kept: beside it, as <year>.txt."""
-    return pdf.with_name(f"{year}.txt")
+def kept_text(pdf: Path, year: int | None) -> Path:
+    """Where the text of a report PDF is kept: beside it, as <year>.txt (<name>.txt without a year)."""
+    return pdf.with_name(f"{year}.txt") if year else pdf.with_suffix(".txt")
 
 
-def extract_text(text: str, path: Path) -> Extraction:
+def extract_text(text: str, path: Path, year: int | None = None) -> Extraction:
     """Facts, warnings and unclaimed numbers of one report text. A text in an
     unknown shape gives the facts the rules read with certainty (maybe none)
-    and lists every other number as unclaimed; only a text without a report
-    year is an error, and a text above the size limit (``lines.MAX_REPORT_BYTES``)."""
+    and lists every other number as unclaimed, each with the reason where a rule
+    gave one. The report's year is its stated reporting period, or ``year`` for a
+    text that states none; without either, only figures whose own sentence or
+    heading states their year are read. A text in another language or about
+    another city's hotline gives no facts: all its numbers are listed, with that
+    reason (``Extraction.refused``). Errors: a text above the size limit
+    (``lines.MAX_REPORT_BYTES``), and a ``year`` that contradicts the stated period."""
     if (size := len(text.encode("utf-8", "surrogatepass"))) > MAX_REPORT_BYTES:
         raise ReportError(path, None, too_large(size))
     lines = classify(split_lines(text))
+    stated = report_year(lines)
+    if stated and year and stated != year:
+        raise ReportError(path, None, f"the text states its reporting period as {stated}; --year {year} contradicts it")
+    if refusal := refused(lines):
+        every = unclaimed(lines, set(), {})
+        return Extraction(path, stated or year, [], [], [replace(n, why=refusal) for n in every], refusal)
     outline = sections.outline(lines)
-    col = Collector(report_year(lines, path))
+    col = Collector(stated or year, report=stated is not None)
     col.warnings.extend(outline.warnings)
     if not KNOWN_PARTS & {block.kind for block in outline.blocks}:
         col.warn(
@@ -97,20 +124,39 @@ def extract_text(text: str, path: Path) -> Extraction:
     skipped = not_figures(lines, streams) | col.not_facts
     pages = {line.no: line.page for line in lines}
     facts = [replace(f, source_page=pages.get(f.source_line)) for f in sorted(col.facts, key=lambda f: f.order)]
-    return Extraction(path, col.year, facts, sorted(col.warnings), unclaimed(lines, col.claimed, skipped))
+    why = col.declined | {place: r for stream in streams for place, r in reasons(stream).items()}
+    left = [replace(n, why=why.get((n.line, n.column), NO_RULE)) for n in unclaimed(lines, col.claimed, skipped)]
+    return Extraction(path, col.year, facts, sorted(col.warnings), left)
 
 
-def report_year(lines: list[Line], path: Path) -> int:
-    """The year the report covers: from its reporting period, else its first "YYYY 年"."""
-    text = Stream.of(line for line in lines if line.kind == TEXT).text
-    m = PERIOD_RE.search(text) or FIRST_YEAR_RE.search(text[:200])
-    if not m:
-        raise ReportError(
-            path,
-            None,
-            "no report year found (expected a period such as “2024年1月1日0时至2024年12月31日24时”)",
-        )
-    return int(m.group(1))
+def report_year(lines: list[Line]) -> int | None:
+    """The year the report covers, if it states its reporting period: a whole calendar
+    year ("2024年1月1日0时至2024年12月31日24时") or an annual report's title ("2023年度报告").
+    Never the first year the text mentions."""
+    text = Stream.of(line for line in lines if line.kind in (TEXT, HEADING)).text
+    m = PERIOD_RE.search(text) or TITLE_RE.search(text[:TITLE_SPAN])
+    return int(m.group(1)) if m else None
+
+
+def refused(lines: list[Line]) -> str:
+    """Why a text gives no facts at all, or "": it is not Chinese, or it names another place's
+    hotline (a place of the cue table's ``other_subject`` rows, or "X市12345 / X市民服务热线")
+    and never Beijing. A text that names no place is read; one that names Beijing and other
+    places is read, each figure kept out whose sentence names another place."""
+    text = Stream.of(lines).text
+    letters = [c for c in text if c.isalpha()]
+    chinese = sum("\u4e00" <= c <= "\u9fff" for c in letters)
+    kana = sum("\u3040" <= c <= "\u30ff" for c in letters)
+    if not letters or chinese < MIN_CHINESE * len(letters) or kana > KANA * len(letters):
+        return "the text is not in Chinese: no facts are read from it"
+    if any(name in text for name in BEIJING):
+        return ""
+    t = cues.table()
+    others = [t.meaning("other_subject", c) for c in t.cues("other_subject") if c in text]
+    others += [f"the hotline of {m.group('place')}" for m in OWNER_RE.finditer(text) if m.group("place") not in BEIJING]
+    if others:
+        return f"the text names {others[0]} and never Beijing (北京): none of its figures is Beijing's"
+    return ""
 
 
 def read_block(col: Collector, block: Block) -> Stream:
@@ -118,6 +164,7 @@ def read_block(col: Collector, block: Block) -> Stream:
     stream = Stream.of(line for line in block.lines if line.kind == TEXT)
     text = stream.whole()
     kind = block.kind
+    col.heading = block.heading.stripped if block.heading is not None else ""
     for sentence in text.long_sentences():
         col.warn(
             sentence.line,

@@ -46,6 +46,7 @@ class Patterns:
     filler: re.Pattern[str]
     rank: re.Pattern[str]
     district_named: re.Pattern[str]
+    district_anywhere: re.Pattern[str]
     against_month: re.Pattern[str]
     ranked_after: re.Pattern[str]
     level: re.Pattern[str]
@@ -75,6 +76,9 @@ def patterns() -> Patterns:
         ),
         # "东城区共承办…": a district named before the words of its figure
         district_named=re.compile(rf"^(?P<d>[\u4e00-\u9fff]{{1,4}}区)(?=(?:{t.pattern('filler')}))"),
+        district_anywhere=re.compile(
+            "|".join(re.escape(c) for c in t.cues("subject") if t.meaning("subject", c).startswith("district "))
+        ),
         # "较 1 月增长两倍": a growth against an earlier month
         against_month=re.compile(rf"^(?:比|较)(?P<m>\d{{1,2}})月份?(?:{direction})约?"),
         ranked_after=re.compile(
@@ -182,6 +186,8 @@ def read_clauses(
         if found is not None:
             subject, named_at = found
         if subject is None:
+            for tok in tokens(clause):
+                col.decline(tok.place, "no subject named: its sentence names none the rules know before it")
             continue
         if found is not None:
             month = None
@@ -197,12 +203,16 @@ def read_clauses(
             before, after = text[last:start], text[stop:]
             last = stop
             read = meaning(tok, before.removesuffix("约"), after, subject)
-            if read is None or not p.filler.fullmatch(read.lead):
+            if read is None:
+                continue
+            if not p.filler.fullmatch(read.lead):
+                col.decline(tok.place, f"no subject named: “{read.lead}” stands between {subject.name} and the figure")
                 continue
             monthly = {}
             if month is not None:
                 if read.measure != "requests":
-                    continue  # a change or share of one month: not read
+                    col.decline(tok.place, "a change or share of one month: not read")
+                    continue
                 monthly = {"month": month[0], "qualifier": " ".join(q for q in (read.qualifier, month[1]) if q)}
             about = subject
             if read.measure == "topics" and subject != TOPICS:
@@ -261,11 +271,11 @@ def detect_overview(text: str) -> Found | None:
         return found
     if m := re.search(rf"前([{CN_NUM}]+)类(?:日常)?问题", text):
         return Subject(f"前{m.group(1)}类问题", "category_group", HOTLINE.name), m.end()
-    if found := subject_cue(text, ("hotline",)):
-        return found
-    if m := re.search(r"受理(?P<name>[\u4e00-\u9fff]{2,20}?)问题", text):
+    hotline = subject_cue(text, ("hotline",))
+    # a theme named after the hotline ("12345热线…受理X问题") is the clause's subject
+    if (m := re.search(r"受理(?P<name>[\u4e00-\u9fff]{2,20}?)问题", text)) and (hotline is None or m.end() > hotline[1]):
         return Subject(m.group("name"), "theme", HOTLINE.name), m.end()
-    return None
+    return hotline
 
 
 def overview(col: Collector, section: str, text: Piece) -> None:
@@ -276,7 +286,8 @@ def overview(col: Collector, section: str, text: Piece) -> None:
         monthly_series(col, section, sentence, detect_overview)
         doubling(col, section, sentence)
         multiples(col, section, sentence, "theme")
-        read_clauses(col, section, sentence, detect_overview, HOTLINE)
+        # in a report that states its own reporting period the hotline speaks of itself; elsewhere it must be named
+        read_clauses(col, section, sentence, detect_overview, HOTLINE if col.report else None)
 
 
 def rates(col: Collector, section: str, sentence: Piece) -> None:
@@ -284,6 +295,14 @@ def rates(col: Collector, section: str, sentence: Piece) -> None:
     table = cues.table()
     for m in patterns().rate_names.finditer(sentence.text):
         names = re.findall(table.pattern("rate"), m.group())
+        lead = sentence.text[: m.start()]
+        named = detect_overview(masked_shares(lead))
+        if (named is not None and named[0] != HOTLINE) or patterns().district_anywhere.search(lead):
+            continue  # the rates of another subject (a channel, a district …): not the hotline's
+        if named is None and not col.report:
+            for tok in tokens(sentence.sub(m.end(), len(sentence.text))):
+                col.decline(tok.place, "no subject named: the rates' sentence does not name the hotline")
+            continue
         following = [tok for tok in tokens(sentence) if tok.start - sentence.start >= m.end()]
         if not following:
             continue
@@ -368,8 +387,8 @@ def monthly_series(col: Collector, section: str, sentence: Piece, detect: Detect
         last = m.end()
         value, month = sentence.group(m, "v"), sentence.group(m, "m")
         unit = "万件" if m.group("unit") == "万" else m.group("unit")
-        col.add(section, subject, "requests", value, unit, sentence, month=month, qualifier=peak)
-        periods.append(col.facts[-1].period)
+        if fact := col.add(section, subject, "requests", value, unit, sentence, month=month, qualifier=peak):
+            periods.append(fact.period)
     span = {"period": periods[-1], "relative_to": periods[0]} if len(periods) > 1 else {}
     direction = cues.table().pattern("direction")
     for tok in tokens(sentence.sub(last, len(sentence.text))):
@@ -472,10 +491,14 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
                 months = found
                 peak = found_peak
         if (against := patterns().against_month.match(clause.text)) and len(subjects) == 1 and len(months) == 1:
+            year = col.year_at(sentence, months[0], monthly=True)
             for tok in tokens(clause):
                 if tok.unit == "倍" and not col.is_claimed(tok.value) and tok.start - clause.start == against.end():
-                    base = f"{col.year}-{int(against.group('m')):02d}"
-                    period = f"{col.year}-{int(months[0].text):02d}"
+                    if isinstance(year, str):
+                        col.decline(tok.place, year)
+                        continue
+                    base = f"{year[0]}-{int(against.group('m')):02d}"
+                    period = f"{year[0]}-{int(months[0].text):02d}"
                     col.add(
                         section,
                         subjects[0],

@@ -24,6 +24,8 @@ from hotline_kg.extract.lines import (
 from hotline_kg.extract.stream import HALF_WIDTH, Stream
 
 NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+#: Digits, a space, digits: one number with a stray space, or two numbers run together.
+SPLIT_RE = re.compile(r"(?<![0-9.])(?P<a>[0-9]+(?:\.[0-9]+)?) (?P<b>[0-9]+(?:\.[0-9]+)?)(?![0-9])")
 FOOTNOTE_NUMBER_RE = re.compile(r"^\s*(\d{1,2})(?:\s|$)")
 #: Whole lines whose numbers are layout, not content.
 LAYOUT_KINDS = {
@@ -62,13 +64,41 @@ class Number:
     page: int | None = None
 
 
+@cache
+def _words_re() -> re.Pattern[str]:
+    """A figure in words before 倍 or 成 ("两倍", "近三成"), or a word figure (翻倍)."""
+    table = cues.table()
+    digits = "".join(c for c in table.cues("numeral") if len(c) == 1)
+    words = "|".join(re.escape(c) for c in table.cues("numeral") if len(c) > 1)
+    return re.compile(rf"{words}|[{digits}]+(?= ?[倍成])")
+
+
 def numbers(lines: list[Line]) -> list[Number]:
-    """Every number of the raw lines (full-width digits read as ASCII, columns kept)."""
-    return [
+    """Every number of the raw lines (full-width digits read as ASCII, columns kept), and every
+    figure in words before 倍 or 成."""
+    found = [
         Number(line.no, m.start(), m.group(), page=line.page)
         for line in lines
-        for m in NUMBER_RE.finditer(line.text.translate(HALF_WIDTH))
+        for pattern in (NUMBER_RE, _words_re())
+        for m in pattern.finditer(line.text.translate(HALF_WIDTH))
     ]
+    return sorted(found, key=lambda n: (n.line, n.column))
+
+
+def reasons(stream: Stream) -> dict[tuple[int, int], str]:
+    """(line, column) → why, for numbers no measure can hold: a unit that is not a unit of the
+    facts table ("万名", "亿元", "成"), and digits split by a space ("2 143")."""
+    from hotline_kg.extract.numbers import tokens
+    from hotline_kg.schema import UNITS
+
+    found: dict[tuple[int, int], str] = {}
+    for tok in tokens(stream.whole()):
+        if tok.unit and tok.unit not in UNITS:
+            found[tok.place] = f"unit {tok.unit} is not a unit of requests or of any measure of the facts table"
+    for m in SPLIT_RE.finditer(stream.text):
+        for part in ("a", "b"):
+            found[stream.where[m.start(part)]] = f"digits split by a space (“{m.group()}”): not read as one number"
+    return found
 
 
 def not_figures(lines: list[Line], streams: list[Stream]) -> dict[tuple[int, int], str]:
