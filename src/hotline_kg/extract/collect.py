@@ -10,8 +10,10 @@ its figures out. A figure kept out is left unclaimed, with the reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 from hotline_kg.extract import cues, periods
 from hotline_kg.extract.facts import Fact
@@ -164,6 +166,8 @@ class Collector:
         for cue, what in t.rows["other_subject"].items():
             if cue in text:
                 return f"the sentence names {what}: not a subject of this project's code lists"
+        if subject.kind == "hotline" and (m := district_names().search(text)):
+            return f"the sentence names {m.group()}: its figures are not the whole hotline's"
         if subject.kind == "hotline" and measure in REQUEST_MEASURES:
             clause = text[periods.clause_start(text, len(text)) :]
             for cue, what in t.rows["part_of_whole"].items():
@@ -181,6 +185,15 @@ class Collector:
 
     def warn(self, line: int, message: str) -> None:
         self.warnings.append((line, message))
+
+
+@cache
+def district_names() -> re.Pattern[str]:
+    """The districts the cue table names (subject cues of kind district)."""
+    t = cues.table()
+    return re.compile(
+        "|".join(re.escape(c) for c in t.cues("subject") if t.meaning("subject", c).startswith("district "))
+    )
 
 
 def _where(place: Piece | tuple[int, int] | str | None) -> tuple[int, int]:

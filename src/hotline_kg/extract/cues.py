@@ -42,6 +42,7 @@ ROLES = (
     "event",
     "other_subject",
     "part_of_whole",
+    "same_year",
 )
 
 

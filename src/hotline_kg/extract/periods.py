@@ -90,12 +90,18 @@ def phrases(text: str) -> list[Phrase]:
             continue  # "5月正式推广后": when something happened, not the figures' period
         if a := after_re.match(text, end):
             why = f"period {text[m.start() : end]}{a.group()} is {t.meaning('span_after', a.group())}"
-            found.append(Phrase(m.start(), end + len(a.group()), why=why))
+            found.append(Phrase(m.start(), end + len(a.group()), phrase.year, why=why))
         else:
             found.append(Phrase(m.start(), end, phrase.year, phrase.month, phrase.why))
     for w in words_re.finditer(text):
         role = "span" if w.group() in t.rows["span"] else "relative_year"
         found.append(Phrase(w.start(), w.end(), why=f"period {w.group()} is {t.meaning(role, w.group())}"))
+    found.sort(key=lambda p: p.start)
+    for w in re.finditer(t.pattern("same_year"), text):
+        # "当年": the year of the last phrase before it ("2019年初…，当年受理…"), a year again
+        earlier = [p for p in found if p.end <= w.start() and p.year is not None]
+        if earlier:
+            found.append(Phrase(w.start(), w.end(), earlier[-1].year))
     return sorted(found, key=lambda p: p.start)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from hotline_kg.extract import cues
-from hotline_kg.extract.collect import Collector, Subject
+from hotline_kg.extract.collect import Collector, Subject, district_names
 from hotline_kg.extract.numbers import DIGITS, Token, tokens
 from hotline_kg.extract.stream import Piece
 
@@ -76,9 +76,7 @@ def patterns() -> Patterns:
         ),
         # "东城区共承办…": a district named before the words of its figure
         district_named=re.compile(rf"^(?P<d>[\u4e00-\u9fff]{{1,4}}区)(?=(?:{t.pattern('filler')}))"),
-        district_anywhere=re.compile(
-            "|".join(re.escape(c) for c in t.cues("subject") if t.meaning("subject", c).startswith("district "))
-        ),
+        district_anywhere=district_names(),
         # "较 1 月增长两倍": a growth against an earlier month
         against_month=re.compile(rf"^(?:比|较)(?P<m>\d{{1,2}})月份?(?:{direction})约?"),
         ranked_after=re.compile(
@@ -186,8 +184,7 @@ def read_clauses(
         if found is not None:
             subject, named_at = found
         if subject is None:
-            for tok in tokens(clause):
-                col.decline(tok.place, "no subject named: its sentence names none the rules know before it")
+            counts(col, section, sentence, clause)
             continue
         if found is not None:
             month = None
@@ -233,6 +230,25 @@ def read_clauses(
     return subject
 
 
+#: What the topic programme counts: its topics, tasks, policies and measures.
+PROGRAMME_COUNTS = ("topics", "tasks", "policies", "measures")
+
+
+def counts(col: Collector, section: str, sentence: Piece, clause: Piece) -> None:
+    """A clause without a subject: its counts of topics, tasks, policies or measures are the topic
+    programme's where the sentence names it before them ("“每月一题”17个问题共完成450项工作任务");
+    every other figure is left unclaimed, no subject named."""
+    for tok in tokens(clause):
+        if col.is_claimed(tok.value):
+            continue
+        before = sentence.text[: tok.start - sentence.start]
+        read = meaning(tok, "", clause.stream.text[tok.stop : clause.end], TOPICS)
+        if read is not None and read.measure in PROGRAMME_COUNTS and TOPICS.name in before:
+            col.add(section, TOPICS, read.measure, tok.value, read.unit, sentence)
+        else:
+            col.decline(tok.place, "no subject named: its sentence names none the rules know before it")
+
+
 def masked_shares(text: str) -> str:
     """The text with its share phrases ("占十六区…的 N%") blanked out, offsets kept:
     a whole named in a share is not the subject of the clause."""
@@ -271,11 +287,11 @@ def detect_overview(text: str) -> Found | None:
         return found
     if m := re.search(rf"前([{CN_NUM}]+)类(?:日常)?问题", text):
         return Subject(f"前{m.group(1)}类问题", "category_group", HOTLINE.name), m.end()
-    hotline = subject_cue(text, ("hotline",))
-    # a theme named after the hotline ("12345热线…受理X问题") is the clause's subject
-    if (m := re.search(r"受理(?P<name>[\u4e00-\u9fff]{2,20}?)问题", text)) and (hotline is None or m.end() > hotline[1]):
-        return Subject(m.group("name"), "theme", HOTLINE.name), m.end()
-    return hotline
+    # the hotline or a theme: whichever is named last ("12345热线…受理X问题")
+    named = [found for found in (subject_cue(text, ("hotline",)),) if found]
+    if m := re.search(r"受理(?P<name>[\u4e00-\u9fff]{2,20}?)问题", text):
+        named.append((Subject(m.group("name"), "theme", HOTLINE.name), m.end()))
+    return max(named, key=lambda found: found[1], default=None)
 
 
 def overview(col: Collector, section: str, text: Piece) -> None:
@@ -297,7 +313,7 @@ def rates(col: Collector, section: str, sentence: Piece) -> None:
         names = re.findall(table.pattern("rate"), m.group())
         lead = sentence.text[: m.start()]
         named = detect_overview(masked_shares(lead))
-        if (named is not None and named[0] != HOTLINE) or patterns().district_anywhere.search(lead):
+        if (named is not None and named[0].kind != "hotline") or patterns().district_anywhere.search(lead):
             continue  # the rates of another subject (a channel, a district …): not the hotline's
         if named is None and not col.report:
             for tok in tokens(sentence.sub(m.end(), len(sentence.text))):

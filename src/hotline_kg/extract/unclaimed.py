@@ -23,7 +23,7 @@ from hotline_kg.extract.lines import (
 )
 from hotline_kg.extract.stream import HALF_WIDTH, Stream
 
-NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+NUMBER_RE = re.compile(r"[0-9]+(?:\. ?[0-9]+)?")
 #: Digits, a space, digits: one number with a stray space, or two numbers run together.
 SPLIT_RE = re.compile(r"(?<![0-9.])(?P<a>[0-9]+(?:\.[0-9]+)?) (?P<b>[0-9]+(?:\.[0-9]+)?)(?![0-9])")
 FOOTNOTE_NUMBER_RE = re.compile(r"^\s*(\d{1,2})(?:\s|$)")
@@ -70,14 +70,18 @@ def _words_re() -> re.Pattern[str]:
     table = cues.table()
     digits = "".join(c for c in table.cues("numeral") if len(c) == 1)
     words = "|".join(re.escape(c) for c in table.cues("numeral") if len(c) > 1)
-    return re.compile(rf"{words}|[{digits}]+(?= ?[倍成])")
+    # 一 alone before 个/项/条/件 is mostly "a" ("一个重要…"), not a figure
+    return re.compile(
+        rf"{words}|翻番|(?:数|几)?(?:[{digits}百千]{{2,}}|[{digits}百千])(?= ?[倍成])|"
+        rf"(?:数|几)?(?:[{digits}百千]{{2,}}|[{digits.replace('一', '')}百千])(?= ?[个项条件])"
+    )
 
 
 def numbers(lines: list[Line]) -> list[Number]:
     """Every number of the raw lines (full-width digits read as ASCII, columns kept), and every
     figure in words before 倍 or 成."""
     found = [
-        Number(line.no, m.start(), m.group(), page=line.page)
+        Number(line.no, m.start(), m.group().replace(" ", ""), page=line.page)
         for line in lines
         for pattern in (NUMBER_RE, _words_re())
         for m in pattern.finditer(line.text.translate(HALF_WIDTH))
