@@ -17,15 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from real_keys import REAL, Score, score, texts  # noqa: E402
-
-from hotline_kg.extract import extract_file  # noqa: E402
+from hotline_kg.extract import extract_file
+from real_keys import REAL, Score, score, texts
 
 
 def runs(heldback: bool) -> list[tuple[Path, str]]:
     """(folder, status) to score: the tuned texts, then (asked for) the held-back ones apart."""
     found = [(REAL, "tuned"), (REAL / "other", "tuned")]
-    return found + [(REAL, "heldback"), (REAL / "other", "heldback")] if heldback else found
+    return [*found, (REAL, "heldback"), (REAL / "other", "heldback")] if heldback else found
 
 
 def table(scores: list[Score]) -> list[str]:

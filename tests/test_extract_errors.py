@@ -54,11 +54,22 @@ def test_text_that_is_not_such_a_report(write_report):
     assert "not a 12345 hotline annual report" in result.stderr and str(path) in result.stderr
 
 
-def test_report_without_a_year(write_report):
-    path = write_report("一、总体情况\n12345热线共受理群众反映 100.0 万件。\n")
+def test_a_text_without_a_stated_period_lists_its_figures_and_takes_one_from_year(write_report):
+    """No period is guessed: the figure is listed with the reason until --year gives one."""
+    path = write_report("一、总体情况\n2019年的工作回顾。12345热线共受理群众反映 100.0 万件。\n")
     result = run_cli(path)
     assert result.returncode == 1
-    assert "no report year found" in result.stderr
+    assert "unclaimed number 100.0: no period stated" in result.stderr
+    given = run_cli(path, "--year", "2031")
+    assert given.returncode == 0, given.stderr
+    assert ",2031,report," in given.stdout and ",100.0,万件," in given.stdout
+
+
+def test_a_year_contradicting_the_stated_period_is_an_error(write_report):
+    path = write_report("2031年1月1日0时至2031年12月31日24时，12345热线共受理群众反映 100.0 万件。\n")
+    result = run_cli(path, "--year", "2030")
+    assert result.returncode == 1
+    assert "states its reporting period as 2031; --year 2030 contradicts it" in result.stderr
 
 
 def test_missing_file(tmp_path):

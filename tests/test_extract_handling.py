@@ -5,7 +5,7 @@ import pytest
 from conftest import pick, value
 
 DISTRICTS = """
- 2031 年，12345 热线持续优化服务。
+ 2031 年 1 月 1 日 0 时至 2031 年 12 月 31 日 24 时，12345 热线持续优化服务。
 三、群众诉求办理情况
 2031 年 12345 热线派单处理的 500.0 万件诉求，由区级
 部门、街道乡镇等单位办理。
@@ -101,7 +101,7 @@ def test_city_departments_and_enterprises(extract):
 
 
 TOPICS = """
- 2031 年，12345 热线持续优化服务。
+ 2031 年 1 月 1 日 0 时至 2031 年 12 月 31 日 24 时，12345 热线持续优化服务。
 三、群众诉求办理情况
 （四）“每月一题”相关诉求情况
 2031 年“每月一题”聚焦老楼加装电梯等 3 个高频难点民生
@@ -168,7 +168,7 @@ def test_topic_table_rows_with_and_without_handlers(extract):
 def test_other_heading_forms_for_districts_and_categories(extract):
     r = extract(
         """
-         2031 年，12345 热线持续优化服务。
+         2031 年 1 月 1 日 0 时至 2031 年 12 月 31 日 24 时，12345 热线持续优化服务。
         二、群众反映前十类问题情况
         （一）住房类
         住房类问题 50.0 万件，同比下降 1.5%，主要反映小区配套（20.0 万件）等问题。

@@ -92,7 +92,7 @@ def test_synonyms_of_every_cue(extract):
 def test_a_figure_after_unknown_words_is_never_guessed(extract):
     r = extract(
         """
-         2031 年，12345 热线持续优化服务。
+         2031 年 1 月 1 日 0 时至 2031 年 12 月 31 日 24 时，12345 热线持续优化服务。
         一、总体情况
         12345 热线共受理群众反映 100.0 万件。受理总量：100.0 万件；来电接通量：90.0 万件；
         日均受理 0.3 万件。

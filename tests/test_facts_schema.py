@@ -137,6 +137,7 @@ def fact(**changes) -> extract_facts.Fact:
         value="2419.5",
         unit="万件",
         period="2031",
+        period_source="report",
         source_line=21,
         quote="12345热线共受理群众反映2419.5万件。",
     )
@@ -151,7 +152,7 @@ def test_the_extractors_table_of_a_new_year_validates(tmp_path):
     ]
     text = extract_facts.to_csv(facts)
     assert text.splitlines()[0] == ",".join(schema.COLUMN_NAMES)
-    assert text.splitlines()[1].startswith("2031,overview,12345热线,hotline,requests,2419.5,万件,2031,,,21,,")
+    assert text.splitlines()[1].startswith("2031,overview,12345热线,hotline,requests,2419.5,万件,2031,report,,,21,,")
     assert ",上升,21,3," in text
     (tmp_path / "2031.csv").write_text(text, encoding="utf-8")
     path = schema.write_csvw_metadata(tmp_path)

@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     out.add_argument("-o", "--output", type=Path, metavar="FACTS.csv", help="write here (default: stdout)")
     out.add_argument("--out-dir", type=Path, metavar="DIR", help="write DIR/<year>.csv for each report")
     ex.add_argument(
+        "--year",
+        type=int,
+        metavar="YYYY",
+        help="the reporting period of a text that states none (a whole calendar year); never guessed from the text",
+    )
+    ex.add_argument(
         "--unclaimed",
         action="store_true",
         help="list the numbers in the text that no fact used (exit 1 if any)",
@@ -438,14 +444,14 @@ def extract(args: argparse.Namespace) -> int:
     for path in reports:
         try:
             if path.suffix.lower() == ".pdf":
-                result, text = extract_pdf(path)
+                result, text = extract_pdf(path, args.year)
                 try:
                     write_atomic(result.path, text)
                     print(f"{path}: its text is kept in {result.path}", file=sys.stderr)
                 except OSError as err:  # a read-only folder: the facts still come, their lines uncitable
                     print(f"{path}: warning: cannot keep its text in {result.path}: {err.strerror}", file=sys.stderr)
             else:
-                result = extract_file(path)
+                result = extract_file(path, args.year)
         except ReportError as err:
             print(f"error: {err}", file=sys.stderr)
             status = 1
@@ -492,6 +498,10 @@ def _report_extraction(args: argparse.Namespace, result: Extraction) -> int:
         sys.stdout.write(listing)
         print(counts, file=sys.stderr)
         return 1 if result.unclaimed else 0
+    if result.refused:
+        sys.stderr.write(listing)
+        print(f"error: {path}: {result.refused}; its {len(result.unclaimed)} numbers are listed above", file=sys.stderr)
+        return 1
     if not result.facts:
         sys.stderr.write(listing)
         print(f"error: {path}: no facts found; {len(result.unclaimed)} unclaimed numbers listed above", file=sys.stderr)
@@ -503,6 +513,13 @@ def _report_extraction(args: argparse.Namespace, result: Extraction) -> int:
             file=sys.stderr,
         )
     csv_text = to_csv(result.facts)
+    if args.out_dir and result.year is None:
+        print(
+            f"error: {path}: the text states no reporting period, so it has no <year>.csv; give --year YYYY "
+            "or write its facts with -o",
+            file=sys.stderr,
+        )
+        return 1
     if args.out_dir:
         write_atomic(args.out_dir / f"{result.year}.csv", csv_text)
     elif args.output:

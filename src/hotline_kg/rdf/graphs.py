@@ -246,6 +246,8 @@ def _observation(g: Graph, site: Site, ontology: Graph, dataset: URIRef, report:
     g.add((node, RDF.type, hl.Observation))
     g.add((node, QB.dataSet, dataset))
     g.add((node, hl.refPeriod, site.id(period_path(o.period))))
+    for source in o.period_sources:
+        g.add((node, hl.periodSource, site.id(f"period-source/{source}")))
     g.add((node, hl.subject, site.id(o.subject.path)))
     g.add((node, hl.measure, measure))
     g.add((node, SDMX_MEASURE.obsValue, Literal(o.value, datatype=XSD.decimal)))

@@ -26,6 +26,7 @@ from hotline_kg.schema import (
     GROWTH,
     MAX_FIGURE_DIGITS,
     MEASURE_UNITS,
+    PERIOD_SOURCES,
     MEASURES,
     NUMBER_FORMAT,
     PERIOD_FORMAT,
@@ -76,6 +77,7 @@ class Observation:
     printed: str
     unit: Unit
     sources: tuple[tuple[int, int | None, str], ...]  # (source line, source page or None, quote)
+    period_sources: tuple[str, ...]  # where the period was stated (schema.PERIOD_SOURCES), once per source
     approximate: bool = False
     share_of: str = ""  # path of the whole
     base_period: str = ""
@@ -138,6 +140,7 @@ def observations(path: Path, rows: Iterable[tuple[int, dict[str, str]]], ref: Re
             obs = replace(
                 first,
                 sources=first.sources + obs.sources,
+                period_sources=tuple(dict.fromkeys(first.period_sources + obs.period_sources)),
                 approximate=first.approximate and obs.approximate,
                 qualifiers=tuple(dict.fromkeys(first.qualifiers + obs.qualifiers)),
             )
@@ -189,11 +192,20 @@ def _observation(path: Path, line: int, row: dict[str, str], ref: Reference) -> 
         printed=row["value"],
         unit=unit,
         sources=((source_line, source_page, row["quote"]),),
+        period_sources=(_period_source(path, line, row),),
         approximate=APPROXIMATE in qualifiers,
         share_of=share_of,
         base_period=base_period,
         qualifiers=tuple(q for q in qualifiers if q != APPROXIMATE),
     )
+
+
+def _period_source(path: Path, line: int, row: dict[str, str]) -> str:
+    if row["period_source"] not in PERIOD_SOURCES:
+        raise BuildError(
+            path, line, f"period_source must be one of {' '.join(PERIOD_SOURCES)}: “{row['period_source']}”"
+        )
+    return row["period_source"]
 
 
 def _check_figure(path: Path, line: int, row: dict[str, str], value: Decimal) -> None:
