@@ -203,6 +203,8 @@ def read_clauses(
             if read is None:
                 continue
             if not p.filler.fullmatch(read.lead):
+                if isinstance(unstated := col.period(sentence, tok.value), str):
+                    col.decline(tok.place, unstated)  # the period's reason first: it holds whatever the subject
                 col.decline(tok.place, f"no subject named: “{read.lead}” stands between {subject.name} and the figure")
                 continue
             monthly = {}

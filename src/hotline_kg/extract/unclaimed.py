@@ -66,13 +66,15 @@ class Number:
 
 @cache
 def _words_re() -> re.Pattern[str]:
-    """A figure in words before 倍 or 成 ("两倍", "近三成"), or a word figure (翻倍)."""
+    """A figure in words: before 倍 or 成 ("两倍", "近三成"), before a counter ("十二个"; 一 only as a bound,
+    "一个以上"), a half ("近一半"), or a word figure (翻倍)."""
     table = cues.table()
     digits = "".join(c for c in table.cues("numeral") if len(c) == 1)
     words = "|".join(re.escape(c) for c in table.cues("numeral") if len(c) > 1)
     # 一 alone before 个/项/条/件 is mostly "a" ("一个重要…"), not a figure
     return re.compile(
-        rf"{words}|翻番|(?:数|几)?(?:[{digits}百千]{{2,}}|[{digits}百千])(?= ?[倍成])|"
+        rf"{words}|翻番|[{digits}]半|半数|[{digits}]+(?= ?[个项条件](?:以上|多|余))|"
+        rf"(?:数|几)?(?:[{digits}百千]{{2,}}|[{digits}百千])(?= ?[倍成])|"
         rf"(?:数|几)?(?:[{digits}百千]{{2,}}|[{digits.replace('一', '')}百千])(?= ?[个项条件])"
     )
 
