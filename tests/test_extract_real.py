@@ -152,6 +152,53 @@ def test_another_citys_report_gives_no_fact_and_lists_every_number(write_report)
     assert all(n.why == result.refused for n in result.unclaimed)
 
 
+def test_a_text_about_another_citys_hotline_that_names_beijing_once_gives_no_fact(write_report):
+    path = write_report(
+        "天津12345热线学习北京经验。\n2023年，天津12345热线共受理诉求 600.5 万件。"
+        "2023年，全市12345热线满意率 98.1%。天津市民服务热线还开通了新渠道。\n"
+    )
+    result = extract_file(path)
+    assert result.facts == [] and "天津" in result.refused
+
+
+def test_an_annual_report_named_inside_a_press_text_is_not_its_reporting_period(write_report):
+    """Only a title (the first line) names a reporting period; a report quoted in passing does not."""
+    facts, why = facts_and_reasons(write_report, "据2023年度报告显示，截至目前12345热线共受理诉求 75.8 万件。")
+    assert facts == [] and "75.8" in why
+    path = write_report("北京12345市民服务热线2023年度数据分析报告\n12345热线共受理群众反映 2143.1 万件。\n")
+    result = extract_file(path)
+    assert result.year == 2023 and [(f.value, f.period) for f in result.facts] == [("2143.1", "2023")]
+
+
+def test_a_change_against_a_named_year_is_year_on_year_only_against_the_year_before(write_report):
+    facts, why = facts_and_reasons(
+        write_report, "2020年，12345热线共受理群众来电 1103.9 万件，环比2019年上升 55.2%，较2018年上升 80.5%。"
+    )
+    assert ("55.2", "yoy_change", "2020") in {(f["value"], f["measure"], f["period"]) for f in facts}
+    assert "against 2018" in why["80.5"]
+
+
+@pytest.mark.parametrize(
+    "body", ["2023年，12345热线共受理诉求超过 2100 万件。", "2023年，12345热线共受理诉求 2100 万件以上。"]
+)
+def test_a_bound_is_not_a_figure(write_report, body):
+    facts, why = facts_and_reasons(write_report, body)
+    assert facts == [] and why["2100"].startswith("a bound")
+
+
+def test_another_kind_of_rate_is_not_the_hotlines(write_report):
+    facts, why = facts_and_reasons(write_report, "2023年，12345热线直接答复一次性解决率为 88.5%。")
+    assert facts == [] and "一次性" in why["88.5"]
+
+
+def test_a_year_between_the_hotline_and_its_figure_is_its_period(write_report):
+    facts, _ = facts_and_reasons(write_report, "12345热线2019年受理诉求 696 万件，2020年受理诉求 1103.9 万件。")
+    assert {(f["value"], f["period"], f["period_source"]) for f in facts} == {
+        ("696", "2019", "clause"),
+        ("1103.9", "2020", "clause"),
+    }
+
+
 def test_a_text_in_another_language_gives_no_fact_and_lists_every_number(write_report):
     path = write_report("In 2023 the Beijing 12345 hotline received 21.4 million requests (up 12.5%).\n")
     result = extract_file(path)

@@ -20,6 +20,10 @@ from hotline_kg.extract.facts import Fact
 from hotline_kg.extract.periods import Period
 from hotline_kg.extract.stream import Piece
 
+#: Subjects whose every member the code lists hold (the hotline, its channels and dispositions, the
+#: districts, the topic programme): the only subjects read from a text that states no reporting period.
+#: Categories, themes, topics and bodies are open lists, read from an annual report's own structure.
+CLOSED_KINDS = frozenset({"hotline", "channel", "disposition", "district_group", "district", "topic_program"})
 #: Measures that count or compare requests: a kind of request named before one is its subject.
 REQUEST_MEASURES = frozenset({"requests", "yoy_change", "share", "growth_multiple"})
 
@@ -90,6 +94,14 @@ class Collector:
             return self.decline(where, found)
         if sentence is not None and at is not None and (other := self.other_subject(sentence, at, subject, measure)):
             return self.decline(where, other)
+        if sentence is not None and at is not None and (bound := self.bound(sentence, at)):
+            return self.decline(where, f"a bound ({bound}), not a figure")
+        if not self.report and subject.kind not in CLOSED_KINDS:
+            return self.decline(
+                where,
+                f"subject {subject.name} ({subject.kind}) is read only in an annual report: "
+                "no closed code list holds it",
+            )
         # every character of the value: a figure broken over two lines ("23.⏎5") is one number
         spans = value.stream.where[value.start : value.end] if isinstance(value, Piece) else ()
         claims = {where, *spans} | {_where(p) for p in (month, *also) if isinstance(p, (Piece, tuple))}
@@ -174,6 +186,18 @@ class Collector:
                 if cue in clause:
                     return f"subject {what} is a part of the hotline's requests that no code list holds"
         return ""
+
+    def bound(self, sentence: Piece, at: Piece) -> str:
+        """The ``bound`` cue just before the figure ("超过 N 万件", "近 N 万件") or ``bound_after`` cue
+        just after it and its unit ("N 万件以上", "N 万件左右"), or ""."""
+        t = cues.table()
+        before = sentence.text[: at.start - sentence.start].rstrip(" ")
+        if cue := next((c for c in t.cues("bound") if before.endswith(c)), ""):
+            return cue
+        after = re.match(
+            rf" ?(?:{t.pattern('unit')})? ?({t.pattern('bound_after')})", sentence.text[at.end - sentence.start :]
+        )
+        return after.group(1) if after else ""
 
     def decline(self, place: tuple[int, int], why: str) -> None:
         """A figure read but not written: it stays unclaimed, with the reason."""

@@ -43,6 +43,13 @@ ROLES = (
     "other_subject",
     "part_of_whole",
     "same_year",
+    "monthly",
+    "theme_word",
+    "trend_from",
+    "trend_to",
+    "other_rate",
+    "bound",
+    "bound_after",
 )
 
 

@@ -11,9 +11,10 @@ the span named in the reason.
 
 The words are data (``cues.csv``): ``span`` (a span or count over time: 累计, 日均,
 上半年, 个月 …), ``span_after`` (after a date: 以来, 起, 底 …), ``relative_year``
-(今年, 去年 …), ``range`` (至, 到, - between two dates), ``compare`` (较, 比 … before
-a year that is a comparison's base, not a period), ``event`` (后, 实施, 开展 …: "5月正式推广后" is
-the time of an event, not the period of the figures after it).
+(今年, 去年 …), ``range`` (至, 到, - between two dates), ``compare`` (较, 比 …, and the
+``base`` words 同比, 环比 … before a year that is a comparison's base, not a period),
+``event`` (后, 实施, 开展 …: "5月正式推广后" is the time of an event, not the period of the
+figures after it).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
     date = re.compile(rf"(?<![0-9])(?=[0-9])(?:{DATE})")
     words = re.compile(rf"{t.pattern('span')}|{t.pattern('relative_year')}")
     after = re.compile(rf"(?:{t.pattern('span_after')})")
-    compare = re.compile(rf"(?:{t.pattern('compare')})(?:于)?$")
+    compare = re.compile(rf"(?:{t.pattern('compare')}|{t.pattern('base')})(?:于)?$")
     range_ = re.compile(rf" ?(?:{t.pattern('range')}) ?(?=[0-9])")
     range_before = re.compile(rf"[0-9][年月日号]? ?(?:{t.pattern('range')}) ?$")
     return date, words, after, compare, range_, range_before

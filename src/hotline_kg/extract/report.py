@@ -34,11 +34,13 @@ from hotline_kg.extract.unclaimed import Number, not_figures, reasons, unclaimed
 
 #: A stated reporting period: a whole calendar year, or an annual report's title ("2023年度报告").
 PERIOD_RE = re.compile(r"(\d{4})年1月1日(?:0时)?至\1年12月31日")
-TITLE_RE = re.compile(r"(\d{4})年度[^，。；\d]{0,16}?报告")
-#: The title is within the first characters of the text.
+TITLE_RE = re.compile(r"^[^，。；]{0,30}?(\d{4}) ?年度[^，。；\d]{0,16}?报告[^，。；]{0,10}$")
+#: Where a text names the place it is about: its first characters (title, opening sentence).
 TITLE_SPAN = 200
 #: Beijing, as a text names it (a text naming another place and never Beijing has none of Beijing's figures).
 BEIJING = ("北京", "首都")
+#: The ``other_subject`` cues that are places (whose hotline a text may be about).
+PLACES = ("another city", "another province", "another country")
 #: A hotline named with its place: "苏州市12345", "上海市民服务热线", "绍兴12345政务服务热线".
 OWNER_RE = re.compile(r"(?P<place>[\u4e00-\u9fff]{1,3}[^\W\d全本该我各此])市(?:12345|民服务热线|政务服务(?:便民)?热线)")
 #: Share of Chinese characters among a text's letters below which it is not read as Chinese.
@@ -134,7 +136,8 @@ def report_year(lines: list[Line]) -> int | None:
     year ("2024年1月1日0时至2024年12月31日24时") or an annual report's title ("2023年度报告").
     Never the first year the text mentions."""
     text = Stream.of(line for line in lines if line.kind in (TEXT, HEADING)).text
-    m = PERIOD_RE.search(text) or TITLE_RE.search(text[:TITLE_SPAN])
+    title = next((line.stripped for line in lines if line.stripped), "")
+    m = PERIOD_RE.search(text) or TITLE_RE.search(title)
     return int(m.group(1)) if m else None
 
 
@@ -149,13 +152,26 @@ def refused(lines: list[Line]) -> str:
     kana = sum("\u3040" <= c <= "\u30ff" for c in letters)
     if not letters or chinese < MIN_CHINESE * len(letters) or kana > KANA * len(letters):
         return "the text is not in Chinese: no facts are read from it"
-    if any(name in text for name in BEIJING):
-        return ""
+    beijing = sum(text.count(name) for name in BEIJING)
     t = cues.table()
-    others = [t.meaning("other_subject", c) for c in t.cues("other_subject") if c in text]
-    others += [f"the hotline of {m.group('place')}" for m in OWNER_RE.finditer(text) if m.group("place") not in BEIJING]
-    if others:
-        return f"the text names {others[0]} and never Beijing (北京): none of its figures is Beijing's"
+    places = [c for c in t.cues("other_subject") if t.meaning("other_subject", c).startswith(PLACES)]
+    places += [m.group("place") for m in OWNER_RE.finditer(text) if m.group("place") not in BEIJING]
+    if not beijing:
+        others = [t.meaning("other_subject", c) for c in t.cues("other_subject") if c in text]
+        others += [f"the hotline of {p}" for p in places if p not in t.rows["other_subject"]]
+        return (
+            f"the text names {others[0]} and never Beijing (北京): none of its figures is Beijing's" if others else ""
+        )
+    opening = text[:TITLE_SPAN]
+    named = [p for p in places if p in opening] if not any(name in opening for name in BEIJING) else []
+    counts = {p: text.count(p) for p in places}
+    most = max(counts, key=counts.__getitem__, default="")
+    if named or (most and counts[most] > beijing):
+        place = named[0] if named else most
+        return (
+            f"the text is about {place}'s hotline (named {text.count(place)}×, Beijing {beijing}×): "
+            "no fact is Beijing's"
+        )
     return ""
 
 

@@ -27,7 +27,12 @@ from hotline_kg.extract.stream import Piece
 
 CN_NUM = "一二三四五六七八九十百"
 HOTLINE = Subject("12345热线", "hotline")
-SIXTEEN = "十六区"
+#: The sixteen districts together: the name the cue table gives the district group.
+SIXTEEN = next(
+    m.split(" ", 1)[1]
+    for c in cues.table().cues("subject")
+    if (m := cues.table().meaning("subject", c)).startswith("district_group ")
+)
 TOPICS = Subject("每月一题", "topic_program")
 CN_ORDINAL = "一二三四五六七八九十"
 
@@ -43,6 +48,7 @@ class Patterns:
     share: re.Pattern[str]
     share_phrase: re.Pattern[str]
     change: re.Pattern[str]
+    change_against: re.Pattern[str]
     filler: re.Pattern[str]
     rank: re.Pattern[str]
     district_named: re.Pattern[str]
@@ -56,12 +62,15 @@ class Patterns:
     share_trend: re.Pattern[str]
     doubling: re.Pattern[str]
     category: re.Pattern[str]
+    series: re.Pattern[str]
+    multiple: re.Pattern[str]
 
 
 @cache
 def patterns() -> Patterns:
     t = cues.table()
     share, direction, base = t.pattern("share"), t.pattern("direction"), t.pattern("base")
+    theme_words = t.pattern("theme_word")
     filler = rf"(?:{t.pattern('filler')}|{t.pattern('approx')})*"
     return Patterns(
         # before a % figure: "占比", "占十六区…总量的", "所占比例为"
@@ -69,6 +78,10 @@ def patterns() -> Patterns:
         share_phrase=re.compile(rf"(?:{share})(?:[^，。；%0-9]{{1,24}}?的)?(?:为|是|达到|达)?{DIGITS} ?%"),
         # before a % figure: "同比上升", "较上年增长", "比上年分别下降"
         change=re.compile(rf"(?P<base>{base})(?:均|分别)?(?P<dir>{direction})(?:了)?$"),
+        # before a % figure: "环比2019年上升", "较2019年增长": a change against a year named
+        change_against=re.compile(
+            rf"(?:{t.pattern('compare')}|{base})(?P<y>\d{{4}})年(?:均|分别)?(?P<dir>{direction})(?:了)?$"
+        ),
         filler=re.compile(filler),
         rank=re.compile(
             rf"(?:排在|排名|位居|居)?(?:第(?P<n>[0-9]+)位|(?P<q>{t.pattern('rank')})(?:位)?)(?:的)?(?:是|为)"
@@ -89,15 +102,28 @@ def patterns() -> Patterns:
             rf"(?P<name>[^、（）()]+?)[（(](?P<approx>{t.pattern('approx')})?(?P<v>{DIGITS}) ?(?:万件|万)[）)]"
         ),
         share_trend=re.compile(
-            # the name starts a run of Chinese characters (see SERIES_RE)
+            # the name starts a run of Chinese characters (see ``series``)
             rf"(?<![\u4e00-\u9fff])"
-            rf"(?P<name>[\u4e00-\u9fff]+?)(?:受理量)?(?:{share})[^，。]*?，?由(?P<y1>\d{{4}})年的(?P<v1>{DIGITS}) ?%"
-            rf"(?:{direction})(?:至|到)(?P<y2>\d{{4}})年的(?P<v2>{DIGITS}) ?%"
+            rf"(?P<name>[\u4e00-\u9fff]+?)(?:受理量)?(?:{share})[^，。]*?，?(?:{t.pattern('trend_from')})"
+            rf"(?P<y1>\d{{4}})年的(?P<v1>{DIGITS}) ?%"
+            rf"(?:{direction})(?:{t.pattern('trend_to')})(?P<y2>\d{{4}})年的(?P<v2>{DIGITS}) ?%"
         ),
         doubling=re.compile(
-            rf"受理(?P<name>[\u4e00-\u9fff]{{2,8}}?)(?P<bases>(?:{base})(?:、(?:{base}))*)均?实现(?P<word>翻倍)增长"
+            rf"受理(?P<name>[\u4e00-\u9fff]{{2,8}}?)(?P<bases>(?:{base})(?:、(?:{base}))*)均?实现"
+            rf"(?P<word>{'|'.join(re.escape(c) for c in t.cues('numeral') if len(c) > 1)})增长"
         ),
         category=re.compile(rf"^(?P<name>[\u4e00-\u9fff]+?)(?:类问题|类|问题){filler}(?=[0-9])"),
+        # the name starts a run of Chinese characters: a match that fails there fails from any later
+        # character of the run, so the lookbehind changes no match and saves trying them all
+        series=re.compile(
+            rf"(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]*?)(?:{theme_words})?(?:类问题|问题|的)?"
+            rf"(?:{t.pattern('monthly')})(?:受理|反映)量"
+        ),
+        multiple=re.compile(
+            rf"(?:^|[，；。])(?:其中|全年|今年|同时)?(?P<names>[\u4e00-\u9fff、和]+?)(?:{theme_words})?(?:类问题|问题|类)?"
+            rf"(?:{theme_words})?(?:{theme_words})?"
+            r"(?P<what>(?:反映量|受理量)?(?P<base>同比|环比)?(?:增幅|增长)?)(?:也|均)?(?:分别)?(?:达到|为|实现)?约?$"
+        ),
     )
 
 
@@ -125,6 +151,7 @@ class Meaning:
     lead: str  # the words before the cue: only filler may stand there for a subject named earlier
     relative_to: str = ""
     qualifier: str = ""
+    against: int | None = None  # a change against this year: year-on-year only if it is the year before
 
 
 def meaning(tok: Token, before: str, after: str, subject: Subject) -> Meaning | None:
@@ -135,6 +162,9 @@ def meaning(tok: Token, before: str, after: str, subject: Subject) -> Meaning | 
     if tok.unit == "%":
         if m := p.change.search(before):
             return Meaning("yoy_change", "%", before[: m.start()], qualifier=t.meaning("direction", m.group("dir")))
+        if m := p.change_against.search(before):
+            direction = t.meaning("direction", m.group("dir"))
+            return Meaning("yoy_change", "%", before[: m.start()], qualifier=direction, against=int(m.group("y")))
         if m := p.share.search(before):
             whole = subject.parent
             if m.group("whole"):
@@ -197,16 +227,26 @@ def read_clauses(
             if start < named_at or col.is_claimed(tok.value):
                 last = max(last, stop)
                 continue
+            if not tok.unit and text.startswith("年", stop):
+                continue  # a year inside the words before a figure ("环比2019年上升"): part of its lead
             before, after = text[last:start], text[stop:]
             last = stop
             read = meaning(tok, before.removesuffix("约"), after, subject)
             if read is None:
                 continue
-            if not p.filler.fullmatch(read.lead):
+            if not p.filler.fullmatch(YEAR_RE.sub("", read.lead)):
+                # the period's or the bound's reason first: it holds whatever the subject
                 if isinstance(unstated := col.period(sentence, tok.value), str):
-                    col.decline(tok.place, unstated)  # the period's reason first: it holds whatever the subject
+                    col.decline(tok.place, unstated)
+                elif bound := col.bound(sentence, tok.value):
+                    col.decline(tok.place, f"a bound ({bound}), not a figure")
                 col.decline(tok.place, f"no subject named: “{read.lead}” stands between {subject.name} and the figure")
                 continue
+            if read.against is not None:
+                period = col.period(sentence, tok.value)
+                if isinstance(period, str) or period.value != str(read.against + 1):
+                    col.decline(tok.place, f"a change against {read.against}, not against the year before its own")
+                    continue
             monthly = {}
             if month is not None:
                 if read.measure != "requests":
@@ -232,6 +272,9 @@ def read_clauses(
     return subject
 
 
+#: A year in the words between a subject and its figure ("12345热线2019年受理诉求 N 万件"): the figure's
+#: period (read by ``periods``), not a word that stands between.
+YEAR_RE = re.compile(r"[0-9]{4} ?年度?")
 #: What the topic programme counts: its topics, tasks, policies and measures.
 PROGRAMME_COUNTS = ("topics", "tasks", "policies", "measures")
 
@@ -314,6 +357,10 @@ def rates(col: Collector, section: str, sentence: Piece) -> None:
     for m in patterns().rate_names.finditer(sentence.text):
         names = re.findall(table.pattern("rate"), m.group())
         lead = sentence.text[: m.start()]
+        if other := next((c for c in table.cues("other_rate") if c in m.group()), None):
+            for tok in tokens(sentence.sub(m.end(), len(sentence.text)))[: len(names)]:
+                col.decline(tok.place, f"{table.meaning('other_rate', other)}: not a rate of the facts table")
+            continue
         named = detect_overview(masked_shares(lead))
         if (named is not None and named[0].kind != "hotline") or patterns().district_anywhere.search(lead):
             continue  # the rates of another subject (a channel, a district …): not the hotline's
@@ -379,18 +426,13 @@ def share_trend(col: Collector, section: str, sentence: Piece) -> None:
 #: A month, not a date ("7 月", not "1 月 1 日"; not "6 月至 8 月").
 MONTH_ONLY_RE = re.compile(r"(?<![0-9至到])(?P<m>\d{1,2})月份?(?![0-9]|至|到|起|以)")
 MONTH_VALUE_RE = re.compile(rf"(?P<m>\d{{1,2}})月份?的(?P<v>{DIGITS}) ?(?P<unit>万件|万|件)")
-#: The name starts a run of Chinese characters: a match that fails there fails from any later
-#: character of the run, so the lookbehind changes no match and saves trying them all.
-SERIES_RE = re.compile(
-    r"(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]*?)(?:相关)?(?:类问题|问题|的)?(?:单月|各月|月)(?:受理|反映)量"
-)
 
 
 def monthly_series(col: Collector, section: str, sentence: Piece, detect: Detect) -> None:
     """ "单月受理量从 M 月份的 N 万提升至全年最高点 M 月份的 N 万，提升约八倍": the
     monthly counts of the subject named before "单月" (the hotline if none), and its
     growth from the first month to the last as a multiple."""
-    series = SERIES_RE.search(sentence.text)
+    series = patterns().series.search(sentence.text)
     if not series:
         return
     name = re.sub(r"^.*[，；：、]", "", series.group("name"))
@@ -559,10 +601,6 @@ def names_in(text: str, names_by_length: list[str]) -> list[str]:
 
 # --- trends --------------------------------------------------------------------------------
 
-MULTIPLE_RE = re.compile(
-    r"(?:^|[，；。])(?:其中|全年|今年|同时)?(?P<names>[\u4e00-\u9fff、和]+?)(?:相关)?(?:类问题|问题|类)?(?:消费)?(?:相关)?"
-    r"(?P<what>(?:反映量|受理量)?(?P<base>同比|环比)?(?:增幅|增长)?)(?:也|均)?(?:分别)?(?:达到|为|实现)?约?$"
-)
 THEME_RE = re.compile(r"^(?:其中)?(?P<name>[\u4e00-\u9fff]{2,10}?)(?:类问题|问题|反映量|相关反映)")
 
 
@@ -575,7 +613,7 @@ def multiples(col: Collector, section: str, sentence: Piece, kind: str) -> None:
     while i < len(found):
         tok = found[i]
         lead = sentence.stream.text[sentence.start : tok.start]
-        m = MULTIPLE_RE.search(lead)
+        m = patterns().multiple.search(lead)
         if not m or not m.group("what"):
             i += 1
             continue

@@ -23,9 +23,10 @@ from hotline_kg.extract.lines import (
 )
 from hotline_kg.extract.stream import HALF_WIDTH, Stream
 
-NUMBER_RE = re.compile(r"[0-9]+(?:\. ?[0-9]+)?")
+#: A number of a raw line; a stray space beside its point ("53. 1", "304 .9") is read as PDF text puts it.
+NUMBER_RE = re.compile(r"[0-9]+(?: ?\. ?[0-9]+)?")
 #: Digits, a space, digits: one number with a stray space, or two numbers run together.
-SPLIT_RE = re.compile(r"(?<![0-9.])(?P<a>[0-9]+(?:\.[0-9]+)?) (?P<b>[0-9]+(?:\.[0-9]+)?)(?![0-9])")
+SPLIT_RE = re.compile(r"(?<![0-9.])(?P<a>[0-9]+(?:\.[0-9]+)?) (?P<b>\.?[0-9]+(?:\.[0-9]+)?)(?![0-9])")
 FOOTNOTE_NUMBER_RE = re.compile(r"^\s*(\d{1,2})(?:\s|$)")
 #: Whole lines whose numbers are layout, not content.
 LAYOUT_KINDS = {
