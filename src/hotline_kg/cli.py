@@ -441,17 +441,18 @@ def extract(args: argparse.Namespace) -> int:
     status = 0
     if args.out_dir:
         args.out_dir.mkdir(parents=True, exist_ok=True)
-    for path in reports:
+    for path, listed_year in reports:
+        year = args.year or listed_year  # a text that states no reporting period takes the year given for it
         try:
             if path.suffix.lower() == ".pdf":
-                result, text = extract_pdf(path, args.year)
+                result, text = extract_pdf(path, year)
                 try:
                     write_atomic(result.path, text)
                     print(f"{path}: its text is kept in {result.path}", file=sys.stderr)
                 except OSError as err:  # a read-only folder: the facts still come, their lines uncitable
                     print(f"{path}: warning: cannot keep its text in {result.path}: {err.strerror}", file=sys.stderr)
             else:
-                result = extract_file(path, args.year)
+                result = extract_file(path, year)
         except ReportError as err:
             print(f"error: {err}", file=sys.stderr)
             status = 1
@@ -472,18 +473,19 @@ def extract(args: argparse.Namespace) -> int:
     return status
 
 
-def _report_paths(given: list[Path]) -> list[Path] | None:
-    """The reports named, a folder standing for the reports its sources.csv lists."""
-    paths = []
+def _report_paths(given: list[Path]) -> list[tuple[Path, int | None]] | None:
+    """The reports named, each with the year sources.csv lists for it (None for a file named
+    alone), a folder standing for the reports its sources.csv lists."""
+    paths: list[tuple[Path, int | None]] = []
     for path in given:
         if path.is_dir():
             try:
-                paths += [file for _, file in raw.reports(path)]
+                paths += [(file, year) for year, file in raw.reports(path)]
             except ReportError as err:
                 print(f"error: {err}", file=sys.stderr)
                 return None
         else:
-            paths.append(path)
+            paths.append((path, None))
     return paths
 
 

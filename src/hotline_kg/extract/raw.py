@@ -113,7 +113,7 @@ def check(raw: Path) -> list[str]:
             )
             continue
         try:
-            result = extract_file(text)
+            result = extract_file(text, year)  # the listed year, for a text that states no period
         except ReportError as err:  # a report that cannot be read: where it is wrong, else where it is listed
             problems.append(str(err) if err.line else f"{sources}:{line}: {err}")
             continue
