@@ -24,7 +24,8 @@ from real_keys import REAL, Score, score, texts
 def runs(heldback: bool) -> list[tuple[Path, str]]:
     """(folder, status) to score: the tuned texts, then (asked for) the held-back ones apart."""
     found = [(REAL, "tuned"), (REAL / "other", "tuned")]
-    return [*found, (REAL, "heldback"), (REAL / "other", "heldback")] if heldback else found
+    held = [(folder, status) for status in ("heldback", "heldback2") for folder in (REAL, REAL / "other")]
+    return [*found, *held] if heldback else found
 
 
 def table(scores: list[Score]) -> list[str]:
@@ -60,7 +61,7 @@ def table(scores: list[Score]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--heldback", action="store_true", help="score the held-back texts too, apart")
+    parser.add_argument("--heldback", action="store_true", help="score the held-back texts (both sets) too, apart")
     parser.add_argument("--label", default="", help="a name for this run")
     parser.add_argument("-o", "--output", type=Path, help="write the report here (default: stdout)")
     args = parser.parse_args()

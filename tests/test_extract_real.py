@@ -121,6 +121,12 @@ def test_a_unit_that_is_not_of_requests_is_never_coerced(write_report, unit):
     assert f"unit {unit} is not a unit" in why["178.5"]
 
 
+def test_a_number_with_thousands_separators_is_never_read_as_its_last_group(write_report):
+    facts, why = facts_and_reasons(write_report, "2023年，12345热线共受理诉求 1,103.94 万件。")
+    assert facts == []
+    assert "thousands separators" in why["1103.94"]
+
+
 def test_word_shares_and_split_numbers_are_listed(write_report):
     facts, why = facts_and_reasons(write_report, "2023年，12345热线共受理诉求 2 143 万件，近三成是咨询。")
     assert facts == []

@@ -57,7 +57,9 @@ def _token_re() -> re.Pattern[str]:
     return re.compile(
         rf"(?P<approx>{table.pattern('approx')})?"
         # digits after "digit space" are the end of a number split by a space ("2 143"): not a number of their own
-        rf"(?:(?<![0-9.])(?<![0-9] )(?P<v>{DIGITS})(?![0-9])|(?P<w>{words}|[{digits}]+(?= ?(?:{units}))))"
+        # nor are digits after "digit comma" ("1,103.94"): the end of a number with thousands separators
+        rf"(?:(?<![0-9.])(?<![0-9] )(?<![0-9],)(?P<v>{DIGITS})(?![0-9]|,[0-9])"
+        rf"|(?P<w>{words}|[{digits}]+(?= ?(?:{units}))))"
         rf"(?: ?(?P<unit>{units})(?![0-9%]))?"
     )
 
@@ -66,13 +68,15 @@ def tokens(piece: Piece) -> list[Token]:
     """The numbers of a piece of text, in order."""
     found: list[Token] = []
     table = cues.table()
-    for m in _token_re().finditer(piece.text):
+    # searched in the whole stream between the piece's ends, so that a look behind sees past its start
+    for m in _token_re().finditer(piece.stream.text, piece.start, piece.end):
         group = "v" if m.group("v") is not None else "w"
         if m.group("unit"):
             unit, stop = table.meaning("unit", m.group("unit")), m.end("unit")
         else:
             unit, stop = ("倍" if group == "w" else ""), m.end(group)
-        found.append(Token(piece.group(m, group), unit, piece.start + stop, m.group("approx") is not None))
+        value = Piece(piece.stream, m.start(group), m.end(group))
+        found.append(Token(value, unit, stop, m.group("approx") is not None))
     return found
 
 

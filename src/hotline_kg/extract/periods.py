@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from functools import cache
 
 from hotline_kg.extract import cues
+from hotline_kg.extract.stream import CLAUSE_SEPARATORS, SENTENCE_END
 from hotline_kg.schema import PERIOD_SOURCES
 
 #: Where a figure's period was read (``schema.PERIOD_SOURCES``): its clause, its sentence, its heading,
 #: the report's stated period.
 CLAUSE, SENTENCE, HEADING, REPORT = PERIOD_SOURCES
-CLAUSE_ENDS = "，；,;。：:"
+#: What ends a clause for a period: the stream's clause separators, the full stop, a label's colon.
+CLAUSE_ENDS = CLAUSE_SEPARATORS + SENTENCE_END + "：:"
 DATE = r"(?:(?P<y>\d{4}) ?年(?:度)?)?(?:(?P<m>\d{1,2}) ?月份?(?:(?P<d>\d{1,2}) ?[日号])?)?(?:\d{1,2} ?时)?"
 
 

@@ -20,6 +20,7 @@ from hotline_kg.extract.lines import (
     HEADING,
     ITEM_HEADING,
     MAX_REPORT_BYTES,
+    NOTE,
     TEXT,
     Line,
     classify,
@@ -135,7 +136,8 @@ def report_year(lines: list[Line]) -> int | None:
     """The year the report covers, if it states its reporting period: a whole calendar
     year ("2024年1月1日0时至2024年12月31日24时") or an annual report's title ("2023年度报告").
     Never the first year the text mentions."""
-    text = Stream.of(line for line in lines if line.kind in (TEXT, HEADING)).text
+    # a note may state it: "注：本报告数据统计时间为2020年1月1日至2020年12月31日"
+    text = Stream.of(line for line in lines if line.kind in (TEXT, HEADING, NOTE)).text
     title = next((line.stripped for line in lines if line.stripped), "")
     m = PERIOD_RE.search(text) or TITLE_RE.search(title)
     return int(m.group(1)) if m else None

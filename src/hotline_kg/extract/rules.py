@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from hotline_kg.extract import cues
+from hotline_kg.extract import cues, periods
 from hotline_kg.extract.collect import Collector, Subject, district_names
 from hotline_kg.extract.numbers import DIGITS, Token, tokens
 from hotline_kg.extract.stream import Piece
@@ -234,7 +234,9 @@ def read_clauses(
             read = meaning(tok, before.removesuffix("约"), after, subject)
             if read is None:
                 continue
-            if not p.filler.fullmatch(YEAR_RE.sub("", read.lead)):
+            # a share may follow its subject's count after an enumeration comma ("N 万件、占比 M%")
+            lead = read.lead.removeprefix("、") if read.measure == "share" else read.lead
+            if not p.filler.fullmatch(YEAR_RE.sub("", lead)):
                 # the period's or the bound's reason first: it holds whatever the subject
                 if isinstance(unstated := col.period(sentence, tok.value), str):
                     col.decline(tok.place, unstated)
@@ -357,12 +359,14 @@ def rates(col: Collector, section: str, sentence: Piece) -> None:
     for m in patterns().rate_names.finditer(sentence.text):
         names = re.findall(table.pattern("rate"), m.group())
         lead = sentence.text[: m.start()]
+        own = lead[periods.clause_start(lead, len(lead)) :]  # the rates' own clause
         if other := next((c for c in table.cues("other_rate") if c in m.group()), None):
             for tok in tokens(sentence.sub(m.end(), len(sentence.text)))[: len(names)]:
                 col.decline(tok.place, f"{table.meaning('other_rate', other)}: not a rate of the facts table")
             continue
         named = detect_overview(masked_shares(lead))
-        if (named is not None and named[0].kind != "hotline") or patterns().district_anywhere.search(lead):
+        other = detect_overview(masked_shares(own))
+        if (other is not None and other[0].kind != "hotline") or patterns().district_anywhere.search(lead):
             continue  # the rates of another subject (a channel, a district …): not the hotline's
         if named is None and not col.report:
             for tok in tokens(sentence.sub(m.end(), len(sentence.text))):

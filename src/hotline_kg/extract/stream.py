@@ -71,6 +71,11 @@ def _needs_space(prev: str, ch: str, raw: str, col: int, prev_where: tuple[int, 
     return col > 0 and raw[col - 1].isspace()
 
 
+def _between_digits(text: str, i: int) -> bool:
+    """A comma between digits is a thousands separator ("1,103.94"), not the end of a clause."""
+    return 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+
+
 @dataclass(frozen=True)
 class Piece:
     """A slice [start, end) of a stream: a sentence, a clause, a match."""
@@ -101,8 +106,9 @@ class Piece:
         """Split at any of the separator characters (dropped), skipping empty parts."""
         parts: list[Piece] = []
         begin = 0
-        for i, ch in enumerate(self.text):
-            if ch in separators:
+        text = self.text
+        for i, ch in enumerate(text):
+            if ch in separators and not (ch == "," and _between_digits(text, i)):
                 if i > begin:
                     parts.append(self.sub(begin, i))
                 begin = i + 1

@@ -24,7 +24,9 @@ from hotline_kg.extract.lines import (
 from hotline_kg.extract.stream import HALF_WIDTH, Stream
 
 #: A number of a raw line; a stray space beside its point ("53. 1", "304 .9") is read as PDF text puts it.
-NUMBER_RE = re.compile(r"[0-9]+(?: ?\. ?[0-9]+)?")
+NUMBER_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?: ?\. ?[0-9]+)?")
+#: A number printed with thousands separators ("1,103.94"): listed whole, never read as its last group.
+SEPARATED_RE = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9])")
 #: Digits, a space, digits: one number with a stray space, or two numbers run together.
 SPLIT_RE = re.compile(r"(?<![0-9.])(?P<a>[0-9]+(?:\.[0-9]+)?) (?P<b>\.?[0-9]+(?:\.[0-9]+)?)(?![0-9])")
 FOOTNOTE_NUMBER_RE = re.compile(r"^\s*(\d{1,2})(?:\s|$)")
@@ -84,7 +86,7 @@ def numbers(lines: list[Line]) -> list[Number]:
     """Every number of the raw lines (full-width digits read as ASCII, columns kept), and every
     figure in words before 倍 or 成."""
     found = [
-        Number(line.no, m.start(), m.group().replace(" ", ""), page=line.page)
+        Number(line.no, m.start(), re.sub("[ ,]", "", m.group()), page=line.page)
         for line in lines
         for pattern in (NUMBER_RE, _words_re())
         for m in pattern.finditer(line.text.translate(HALF_WIDTH))
@@ -102,6 +104,8 @@ def reasons(stream: Stream) -> dict[tuple[int, int], str]:
     for tok in tokens(stream.whole()):
         if tok.unit and tok.unit not in UNITS:
             found[tok.place] = f"unit {tok.unit} is not a unit of requests or of any measure of the facts table"
+    for m in SEPARATED_RE.finditer(stream.text):
+        found[stream.where[m.start()]] = f"printed with thousands separators (“{m.group()}”): not read"
     for m in SPLIT_RE.finditer(stream.text):
         for part in ("a", "b"):
             found[stream.where[m.start(part)]] = f"digits split by a space (“{m.group()}”): not read as one number"
