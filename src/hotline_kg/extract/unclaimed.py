@@ -40,9 +40,15 @@ LAYOUT_KINDS = {
 #: "not_figure" words that follow a number: 年, 月, 热线 …).
 NOT_FIGURES = (
     (re.compile(r"(?<!\d)\d+×\d+(?=小时)"), "service hours"),  # from a number's first digit: linear
-    # a number in a short quoted name: “23·7” (a storm), “618”, “双 11” (shopping festivals)
-    (re.compile(r"“[^“”0-9]{0,6}\d+(?:[·.]\d+)?[^“”0-9]{0,6}”"), "name of an event"),
 )
+
+
+@cache
+def _names() -> re.Pattern[str]:
+    """A number in a short quoted name: “23·7” (a storm), “618”, “双 11” (shopping festivals); not
+    one with a unit after it (“攻坚12条优化措施” counts 12 measures)."""
+    units = cues.table().pattern("unit")
+    return re.compile(rf"“[^“”0-9]{{0,6}}\d+(?:[·.]\d+)?(?! ?(?:{units}))[^“”0-9]{{0,6}}”")
 
 
 @cache
@@ -129,7 +135,7 @@ def not_figures(lines: list[Line], streams: list[Stream]) -> dict[tuple[int, int
             for m in NUMBER_RE.finditer(line.text.translate(HALF_WIDTH)):
                 found[(line.no, m.start())] = why
     for stream in streams:
-        for pattern, why in (*_followed(), *NOT_FIGURES):
+        for pattern, why in (*_followed(), *NOT_FIGURES, (_names(), "name of an event")):
             for m in pattern.finditer(stream.text):
                 for n in NUMBER_RE.finditer(m.group()):
                     found.setdefault(stream.where[m.start() + n.start()], why)
