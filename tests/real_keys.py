@@ -86,7 +86,7 @@ def score(text: Text, run: Callable[[Path], Extraction]) -> Score:
     try:
         extraction = run(text.path)
         facts, unclaimed = extraction.facts, extraction.unclaimed
-        result.refused = extraction.refused
+        result.refused = getattr(extraction, "refused", "")  # older code raised instead
     except ReportError as err:
         facts, unclaimed, result.refused = [], [], err.message
     rows = key_rows(text)
