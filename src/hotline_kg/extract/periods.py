@@ -45,10 +45,6 @@ class Phrase:
     month: int | None = None
     why: str = ""  # a span or a day: the reason its figures are not read
 
-    @property
-    def whole_year(self) -> bool:
-        return not self.why and self.year is not None and self.month is None
-
 
 @dataclass(frozen=True)
 class Period:
@@ -139,15 +135,3 @@ def _event(text: str, end: int) -> bool:
 def clause_start(text: str, pos: int) -> int:
     """Where the clause holding offset ``pos`` starts."""
     return max((text.rfind(c, 0, pos) for c in CLAUSE_ENDS), default=-1) + 1
-
-
-def governing(text: str, pos: int) -> Phrase | None:
-    """The last period phrase that ends before offset ``pos`` of a sentence."""
-    before = [p for p in phrases(text) if p.end <= pos]
-    return before[-1] if before else None
-
-
-def stated_year(text: str) -> int | None:
-    """The one calendar year a heading or title states, if it states exactly one and no span."""
-    found = phrases(text)
-    return found[0].year if len(found) == 1 and found[0].whole_year else None
