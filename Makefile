@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install facts build validate serve test bench bench-large soak fuzz lint clean
+.PHONY: install facts build validate serve test bench bench-large soak fuzz real-texts lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,6 +75,11 @@ soak: build
 fuzz: build
 	$(BIN)/python bench/fuzz.py --requests 100000 --clients 4
 	$(BIN)/python bench/fuzz_pipeline.py --examples 3000 --build-examples 300
+
+## real-texts: the extractor on the real published texts of tests/fixtures/real against their hand-written
+## keys, the tuned texts and each held-back set apart; results in bench/results/real-texts-after.md
+real-texts: install
+	$(BIN)/python bench/real_texts.py --heldback --label "after (this checkout's code); the tuned texts, then each held-back set apart" -o bench/results/real-texts-after.md
 
 lint: install
 	$(BIN)/ruff check --fix src tests bench
