@@ -201,6 +201,35 @@ def test_a_year_between_the_hotline_and_its_figure_is_its_period(write_report):
     }
 
 
+@pytest.mark.parametrize(
+    ("body", "never"),
+    [
+        # another subject, named in a clause the rules do not read, and the change after it
+        ("2023年，12345热线受理诉求2100万件；供暖问题120万件，同比下降5%。", {"120", "5"}),
+        ("2023年，12345热线受理诉求2100万件，其中咨询1000万件，同比增长5%。", {"1000", "5"}),
+        ("2023年，12345热线受理诉求2100万件；保定市12345热线受理诉求200万件。", {"200"}),
+        # several subjects' changes given together
+        ("2023年，12345热线电话反映1500万件，网络反映600万件，同比分别增长5%和30%。", {"5", "30"}),
+        # another body's rate
+        ("2023年，12345热线受理诉求2100万件，其中市级部门解决率为95.5%。", {"95.5"}),
+        # periods that are not the year printed before them
+        ("2019年至今，12345热线受理诉求9000万件。", {"9000"}),
+        ("2022年底至2023年，12345热线受理诉求2100万件。", {"2100"}),
+        ("2022年受理1900万件，2023年推广“接诉即办”后，12345热线受理诉求2100万件。", {"2100"}),
+        ("2023年12345热线受理诉求2100万件，是改革启动当年的3倍，当年受理诉求700万件。", {"700"}),
+        ("2022年和2023年，12345热线分别受理诉求1900万件、2100万件。", {"1900", "2100"}),
+        # units and numbers that are not 万件 of requests
+        ("2023年，12345热线来电量达1500万通。", {"1500"}),
+        ("2023年，12345热线受理诉求2，100万件。", {"100", "2"}),
+        ("0999年，12345热线受理诉求2100万件。", {"2100"}),
+    ],
+)
+def test_a_sentence_that_states_no_whole_fact_gives_none_of_its_parts(write_report, body, never):
+    """Found by a review: each once gave a wrong subject, year or unit to one of its figures."""
+    facts, _ = facts_and_reasons(write_report, body)
+    assert [f for f in facts if f["value"] in never] == []
+
+
 def test_a_text_in_another_language_gives_no_fact_and_lists_every_number(write_report):
     path = write_report("In 2023 the Beijing 12345 hotline received 21.4 million requests (up 12.5%).\n")
     result = extract_file(path)

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     out.add_argument("--out-dir", type=Path, metavar="DIR", help="write DIR/<year>.csv for each report")
     ex.add_argument(
         "--year",
-        type=int,
+        type=_year,
         metavar="YYYY",
         help="the reporting period of a text that states none (a whole calendar year); never guessed from the text",
     )
@@ -471,6 +471,13 @@ def extract(args: argparse.Namespace) -> int:
     if args.out_dir and not args.unclaimed:
         schema.write_csvw_metadata(args.out_dir)  # the tables' CSV on the Web description lists each year
     return status
+
+
+def _year(text: str) -> int:
+    """A --year: a calendar year of four digits."""
+    if not re.fullmatch(r"[0-9]{4}", text):
+        raise argparse.ArgumentTypeError(f"“{text}” is not a year of four digits (YYYY)")
+    return int(text)
 
 
 def _report_paths(given: list[Path]) -> list[tuple[Path, int | None]] | None:

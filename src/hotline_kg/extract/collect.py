@@ -20,6 +20,11 @@ from hotline_kg.extract.facts import Fact
 from hotline_kg.extract.periods import Period
 from hotline_kg.extract.stream import Piece
 
+MONTHS = range(1, 13)
+#: Beijing, as a text names it.
+BEIJING = ("北京", "首都")
+#: A hotline named with its place: "苏州市12345", "上海市民服务热线", "绍兴市12345政务服务热线".
+OWNER_RE = re.compile(r"(?P<place>[\u4e00-\u9fff]{1,3}[^\W\d全本该我各此])市(?:12345|民服务热线|政务服务(?:便民)?热线)")
 #: Subjects whose every member the code lists hold (the hotline, its channels and dispositions, the
 #: districts, the topic programme): the only subjects read from a text that states no reporting period.
 #: Categories, themes, topics and bodies are open lists, read from an annual report's own structure.
@@ -134,6 +139,8 @@ class Collector:
         if isinstance(found, str):
             return found
         year, source = found
+        if month is not None and not 1 <= int(month.text) <= len(MONTHS):
+            return f"{month.text}月 is not a month"
         return Period(str(year) if month is None else f"{year}-{int(month.text):02d}", source)
 
     def year_at(self, sentence: Piece | None, at: Piece | None, *, monthly: bool = False) -> tuple[int, str] | str:
@@ -151,15 +158,40 @@ class Collector:
                 pos = own.start if own is not None else pos
             # a monthly figure's month is its period: only a year before it matters, not a span of months
             before = [p for p in found if p.end <= pos and (not monthly or p.year is not None)]
-            if before:
-                last = before[-1]
-                if last.why:
-                    return last.why
-                if last.year is None or last.month is not None:
-                    return f"period {text[last.start : last.end]} is a month; the figure is not read as a month's"
-                source = periods.CLAUSE if last.start >= periods.clause_start(text, pos) else periods.SENTENCE
-                return last.year, source
-        heading = periods.phrases(self.heading)
+            events = [p for p in before if p.event]
+            before = [p for p in before if not p.event]
+            got = self._from_phrases(text, pos, before)
+            if events and (not before or events[-1].start > before[-1].start):
+                # the figure follows an event with a year of its own: only that year may be its period
+                if isinstance(got, tuple) and got[0] == events[-1].year:
+                    return got
+                if not before and self._outer_year() == events[-1].year:
+                    return self._outer()
+                event = text[events[-1].start : events[-1].end]
+                return f"period not stated: the figure follows an event of {event}, and no year of its own is printed"
+            if got is not None:
+                return got
+        return self._outer()
+
+    def _from_phrases(self, text: str, pos: int, before: list[periods.Phrase]) -> tuple[int, str] | str | None:
+        """The year of the last period phrase before ``pos`` (None if there is none)."""
+        if not before:
+            return None
+        last = before[-1]
+        if last.why:
+            return last.why
+        if last.year is None or last.month is not None:
+            return f"period {text[last.start : last.end]} is a month; the figure is not read as a month's"
+        source = periods.CLAUSE if last.start >= periods.clause_start(text, pos) else periods.SENTENCE
+        return last.year, source
+
+    def _outer_year(self) -> int | None:
+        got = self._outer()
+        return got[0] if isinstance(got, tuple) else None
+
+    def _outer(self) -> tuple[int, str] | str:
+        """The year the heading states, else the report's stated period, else why there is none."""
+        heading = [p for p in periods.phrases(self.heading) if not p.event]
         if heading:
             last = heading[-1]
             if last.why:
@@ -178,6 +210,8 @@ class Collector:
         for cue, what in t.rows["other_subject"].items():
             if cue in text:
                 return f"the sentence names {what}: not a subject of this project's code lists"
+        if m := next((m for m in OWNER_RE.finditer(text) if not any(b in m.group("place") for b in BEIJING)), None):
+            return f"the sentence names the hotline of {m.group('place')}: not Beijing's"
         if subject.kind == "hotline" and (m := district_names().search(text)):
             return f"the sentence names {m.group()}: its figures are not the whole hotline's"
         if subject.kind == "hotline" and measure in REQUEST_MEASURES:

@@ -42,7 +42,6 @@ ROLES = (
     "event",
     "other_subject",
     "part_of_whole",
-    "same_year",
     "monthly",
     "theme_word",
     "trend_from",
@@ -50,6 +49,7 @@ ROLES = (
     "other_rate",
     "bound",
     "bound_after",
+    "rate_word",
 )
 
 

@@ -57,8 +57,8 @@ def _token_re() -> re.Pattern[str]:
     return re.compile(
         rf"(?P<approx>{table.pattern('approx')})?"
         # digits after "digit space" are the end of a number split by a space ("2 143"): not a number of their own
-        # nor are digits after "digit comma" ("1,103.94"): the end of a number with thousands separators
-        rf"(?:(?<![0-9.])(?<![0-9] )(?<![0-9],)(?P<v>{DIGITS})(?![0-9]|,[0-9])"
+        # nor are digits after "digit comma" ("1,103.94", "2，100"): the end of a number with thousands separators
+        rf"(?:(?<![0-9.])(?<![0-9] )(?<![0-9],)(?<![0-9]，)(?P<v>{DIGITS})(?![0-9]|,[0-9]|，[0-9]{{3}}(?![0-9]))"
         rf"|(?P<w>{words}|[{digits}]+(?= ?(?:{units}))))"
         rf"(?: ?(?P<unit>{units})(?![0-9%]))?"
     )

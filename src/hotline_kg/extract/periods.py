@@ -32,6 +32,8 @@ from hotline_kg.schema import PERIOD_SOURCES
 CLAUSE, SENTENCE, HEADING, REPORT = PERIOD_SOURCES
 #: What ends a clause for a period: the stream's clause separators, the full stop, a label's colon.
 CLAUSE_ENDS = CLAUSE_SEPARATORS + SENTENCE_END + "：:"
+#: A year followed by another in a list ("2022年和2023年", "2022、2023年"): neither is the period.
+LIST_NEXT = re.compile(r"(?:和|、|与|及) ?[0-9]{4}")
 DATE = r"(?:(?P<y>\d{4}) ?年(?:度)?)?(?:(?P<m>\d{1,2}) ?月份?(?:(?P<d>\d{1,2}) ?[日号])?)?(?:\d{1,2} ?时)?"
 
 
@@ -44,6 +46,7 @@ class Phrase:
     year: int | None = None
     month: int | None = None
     why: str = ""  # a span or a day: the reason its figures are not read
+    event: bool = False  # the time of an event ("2023年推广…后"), not itself the period of what follows
 
 
 @dataclass(frozen=True)
@@ -59,16 +62,17 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
     t = cues.table()
     date = re.compile(rf"(?<![0-9])(?=[0-9])(?:{DATE})")
     words = re.compile(rf"{t.pattern('span')}|{t.pattern('relative_year')}")
-    after = re.compile(rf"(?:{t.pattern('span_after')})")
+    after = re.compile(rf"(?:{t.pattern('span_after')})(?![一二三四五六七八九十两0-9])")  # not "2023年前十类"
     compare = re.compile(rf"(?:{t.pattern('compare')}|{t.pattern('base')})(?:于)?$")
     range_ = re.compile(rf" ?(?:{t.pattern('range')}) ?(?=[0-9])")
-    range_before = re.compile(rf"[0-9][年月日号]? ?(?:{t.pattern('range')}) ?$")
-    return date, words, after, compare, range_, range_before
+    range_before = re.compile(rf"[0-9][年月日号]?(?:{t.pattern('span_after')})? ?(?:{t.pattern('range')}) ?$")
+    listed = re.compile(r"[0-9] ?年?(?:和|、|与|及)$")  # "2022年和2023年", "2022、2023年"
+    return date, words, after, compare, range_, range_before, listed
 
 
 def phrases(text: str) -> list[Phrase]:
     """The period phrases of a text, in order (comparison bases and events left out)."""
-    date_re, words_re, after_re, compare_re, range_re, range_before = _patterns()
+    date_re, words_re, after_re, compare_re, range_re, range_before, listed = _patterns()
     t = cues.table()
     found: list[Phrase] = []
     pos = 0
@@ -83,10 +87,16 @@ def phrases(text: str) -> list[Phrase]:
             pos = end
         elif range_before.search(text, 0, m.start()):
             phrase = Phrase(m.start(), end, why=f"period …{text[m.start() : end]} is the end of a range, not one year")
+        elif listed.search(text, 0, m.start()) or LIST_NEXT.match(text, end):
+            phrase = Phrase(m.start(), end, why=f"period {text[m.start() : end]} is one of a list of years")
         if compare_re.search(text, 0, m.start()):
             continue  # "较2019年": the base of a comparison
         if _event(text, end):
-            continue  # "5月正式推广后": when something happened, not the figures' period
+            # "5月正式推广后": when something happened, not the figures' period; with its own year it
+            # still says the year of what follows is not stated, unless it is that year anyway
+            if phrase.year is not None:
+                found.append(Phrase(m.start(), end, phrase.year, event=True))
+            continue
         if a := after_re.match(text, end):
             why = f"period {text[m.start() : end]}{a.group()} is {t.meaning('span_after', a.group())}"
             found.append(Phrase(m.start(), end + len(a.group()), phrase.year, why=why))
@@ -95,18 +105,14 @@ def phrases(text: str) -> list[Phrase]:
     for w in words_re.finditer(text):
         role = "span" if w.group() in t.rows["span"] else "relative_year"
         found.append(Phrase(w.start(), w.end(), why=f"period {w.group()} is {t.meaning(role, w.group())}"))
-    found.sort(key=lambda p: p.start)
-    for w in re.finditer(t.pattern("same_year"), text):
-        # "当年": the year of the last phrase before it ("2019年初…，当年受理…"), a year again
-        earlier = [p for p in found if p.end <= w.start() and p.year is not None]
-        if earlier:
-            found.append(Phrase(w.start(), w.end(), earlier[-1].year))
     return sorted(found, key=lambda p: p.start)
 
 
 def _date(m: re.Match[str]) -> Phrase:
     y, mo, d = m.group("y"), m.group("m"), m.group("d")
     year = int(y) if y else None
+    if year is not None and not 1000 <= year <= 9999:
+        return Phrase(m.start(), m.end(), why=f"{m.group()} is not a year")
     month = int(mo) if mo and 1 <= int(mo) <= 12 else None
     if mo and month is None:
         return Phrase(m.start(), m.end(), why=f"{m.group()} is not a date")

@@ -13,7 +13,7 @@ from itertools import groupby
 from pathlib import Path
 
 from hotline_kg.extract import cues, rules, sections
-from hotline_kg.extract.collect import Collector
+from hotline_kg.extract.collect import BEIJING, OWNER_RE, Collector
 from hotline_kg.extract.errors import ReportError
 from hotline_kg.extract.facts import Fact
 from hotline_kg.extract.lines import (
@@ -36,14 +36,10 @@ from hotline_kg.extract.unclaimed import Number, not_figures, reasons, unclaimed
 #: A stated reporting period: a whole calendar year, or an annual report's title ("2023年度报告").
 PERIOD_RE = re.compile(r"(\d{4})年1月1日(?:0时)?至\1年12月31日")
 TITLE_RE = re.compile(r"^[^，。；]{0,30}?(\d{4}) ?年度[^，。；\d]{0,16}?报告[^，。；]{0,10}$")
-#: Where a text names the place it is about: its first characters (title, opening sentence).
-TITLE_SPAN = 200
-#: Beijing, as a text names it (a text naming another place and never Beijing has none of Beijing's figures).
-BEIJING = ("北京", "首都")
 #: The ``other_subject`` cues that are places (whose hotline a text may be about).
 PLACES = ("another city", "another province", "another country")
-#: A hotline named with its place: "苏州市12345", "上海市民服务热线", "绍兴12345政务服务热线".
-OWNER_RE = re.compile(r"(?P<place>[\u4e00-\u9fff]{1,3}[^\W\d全本该我各此])市(?:12345|民服务热线|政务服务(?:便民)?热线)")
+#: Where a text names the place it is about: its first characters (title, opening sentence).
+TITLE_SPAN = 200
 #: Share of Chinese characters among a text's letters below which it is not read as Chinese.
 MIN_CHINESE = 0.3
 #: The reason of an unclaimed number no rule gave a reason for.
@@ -157,7 +153,7 @@ def refused(lines: list[Line]) -> str:
     beijing = sum(text.count(name) for name in BEIJING)
     t = cues.table()
     places = [c for c in t.cues("other_subject") if t.meaning("other_subject", c).startswith(PLACES)]
-    places += [m.group("place") for m in OWNER_RE.finditer(text) if m.group("place") not in BEIJING]
+    places += [m.group("place") for m in OWNER_RE.finditer(text) if not any(b in m.group("place") for b in BEIJING)]
     if not beijing:
         others = [t.meaning("other_subject", c) for c in t.cues("other_subject") if c in text]
         others += [f"the hotline of {p}" for p in places if p not in t.rows["other_subject"]]

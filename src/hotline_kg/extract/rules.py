@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from hotline_kg.extract import cues, periods
@@ -51,6 +51,7 @@ class Patterns:
     change_against: re.Pattern[str]
     filler: re.Pattern[str]
     rank: re.Pattern[str]
+    approx: re.Pattern[str]
     district_named: re.Pattern[str]
     district_anywhere: re.Pattern[str]
     against_month: re.Pattern[str]
@@ -77,12 +78,13 @@ def patterns() -> Patterns:
         share=re.compile(rf"(?:{share})(?P<whole>[^，。；%0-9]{{1,24}}?的)?(?:为|是|达到|达)?$"),
         share_phrase=re.compile(rf"(?:{share})(?:[^，。；%0-9]{{1,24}}?的)?(?:为|是|达到|达)?{DIGITS} ?%"),
         # before a % figure: "同比上升", "较上年增长", "比上年分别下降"
-        change=re.compile(rf"(?P<base>{base})(?:均|分别)?(?P<dir>{direction})(?:了)?$"),
+        change=re.compile(rf"(?P<base>{base})(?P<each>均|分别)?(?P<dir>{direction})(?:了)?$"),
         # before a % figure: "环比2019年上升", "较2019年增长": a change against a year named
         change_against=re.compile(
             rf"(?:{t.pattern('compare')}|{base})(?P<y>\d{{4}})年(?:均|分别)?(?P<dir>{direction})(?:了)?$"
         ),
         filler=re.compile(filler),
+        approx=re.compile(t.pattern("approx")),
         rank=re.compile(
             rf"(?:排在|排名|位居|居)?(?:第(?P<n>[0-9]+)位|(?P<q>{t.pattern('rank')})(?:位)?)(?:的)?(?:是|为)"
             rf"(?P<name>[^，；。、：:0-9]+)"
@@ -161,6 +163,8 @@ def meaning(tok: Token, before: str, after: str, subject: Subject) -> Meaning | 
     before = before.removesuffix(" ")
     if tok.unit == "%":
         if m := p.change.search(before):
+            if m.group("each") == "分别":
+                return None  # "同比分别增长 A% 和 B%": figures of several subjects, which the clause does not pair
             return Meaning("yoy_change", "%", before[: m.start()], qualifier=t.meaning("direction", m.group("dir")))
         if m := p.change_against.search(before):
             direction = t.meaning("direction", m.group("dir"))
@@ -243,12 +247,17 @@ def read_clauses(
                 elif bound := col.bound(sentence, tok.value):
                     col.decline(tok.place, f"a bound ({bound}), not a figure")
                 col.decline(tok.place, f"no subject named: “{read.lead}” stands between {subject.name} and the figure")
-                continue
+                # the clause speaks of something the rules do not know: so do the clauses after it
+                # ("供暖问题 N 万件，同比下降 M%"), until a subject is named again
+                subject = None
+                break
             if read.against is not None:
                 period = col.period(sentence, tok.value)
                 if isinstance(period, str) or period.value != str(read.against + 1):
                     col.decline(tok.place, f"a change against {read.against}, not against the year before its own")
                     continue
+            if read.measure == "requests" and "约" not in read.qualifier and p.approx.search(read.lead):
+                read = replace(read, qualifier=" ".join(q for q in (read.qualifier, "约") if q))  # "约为 N 万件"
             monthly = {}
             if month is not None:
                 if read.measure != "requests":
@@ -364,10 +373,13 @@ def rates(col: Collector, section: str, sentence: Piece) -> None:
             for tok in tokens(sentence.sub(m.end(), len(sentence.text)))[: len(names)]:
                 col.decline(tok.place, f"{table.meaning('other_rate', other)}: not a rate of the facts table")
             continue
-        named = detect_overview(masked_shares(lead))
-        other = detect_overview(masked_shares(own))
-        if (other is not None and other[0].kind != "hotline") or patterns().district_anywhere.search(lead):
-            continue  # the rates of another subject (a channel, a district …): not the hotline's
+        named = detect_overview(masked_shares(lead + m.group()))
+        if stray := rate_words_left(own + m.group()):
+            for tok in tokens(sentence.sub(m.end(), len(sentence.text)))[: len(names)]:
+                col.decline(tok.place, f"the rates' clause names “{stray}”: not the hotline's rates")
+            continue  # the rates of another subject (a channel, a body, a problem …): not the hotline's
+        if patterns().district_anywhere.search(lead):
+            continue
         if named is None and not col.report:
             for tok in tokens(sentence.sub(m.end(), len(sentence.text))):
                 col.decline(tok.place, "no subject named: the rates' sentence does not name the hotline")
@@ -384,6 +396,18 @@ def rates(col: Collector, section: str, sentence: Piece) -> None:
             continue
         for name, tok in zip(names, values, strict=True):
             col.add(section, HOTLINE, table.meaning("rate", name), tok.value, "%", sentence)
+
+
+def rate_words_left(clause: str) -> str:
+    """What is left of a rates clause ("2024年12345热线诉求解决率、群众满意率") once its years, the
+    hotline's names, rate names, filler and ``rate_word`` cues are taken out: "" for the hotline's rates."""
+    t = cues.table()
+    hotline = [c for c in t.cues("subject") if t.meaning("subject", c).startswith("hotline ")]
+    left = YEAR_RE.sub("", clause)
+    for role_cues in (hotline, t.cues("rate"), t.cues("rate_word"), t.cues("filler")):
+        for cue in sorted(role_cues, key=len, reverse=True):
+            left = left.replace(cue, "")
+    return re.sub(r"[、和及与 ]", "", left)
 
 
 def paired_shares(col: Collector, section: str, sentence: Piece, detect: Detect) -> None:
@@ -442,7 +466,9 @@ def monthly_series(col: Collector, section: str, sentence: Piece, detect: Detect
     name = re.sub(r"^.*[，；：、]", "", series.group("name"))
     subject = HOTLINE
     if name:
-        found = detect(name)
+        # "12345热线单月受理量": the name may end a longer one ("12345热线"), which is the hotline
+        found = detect(sentence.text[: series.start("name")] + name) if detect is detect_overview else None
+        found = found if found and found[1] == series.start("name") + len(name) else detect(name)
         subject = found[0] if found else Subject(name, "theme", HOTLINE.name)
     periods = []
     last = series.end()

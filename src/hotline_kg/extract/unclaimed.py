@@ -26,7 +26,7 @@ from hotline_kg.extract.stream import HALF_WIDTH, Stream
 #: A number of a raw line; a stray space beside its point ("53. 1", "304 .9") is read as PDF text puts it.
 NUMBER_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?: ?\. ?[0-9]+)?")
 #: A number printed with thousands separators ("1,103.94"): listed whole, never read as its last group.
-SEPARATED_RE = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9])")
+SEPARATED_RE = re.compile(r"(?<![0-9.,，])[0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]+)?(?![0-9])")
 #: Digits, a space, digits: one number with a stray space, or two numbers run together.
 SPLIT_RE = re.compile(r"(?<![0-9.])(?P<a>[0-9]+(?:\.[0-9]+)?) (?P<b>\.?[0-9]+(?:\.[0-9]+)?)(?![0-9])")
 FOOTNOTE_NUMBER_RE = re.compile(r"^\s*(\d{1,2})(?:\s|$)")
