@@ -49,11 +49,20 @@ class Token:
 
 
 @cache
+def numerals() -> tuple[str, str]:
+    """The cue table's figures in words: its one-character numerals (一, 两 …, for a character
+    class) and its longer word figures (翻倍, as a regular-expression alternation)."""
+    table = cues.table()
+    digits = "".join(c for c in table.cues("numeral") if len(c) == 1)
+    words = "|".join(re.escape(c) for c in table.cues("numeral") if len(c) > 1)
+    return digits, words
+
+
+@cache
 def _token_re() -> re.Pattern[str]:
     table = cues.table()
     units = table.pattern("unit")
-    digits = "".join(c for c in table.cues("numeral") if len(c) == 1)
-    words = "|".join(re.escape(c) for c in table.cues("numeral") if len(c) > 1)
+    digits, words = numerals()
     return re.compile(
         rf"(?P<approx>{table.pattern('approx')})?"
         # digits after "digit space" are the end of a number split by a space ("2 143"): not a number of their own

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from hotline_kg.extract import cues
 from hotline_kg.extract.stream import CLAUSE_SEPARATORS, SENTENCE_END
@@ -70,8 +70,10 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
     return date, words, after, compare, range_, range_before, listed
 
 
-def phrases(text: str) -> list[Phrase]:
-    """The period phrases of a text, in order (comparison bases and events left out)."""
+@lru_cache(maxsize=256)
+def phrases(text: str) -> tuple[Phrase, ...]:
+    """The period phrases of a text, in order (comparison bases left out; events marked). Every
+    figure of a sentence asks for its sentence's phrases: they are read once per sentence."""
     date_re, words_re, after_re, compare_re, range_re, range_before, listed = _patterns()
     t = cues.table()
     found: list[Phrase] = []
@@ -105,7 +107,7 @@ def phrases(text: str) -> list[Phrase]:
     for w in words_re.finditer(text):
         role = "span" if w.group() in t.rows["span"] else "relative_year"
         found.append(Phrase(w.start(), w.end(), why=f"period {w.group()} is {t.meaning(role, w.group())}"))
-    return sorted(found, key=lambda p: p.start)
+    return tuple(sorted(found, key=lambda p: p.start))
 
 
 def _date(m: re.Match[str]) -> Phrase:

@@ -22,7 +22,7 @@ from functools import cache
 
 from hotline_kg.extract import cues, periods
 from hotline_kg.extract.collect import Collector, Subject, district_names
-from hotline_kg.extract.numbers import DIGITS, Token, tokens
+from hotline_kg.extract.numbers import DIGITS, Token, numerals, tokens
 from hotline_kg.extract.stream import Piece
 
 CN_NUM = "一二三四五六七八九十百"
@@ -112,7 +112,7 @@ def patterns() -> Patterns:
         ),
         doubling=re.compile(
             rf"受理(?P<name>[\u4e00-\u9fff]{{2,8}}?)(?P<bases>(?:{base})(?:、(?:{base}))*)均?实现"
-            rf"(?P<word>{'|'.join(re.escape(c) for c in t.cues('numeral') if len(c) > 1)})增长"
+            rf"(?P<word>{numerals()[1]})增长"
         ),
         category=re.compile(rf"^(?P<name>[\u4e00-\u9fff]+?)(?:类问题|类|问题){filler}(?=[0-9])"),
         # the name starts a run of Chinese characters: a match that fails there fails from any later

@@ -21,7 +21,9 @@ from hotline_kg.extract.lines import (
     PAGE_NUMBER,
     Line,
 )
+from hotline_kg.extract.numbers import numerals, tokens
 from hotline_kg.extract.stream import HALF_WIDTH, Stream
+from hotline_kg.schema import UNITS
 
 #: A number of a raw line; a stray space beside its point ("53. 1", "304 .9") is read as PDF text puts it.
 NUMBER_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?: ?\. ?[0-9]+)?")
@@ -77,9 +79,7 @@ class Number:
 def _words_re() -> re.Pattern[str]:
     """A figure in words: before 倍 or 成 ("两倍", "近三成"), before a counter ("十二个"; 一 only as a bound,
     "一个以上"), a half ("近一半"), or a word figure (翻倍)."""
-    table = cues.table()
-    digits = "".join(c for c in table.cues("numeral") if len(c) == 1)
-    words = "|".join(re.escape(c) for c in table.cues("numeral") if len(c) > 1)
+    digits, words = numerals()
     # 一 alone before 个/项/条/件 is mostly "a" ("一个重要…"), not a figure
     return re.compile(
         rf"{words}|翻番|[{digits}]半|半数|[{digits}]+(?= ?[个项条件](?:以上|多|余))|"
@@ -103,9 +103,6 @@ def numbers(lines: list[Line]) -> list[Number]:
 def reasons(stream: Stream) -> dict[tuple[int, int], str]:
     """(line, column) → why, for numbers no measure can hold: a unit that is not a unit of the
     facts table ("万名", "亿元", "成"), and digits split by a space ("2 143")."""
-    from hotline_kg.extract.numbers import tokens
-    from hotline_kg.schema import UNITS
-
     found: dict[tuple[int, int], str] = {}
     for tok in tokens(stream.whole()):
         if tok.unit and tok.unit not in UNITS:
