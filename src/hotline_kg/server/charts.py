@@ -127,7 +127,7 @@ def bars(chart_id: str, title: str, unit: str, rows: Sequence[tuple[str, str, fl
     """A horizontal bar chart, one row per item in the order given (``rows``: Chinese name, English
     name, value, value as printed, link of the bar and its value, link of the name); the names
     stand left of the bars, Chinese above English, the unit is printed above the rows. A link
-    is left out where it is empty."""
+    is left out where it is empty; a linked name is clickable over its whole cell."""
     left, label_w, row_h, top = 0, 150, 34, 44
     right = WIDTH - 56
     height = top + row_h * len(rows) + 6
@@ -147,7 +147,13 @@ def bars(chart_id: str, title: str, unit: str, rows: Sequence[tuple[str, str, fl
 
     for i, (zh, en, value, text, href, name_href) in enumerate(rows):
         y = top + row_h * i
-        name = f'<text x="{left}" y="{y + 14}" font-size="13" lang="zh" {FONT}>{_e(cut(zh, 11))}</text>'
+        # the whole name cell takes the click, not only the glyphs of its two lines
+        name = (
+            f'<rect x="{left}" y="{y}" width="{label_w - 4}" height="{row_h - 2}" fill="none" pointer-events="all"/>'
+            if name_href
+            else ""
+        )
+        name += f'<text x="{left}" y="{y + 14}" font-size="13" lang="zh" {FONT}>{_e(cut(zh, 11))}</text>'
         if en:
             name += (
                 f'<text x="{left}" y="{y + 27}" font-size="10" fill="#555" lang="en" {FONT}>{_e(cut(en, 27))}</text>'
