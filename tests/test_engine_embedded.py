@@ -15,8 +15,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from hotline_kg.server.engine import QueryTimeout, TooManyResults, embedded
-from hotline_kg.server.engine.embedded import EmbeddedEngine, Loaded, input_size, load_store
+from hotline_kg.formats import SOLUTION_FORMATS
+from hotline_kg.server.engine import QueryTimeout, TooManyResults, embedded, inputs, stores
+from hotline_kg.server.engine.embedded import EmbeddedEngine
+from hotline_kg.server.engine.inputs import input_size, load_store
+from hotline_kg.server.engine.stores import Loaded
 
 EX = "http://example.org/"
 JSON = "application/sparql-results+json"
@@ -91,7 +94,7 @@ def test_each_result_format_holds_every_row(engine, media):
         if media == "text/csv":  # lossy: Oxigraph does not read it back
             assert len(list(csv.reader(io.StringIO(first.body.decode())))) == ROWS + 1
         else:
-            parsed = ox.parse_query_results(first.body, format=embedded.SOLUTION_FORMATS[media])
+            parsed = ox.parse_query_results(first.body, format=SOLUTION_FORMATS[media])
             assert len(list(parsed)) == ROWS  # type: ignore[arg-type]
 
     run(check())
@@ -170,7 +173,7 @@ def test_a_damaged_gzip_file_is_named(tmp_path):
 def test_a_kept_store_is_built_once_and_found_at_the_next_start(tmp_path, monkeypatch):
     data = graph_file(tmp_path)
     keep = tmp_path / "stores"
-    first = embedded.open_store([data], [], on_disk=True, keep_in=keep)
+    first = stores.open_store([data], [], on_disk=True, keep_in=keep)
     assert len(first.store) == ROWS
     first.close()
     assert [p.name for p in keep.iterdir() if p.name.startswith(".building")] == []
@@ -179,11 +182,11 @@ def test_a_kept_store_is_built_once_and_found_at_the_next_start(tmp_path, monkey
         raise AssertionError("the kept store was built again")
 
     with monkeypatch.context() as patched:
-        patched.setattr(embedded, "_load_apart", no_load)
-        again = embedded.open_store([data], [], on_disk=True, keep_in=keep)
+        patched.setattr(stores, "_load_apart", no_load)
+        again = stores.open_store([data], [], on_disk=True, keep_in=keep)
         assert len(again.store) == ROWS
     data.write_bytes(gzip.compress(f"<{EX}a> <{EX}b> <{EX}c> .\n".encode()))  # a new build of the input
-    changed = embedded.open_store([data], [], on_disk=True, keep_in=keep)
+    changed = stores.open_store([data], [], on_disk=True, keep_in=keep)
     assert len(changed.store) == 1
     assert len([p for p in keep.iterdir() if p.name.startswith("store-")]) == 2
 
@@ -193,12 +196,12 @@ def test_a_kept_store_that_cannot_be_built_leaves_nothing_behind(tmp_path):
     bad.write_text("<http://example.org/a> <http://example.org/b> .\n")
     keep = tmp_path / "stores"
     with pytest.raises(ValueError, match=r"bad\.nt"):
-        embedded.open_store([bad], [], on_disk=True, keep_in=keep)
+        stores.open_store([bad], [], on_disk=True, keep_in=keep)
     assert list(keep.iterdir()) == []
 
 
 def test_an_on_disk_store_loads_in_pieces_and_keeps_blank_nodes_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(embedded, "PIECE", 200)  # a few lines a piece
+    monkeypatch.setattr(inputs, "PIECE", 200)  # a few lines a piece
     lines = [f"<{EX}s{i}> <{EX}p> <{EX}o{i}> ." for i in range(40)]
     plain = tmp_path / "plain.nt"
     plain.write_text("\n".join(lines))  # no newline at the end
@@ -218,7 +221,7 @@ def test_an_on_disk_store_loads_in_pieces_and_keeps_blank_nodes_whole(tmp_path, 
 
 
 def test_a_bad_line_in_a_later_piece_is_found(tmp_path, monkeypatch):
-    monkeypatch.setattr(embedded, "PIECE", 200)
+    monkeypatch.setattr(inputs, "PIECE", 200)
     lines = [f"<{EX}s{i}> <{EX}p> <{EX}o{i}> ." for i in range(40)]
     lines[30] = f"<{EX}s30> <{EX}p> ."
     bad = tmp_path / "bad.nt"

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from conftest import ROOT, run_build
-from hotline_kg.server.engine import embedded, local
+from hotline_kg.server.engine import inputs, local, stores
 from serving import free_port, start, stop
 
 CLI = (sys.executable, "-m", "hotline_kg.cli")
@@ -122,10 +122,10 @@ def test_killing_the_server_ends_every_process_of_its_tree(built, store):
     survivors = all_end(processes)
     assert not survivors, f"outlived their server: {[cmdline(p) for p in survivors]}"
     if folders:  # the store it left in the temporary directory goes at the next start of a server
-        assert folders <= set(embedded.sweep_stores()) and not any(f.exists() for f in folders)
+        assert folders <= set(stores.sweep_stores()) and not any(f.exists() for f in folders)
 
 
-def store_folders(pid: int, prefix: str = embedded.STORE_PREFIX) -> set[Path]:
+def store_folders(pid: int, prefix: str = stores.STORE_PREFIX) -> set[Path]:
     """The folders of on-disk stores (temporary ones, by default) a process has files open in."""
     found = set()
     for fd in (Path("/proc") / str(pid) / "fd").iterdir():
@@ -159,7 +159,7 @@ def test_killing_the_server_while_it_loads_ends_the_loader(tmp_path):
         loader = next((p for p in processes if "spawn_main" in cmdline(p)), None)
         time.sleep(0.02)
     assert loader is not None, "the server started the process that loads the store"
-    (folder,) = store_folders(proc.pid, embedded.BUILDING)  # where it builds the store it keeps
+    (folder,) = store_folders(proc.pid, stores.BUILDING)  # where it builds the store it keeps
     while not (folder / "store").is_dir() and time.monotonic() < deadline:  # the loader has begun its store
         time.sleep(0.02)
     processes = tree(proc.pid)
@@ -169,7 +169,7 @@ def test_killing_the_server_while_it_loads_ends_the_loader(tmp_path):
     survivors = all_end(processes)
     assert not survivors, f"outlived their server: {[cmdline(p) for p in survivors]}"
     assert folder.is_dir() and not list(keep.glob("store-*")), "a store half built, never put in place"
-    kept = embedded.kept_store([big_graph(tmp_path / "small.nt", 10)], [], keep)  # the next start, over another input
+    kept = stores.kept_store([big_graph(tmp_path / "small.nt", 10)], [], keep)  # the next start, over another input
     assert not folder.exists() and [p.name for p in keep.iterdir()] == [kept.parent.name], (
         "its half-built store is gone"
     )
@@ -404,10 +404,10 @@ def test_a_damaged_kept_store_is_built_again(built, tmp_path):
 def test_a_kept_store_missing_a_file_is_built_again(built, tmp_path, capfd):
     _, dist = built
     data, keep = [dist / "hotline.nq.gz"], tmp_path / "stores"
-    triples = len(embedded.open_store(data, [], True, keep).store)
+    triples = len(stores.open_store(data, [], True, keep).store)
     (store,) = keep.glob("store-*/store")
     min(store.glob("*.sst")).unlink()
-    again = embedded.open_store(data, [], True, keep)
+    again = stores.open_store(data, [], True, keep)
     assert len(again.store) == triples
     assert "is missing); building it again" in capfd.readouterr().err
 
@@ -505,11 +505,11 @@ def test_the_largest_input_is_a_setting(built, monkeypatch):
     _, dist = built
     monkeypatch.setenv("HOTLINE_KG_MAX_INPUT", "500K")
     for name in ("hotline.nq.gz", "hotline.ttl"):  # decompressed as it is read; a plain file by its size
-        with pytest.raises(embedded.InputTooLarge, match=rf"{dist / name}: .*{500 << 10}.*HOTLINE_KG_MAX_INPUT"):
-            embedded.load_store([dist / name])
+        with pytest.raises(inputs.InputTooLarge, match=rf"{dist / name}: .*{500 << 10}.*HOTLINE_KG_MAX_INPUT"):
+            inputs.load_store([dist / name])
     monkeypatch.setenv("HOTLINE_KG_MAX_INPUT", "half a gig")
     with pytest.raises(ValueError, match="HOTLINE_KG_MAX_INPUT=half a gig: not a number of bytes"):
-        embedded.load_store([dist / "hotline.ttl"])
+        inputs.load_store([dist / "hotline.ttl"])
 
 
 def test_a_gzip_file_that_says_it_is_small_still_goes_on_disk(built, tmp_path, monkeypatch):
@@ -519,9 +519,9 @@ def test_a_gzip_file_that_says_it_is_small_still_goes_on_disk(built, tmp_path, m
     text = gzip.decompress((dist / "hotline.nq.gz").read_bytes())
     data = tmp_path / "small-looking.nq.gz"
     data.write_bytes(gzip.compress(text) + gzip.compress(b""))  # the last member: empty
-    assert embedded.input_size(data) < len(text) // 2
-    monkeypatch.setattr(embedded, "ON_DISK_ABOVE", len(text) // 2)
-    loaded = embedded.open_store([data], [], None)
+    assert inputs.input_size(data) < len(text) // 2
+    monkeypatch.setattr(stores, "ON_DISK_ABOVE", len(text) // 2)
+    loaded = stores.open_store([data], [], None)
     try:
         assert loaded.location is not None and len(loaded.store) == text.count(b"\n")
     finally:

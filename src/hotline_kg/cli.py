@@ -8,19 +8,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
 import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hotline_kg import schema
 from hotline_kg.extract import Extraction, ReportError, extract_file, raw, to_csv
 from hotline_kg.extract.report import extract_pdf
 from hotline_kg.io import write_atomic
-from hotline_kg.rdf.vocab import DEFAULT_BASE, DEFAULT_HOST, Site
-from hotline_kg.server.settings import BASE_ENV, default_base
+from hotline_kg.rdf.vocab import Site
+from hotline_kg.server import settings
+
+if TYPE_CHECKING:
+    from hotline_kg.server.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,24 +57,19 @@ def main(argv: list[str] | None = None) -> int:
     bd = commands.add_parser("build", help="facts + code lists + ontology → dist/ (graphs, dumps, VoID/DCAT)")
     bd.add_argument("--root", type=Path, default=Path("."), help="project folder (default: .)")
     bd.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
-    bd.add_argument("--base-uri", default=None, help=f"base of every URI (default: ${BASE_ENV} or {DEFAULT_BASE})")
+    settings.add_options(bd, "build")
     vd = commands.add_parser("validate", help="check RDF against shapes/ (SHACL); exit 1 on any violation")
     vd.add_argument("data", nargs="*", type=Path, metavar="DATA", help="RDF files (default: the built graph in dist/)")
     vd.add_argument("--format", choices=("text", "turtle", "json"), default="text", help="output (default: text)")
     vd.add_argument(
         "--report", type=Path, help="write the SHACL report here (default for dist/: dist/validation-report.ttl)"
     )
-    vd.add_argument("--dist", type=Path, default=Path("dist"), help="the built graph (default: dist)")
     vd.add_argument("--root", type=Path, default=Path("."), help="project folder with shapes/ and ontology/")
-    vd.add_argument("--base-uri", default=None, help="base of the data's URIs (default: as for build)")
-    # serve: an option not given is left None, so that its HOTLINE_KG_* variable or its default in
-    # hotline_kg.server.settings.Settings applies (the help texts name the defaults)
+    settings.add_options(vd, "validate")
+    # serve and load: an option for each setting (``server.settings``); one not given is left None,
+    # so that its HOTLINE_KG_* variable or its default applies
     sv = commands.add_parser("serve", help="serve dist/ (or --data files): SPARQL endpoint, URIs, pages, dumps")
-    sv.add_argument("--host", default=None, help=f"address to listen on (default: {DEFAULT_HOST})")
-    sv.add_argument("--port", type=int, default=None)
-    sv.add_argument("--base-uri", default=None, help="base of the served URIs (default: as for build)")
-    sv.add_argument("--dist", type=Path, default=None, help="the built graph and its files (default: dist)")
-    sv.add_argument("--data", type=Path, nargs="+", default=[], metavar="FILE", help="serve these RDF files instead")
+    settings.add_options(sv, "serve")
     sv.add_argument(
         "--named-graph",
         nargs=2,
@@ -79,62 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar=("IRI", "FILE"),
         help="serve the triples of FILE as the named graph IRI (repeatable; instead of dist/)",
     )
-    sv.add_argument("--timeout", type=float, default=None, help="seconds a query may run (default: 10)")
-    sv.add_argument("--max-rows", type=int, default=None, help="result rows or triples (default: 10000)")
-    sv.add_argument("--workers", type=int, default=None, help="queries evaluated at once (default: 4)")
-    sv.add_argument(
-        "--cache-mb", type=float, default=None, help="MB of answers kept in memory, per build (default: 64; 0: none)"
-    )
-    sv.add_argument(
-        "--client-rate", type=float, default=None, help="requests a second from one address (default: 100; 0: no limit)"
-    )
-    sv.add_argument(
-        "--client-burst",
-        type=int,
-        default=None,
-        help="requests one address may send at once above its rate (default: 200)",
-    )
-    sv.add_argument(
-        "--client-queries",
-        type=int,
-        default=None,
-        help="queries one address may have running at once (default: 3; 0: no limit)",
-    )
-    sv.add_argument(
-        "--trusted-proxies",
-        default=None,
-        metavar="ADDRESSES",
-        help="load balancers (addresses or networks, comma-separated) whose X-Forwarded-For names the client "
-        "(default: none)",
-    )
-    sv.add_argument(
-        "--engine",
-        default=None,
-        metavar="URL",
-        help="serve a remote SPARQL endpoint (Oxigraph server, Virtuoso …) instead of dist/ or --data "
-        "(default: $HOTLINE_KG_ENGINE); dumps still come from --dist",
-    )
-    sv.add_argument(
-        "--store",
-        choices=("auto", "memory", "disk"),
-        default=None,
-        help="keep the graph in memory, or on disk opened read-only by each worker "
-        "(default: on disk above 20 MB of input, uncompressed)",
-    )
-    sv.add_argument(
-        "--store-dir",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="build the on-disk store in DIR and reuse it at the next start while the input files are "
-        "unchanged (default: a temporary folder, removed at exit)",
-    )
     ld = commands.add_parser(
         "load", help="put a build into a SPARQL engine's own database folder, ready to serve with `serve --engine`"
     )
     ld.add_argument("--engine", choices=("oxigraph", "virtuoso"), required=True, help="the engine")
     ld.add_argument("--location", type=Path, required=True, metavar="DIR", help="the engine's database folder")
-    ld.add_argument("--dist", type=Path, default=Path("dist"), help="the build (default: dist)")
     ld.add_argument(
         "--file",
         type=Path,
@@ -143,9 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help="load these files instead of the build",
     )
-    ld.add_argument("--timeout", type=float, default=10.0, help="the wrapper's time limit, for Virtuoso's own (s)")
-    ld.add_argument("--max-rows", type=int, default=10000, help="the wrapper's row limit, for Virtuoso's own")
+    settings.add_options(ld, "load")  # --dist, and the wrapper's limits, which the engine is given as its own
     args = parser.parse_args(argv)
+    if args.command in ("load", "build", "validate"):  # each setting not given: its variable, or its default
+        try:
+            vars(args).update(settings.resolved(args, args.command))
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     if args.command == "load":
         return load(args)
     if args.command == "serve":
@@ -285,97 +238,132 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    """Check what is to be served, start the engine, and serve until stopped (Ctrl+C, SIGTERM);
+    one line says when it is ready, and where."""
     import uvicorn
-    from pydantic import ValidationError
 
     from hotline_kg.server import limits
     from hotline_kg.server.app import create_app, make_engine
-    from hotline_kg.server.settings import ENV_PREFIX, Settings
+
+    chosen = _serve_settings(args)
+    if chosen is None:
+        return 2
+    problem = _serve_problem(chosen)
+    if problem is None:
+        try:
+            engine = make_engine(chosen)
+        except (ValueError, OSError) as err:
+            problem = str(err)
+    if problem is None and chosen.engine:
+        problem = _unreachable(chosen)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    app = create_app(chosen, engine)
+    config = uvicorn.Config(
+        app,
+        host=chosen.host,
+        port=chosen.port,
+        log_level="warning",
+        loop="uvloop",
+        http=limits.guarded(chosen),  # httptools, with time limits on headers and bodies and size caps
+        # the client is the peer, unless a trusted proxy names another in X-Forwarded-For
+        proxy_headers=bool(chosen.trusted_proxies),
+        forwarded_allow_ips=chosen.trusted_proxies or "",
+        server_header=False,
+    )
+    _Announced(config, lambda: _ready_line(chosen, engine, app.state.build)).run()
+    return 0
+
+
+def _serve_settings(args: argparse.Namespace) -> Settings | None:
+    """The settings of ``serve``: the options given over the ``HOTLINE_KG_*`` variables over the
+    defaults; None (the problems printed) if any is bad."""
+    from pydantic import ValidationError
+
+    from hotline_kg.server.settings import Settings
 
     site = _site(args)
     if site is None:
-        return 2
+        return None
     named = [(iri, Path(file)) for iri, file in args.named_graph]
-    options = {
-        "dist": args.dist,
-        "host": args.host,
-        "port": args.port,
-        "engine": args.engine,
-        "timeout": args.timeout,
-        "max_rows": args.max_rows,
-        "workers": args.workers,
-        "cache_mb": args.cache_mb,
-        "client_rate": args.client_rate,
-        "client_burst": args.client_burst,
-        "client_queries": args.client_queries,
-        "trusted_proxies": args.trusted_proxies,
-        "store": args.store,
-        "store_dir": args.store_dir,
-    }
-    try:  # the options given override the HOTLINE_KG_* variables, which override the defaults
-        settings = Settings(
-            data=args.data, named=named, base_uri=site.base, **{k: v for k, v in options.items() if v is not None}
-        )
+    try:
+        return Settings(**{**settings.given(args, "serve"), "named": named, "base_uri": site.base})
     except ValidationError as err:
-        for problem in err.errors():
-            name = ENV_PREFIX + "_".join(map(str, problem["loc"])).upper()
-            print(f"error: {name}: {problem['msg']}", file=sys.stderr)
-        return 2
+        sys.stderr.write("".join(f"error: {problem}\n" for problem in settings.problems(err)))
+        return None
+
+
+def _serve_problem(chosen: Settings) -> str | None:
+    """Why what ``chosen`` says to serve cannot be served (a file missing, a build that does not
+    match its checksums …), or None."""
+    named = chosen.named
     bad = [iri for iri, _ in named if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*$", iri)]
     if bad:
-        print(f"error: --named-graph: {', '.join(bad)} is not an absolute IRI", file=sys.stderr)
-        return 2
-    given = [*settings.data, *(path for _, path in named)]
-    if settings.engine and given:
-        print("error: --engine serves a remote endpoint: give it without --data or --named-graph", file=sys.stderr)
-        return 2
-    if settings.engine and not re.match(r"^https?://", settings.engine):
-        print(f"error: --engine: {settings.engine} is not an http(s) URL of a SPARQL endpoint", file=sys.stderr)
-        return 2
-    missing = [] if settings.engine else [p for p in (given or [settings.dist / "hotline.nq.gz"]) if not p.is_file()]
+        return f"--named-graph: {', '.join(bad)} is not an absolute IRI"
+    given = [*chosen.data, *(path for _, path in named)]
+    if chosen.engine and given:
+        return "--engine serves a remote endpoint: give it without --data or --named-graph"
+    if chosen.engine and not re.match(r"^https?://", chosen.engine):
+        return f"--engine: {chosen.engine} is not an http(s) URL of a SPARQL endpoint"
+    missing = [] if chosen.engine else [p for p in (given or [chosen.dist / "hotline.nq.gz"]) if not p.is_file()]
     if missing:
         hint = "" if given else " (run `hotline-kg build` first)"
-        print(f"error: {', '.join(map(str, missing))} not found{hint}", file=sys.stderr)
-        return 2
-    if not settings.engine and not given:  # the build's graph is served only while it matches its checksum
+        return f"{', '.join(map(str, missing))} not found{hint}"
+    if not chosen.engine and not given:  # the build's graph is served only while it matches its checksum
         from hotline_kg.server.views.dumps import Mismatch, verify
 
         try:
-            verify(settings.dist, "hotline.nq.gz")
+            verify(chosen.dist, "hotline.nq.gz")
         except (Mismatch, OSError) as err:
-            print(f"error: {err}; not serving {settings.dist}", file=sys.stderr)
-            return 2
+            return f"{err}; not serving {chosen.dist}"
+    return None
+
+
+def _unreachable(chosen: Settings) -> str | None:
+    """Why the remote engine cannot be reached (one line, before the server starts), or None."""
+    from hotline_kg.server.engine import RemoteEngine, Unavailable
+
+    assert chosen.engine is not None
+    url = chosen.engine
+
+    async def reach() -> None:
+        probe = RemoteEngine(url, 1, chosen.timeout, chosen.max_rows)
+        await probe.start()
+        await probe.stop()
+
     try:
-        engine = make_engine(settings)
-    except (ValueError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if settings.engine:  # a remote engine that cannot be reached stops the start with one line
-        from hotline_kg.server.engine import RemoteEngine, Unavailable
+        asyncio.run(reach())
+    except Unavailable as err:
+        return f"--engine: {err}"
+    return None
 
-        async def reach() -> None:
-            probe = RemoteEngine(settings.engine, 1, settings.timeout, settings.max_rows)
-            await probe.start()
-            await probe.stop()
 
-        try:
-            asyncio.run(reach())
-        except Unavailable as err:
-            print(f"error: --engine: {err}", file=sys.stderr)
-            return 2
-    uvicorn.run(
-        create_app(settings, engine),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        loop="uvloop",
-        http=limits.guarded(settings),  # httptools, with time limits on headers and bodies and size caps
-        # the client is the peer, unless a trusted proxy names another in X-Forwarded-For
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=settings.trusted_proxies or "",
-        server_header=False,
-    )
-    return 0
+def _ready_line(chosen: Settings, engine: Any, build: str) -> str:
+    """What ``serve`` prints once it answers: where, what it serves, and how to stop it."""
+    host = f"[{chosen.host}]" if ":" in chosen.host else chosen.host
+    if chosen.engine:
+        what = f"the SPARQL endpoint {chosen.engine}"
+    else:
+        files = ", ".join(map(str, [*chosen.data, *(p for _, p in chosen.named)] or [chosen.dist]))
+        where = "in memory" if engine.location is None else "on disk"
+        what = f"{files} ({engine.size()} triples; Oxigraph {where}, {chosen.workers} workers)"
+    return f"hotline-kg: serving {what}, build {build}, at http://{host}:{chosen.port}/ — Ctrl+C to stop"
+
+
+class _Announced:
+    """A uvicorn server that prints one line once it is ready (its lifespan done, its socket bound)."""
+
+    def __new__(cls, config: Any, line: Callable[[], str]) -> Any:
+        import uvicorn
+
+        class Announced(uvicorn.Server):
+            async def startup(self, sockets: Any = None) -> None:
+                await super().startup(sockets)
+                if self.started:
+                    print(line(), flush=True)
+
+        return Announced(config)
 
 
 def load(args: argparse.Namespace) -> int:
@@ -407,7 +395,7 @@ def load(args: argparse.Namespace) -> int:
 
 def _site(args: argparse.Namespace) -> Site | None:
     try:
-        return Site(args.base_uri or default_base())
+        return Site(args.base_uri or settings.default_base())
     except ValueError as err:
         print(f"error: --base-uri: {err}", file=sys.stderr)
         return None
@@ -458,7 +446,7 @@ def extract(args: argparse.Namespace) -> int:
             status = 1
             continue
         except Exception as err:  # a bug, not bad input: still one line, never a traceback
-            if os.environ.get("HOTLINE_KG_DEBUG"):
+            if settings.read("debug"):
                 raise
             print(
                 f"error: {path}: the extractor failed ({type(err).__name__}: {err}); "
