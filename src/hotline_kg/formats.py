@@ -111,16 +111,24 @@ FILE_TYPES = {
 }
 #: Compressions by extension.
 COMPRESSIONS = {".gz": GZIP}
+
+
+def with_charset(media: str) -> str:
+    """A textual media type with ``; charset=utf-8`` (the endpoint's answers are UTF-8)."""
+    textual = media.startswith("text/") or media.endswith(("json", "+xml"))
+    return f"{media}; charset=utf-8" if textual else media
+
+
 #: The Content-Type ``/dumps/NAME`` serves a file with, by the end of its name; any other file is
 #: ``application/octet-stream``. Build files at paths of their own (``/catalog`` …) are Turtle.
 DUMP_TYPES = {
-    ".ttl": TURTLE.media + "; charset=utf-8",
+    ".ttl": with_charset(TURTLE.media),
     ".nt.gz": GZIP,
     ".nq.gz": GZIP,
     ".jsonld": JSON_LD.media,
-    "SHA256SUMS": TEXT + "; charset=utf-8",
+    "SHA256SUMS": with_charset(TEXT),
 }
-BUILD_FILE_TYPE = TURTLE.media + "; charset=utf-8"
+BUILD_FILE_TYPE = with_charset(TURTLE.media)
 OTHER_FILE_TYPE = "application/octet-stream"
 
 
@@ -147,9 +155,3 @@ def file_media(name: str) -> tuple[str, str] | None:
 def dump_type(name: str) -> str:
     """The Content-Type ``/dumps/`` serves the file ``name`` with."""
     return next((t for s, t in DUMP_TYPES.items() if name.endswith(s)), OTHER_FILE_TYPE)
-
-
-def with_charset(media: str) -> str:
-    """A textual media type with ``; charset=utf-8`` (the endpoint's answers are UTF-8)."""
-    textual = media.startswith("text/") or media.endswith(("json", "+xml"))
-    return f"{media}; charset=utf-8" if textual else media

@@ -53,15 +53,52 @@ REF_YEAR = "http://reference.data.gov.uk/id/year/"
 REF_MONTH = "http://reference.data.gov.uk/id/month/"
 IANA_MEDIA = "http://www.iana.org/assignments/media-types/"
 
+#: The namespaces of the vocabularies the data uses, by prefix: the same whatever the base URI.
+NAMESPACES = {
+    "qb": str(QB),
+    "skos": str(SKOS),
+    "dct": str(DCTERMS),
+    "prov": str(PROV),
+    "dcat": str(DCAT),
+    "void": str(VOID),
+    "org": str(ORG),
+    "time": str(TIME),
+    "owl": str(OWL),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "xsd": str(XSD),
+    "wd": str(WIKIDATA),
+    "wdt": str(WIKIDATA_DIRECT),
+    "sdmx-attribute": str(SDMX_ATTRIBUTE),
+    "sdmx-dimension": str(SDMX_DIMENSION),
+    "sdmx-measure": str(SDMX_MEASURE),
+    "spdx": str(SPDX),
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
+    "dcatap": "http://data.europa.eu/r5r/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "locn": "http://www.w3.org/ns/locn#",
+}
+#: The SDMX concepts (sdmx:…), which the query editor completes too.
+SDMX = Namespace("http://purl.org/linked-data/sdmx#")
+
+
+def prologue(*names: str) -> str:
+    """The SPARQL PREFIX lines of these prefixes (``hl`` or one of ``NAMESPACES``)."""
+    known = {"hl": str(HL), **NAMESPACES}
+    return "".join(f"PREFIX {name}: <{known[name]}>\n" for name in names)
+
+
 __all__ = [
     "DCAT",
     "DCTERMS",
+    "NAMESPACES",
     "ORG",
     "OWL",
     "PROV",
     "QB",
     "RDF",
     "RDFS",
+    "SDMX",
     "SDMX_ATTRIBUTE",
     "SDMX_DIMENSION",
     "SDMX_MEASURE",
@@ -73,6 +110,7 @@ __all__ = [
     "WIKIDATA_DIRECT",
     "XSD",
     "Site",
+    "prologue",
 ]
 
 
@@ -126,28 +164,7 @@ class Site:
             "hl": str(HL),
             **{p: f"{self.base}id/{p}/" for p in ID_PREFIXES},
             "id": self.base + "id/",
-            "qb": str(QB),
-            "skos": str(SKOS),
-            "dct": str(DCTERMS),
-            "prov": str(PROV),
-            "dcat": str(DCAT),
-            "void": str(VOID),
-            "org": str(ORG),
-            "time": str(TIME),
-            "owl": str(OWL),
-            "rdf": str(RDF),
-            "rdfs": str(RDFS),
-            "xsd": str(XSD),
-            "wd": str(WIKIDATA),
-            "wdt": str(WIKIDATA_DIRECT),
-            "sdmx-attribute": str(SDMX_ATTRIBUTE),
-            "sdmx-dimension": str(SDMX_DIMENSION),
-            "sdmx-measure": str(SDMX_MEASURE),
-            "spdx": str(SPDX),
-            "vcard": "http://www.w3.org/2006/vcard/ns#",
-            "dcatap": "http://data.europa.eu/r5r/",
-            "foaf": "http://xmlns.com/foaf/0.1/",
-            "locn": "http://www.w3.org/ns/locn#",
+            **NAMESPACES,
         }
 
     def id(self, path: str) -> URIRef:

@@ -33,7 +33,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from hotline_kg.server import cache, limits, openapi, sparql
+from hotline_kg.server import cache, limits, openapi, queries, sparql
 from hotline_kg.server.engine import EmbeddedEngine, Engine, RemoteEngine, Unavailable, open_store
 from hotline_kg.server.responses import ENGINE_ERRORS, SharedHeaders, error
 from hotline_kg.server.settings import Settings
@@ -93,7 +93,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
             app.state.build = cache.build_id(settings)
             app.state.answers = cache.AnswerCache(settings.cache_bytes)
             app.state.graphs = frozenset(served.named_graphs())
-            app.state.examples = query.examples(settings.queries, settings.base)
+            app.state.examples = queries.examples(settings.queries, settings.base)
             app.state.reports = await home.reports(served, settings.base)
             app.state.story = await home.story(served, settings.base)
             app.state.jsonld_context = await resource.jsonld_context(served, settings.base)

@@ -32,8 +32,9 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from hotline_kg import formats
 from hotline_kg.server.engine import Answer, Engine
-from hotline_kg.server.responses import SHARED_RAW
+from hotline_kg.server.responses import SHARED_RAW, cache_control
 from hotline_kg.server.settings import Settings
 
 #: Clients remembered at most (a bucket is a few dozen bytes); past this the least recent goes.
@@ -314,9 +315,9 @@ class GuardedProtocol(HttpToolsProtocol):
         self._in_headers = False
         body = (message + "\n").encode()
         head = [
-            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-type", formats.with_charset(formats.TEXT).encode()),
             (b"content-length", str(len(body)).encode()),
-            (b"cache-control", b"no-store"),
+            (b"cache-control", cache_control("never").encode()),
             (b"connection", b"close"),
             *SHARED_RAW,
         ]

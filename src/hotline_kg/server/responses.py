@@ -1,5 +1,6 @@
 """Responses every route and view shares: the page templates (``templates/``), plain-text errors,
-404 pages, the answer to each exception of the engine interface, a page's JSON and CSV twins
+404 pages, how long each kind of response may be kept (``CACHE_POLICIES``), the answer to each
+exception of the engine interface, a page's JSON and CSV twins
 (``json_text``, ``csv_text``, ``alternates``), and the headers every response carries
 (``SHARED_HEADERS``, added by ``SharedHeaders``)."""
 
@@ -10,19 +11,40 @@ import io
 import json
 from collections.abc import Iterable, Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hotline_kg.server.engine import Busy, QueryFailed, QuerySyntaxError, QueryTimeout, TooManyResults, Unavailable
+from hotline_kg.server.settings import Settings
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
+#: How long a client or an HTTP cache may keep a response, by kind: the one table of them
+#: (``cache_control`` writes the header).
+CACHE_POLICIES = {
+    # what the build fixes: query answers, dumps and build files, report texts (``Settings.max_age``)
+    "build": "public, max-age={max_age}",
+    # pages and search results, made from the build with the server's own code
+    "page": "public, max-age=600",
+    # errors and refusals, and answers to POST
+    "never": "no-store",
+}
+
+
+def cache_control(policy: Literal["build", "page", "never"], settings: Settings | None = None) -> str:
+    """The Cache-Control header of a response of this kind (``CACHE_POLICIES``); "build" needs the settings."""
+    if policy == "build":
+        assert settings is not None, "the build's policy takes its max-age from the settings"
+        return CACHE_POLICIES[policy].format(max_age=settings.max_age)
+    return CACHE_POLICIES[policy]
+
+
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    headers = {"Cache-Control": "no-store", **(headers or {})}
+    headers = {"Cache-Control": cache_control("never"), **(headers or {})}
     return PlainTextResponse(message + "\n", status_code=status, headers=headers)
 
 

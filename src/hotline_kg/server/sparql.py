@@ -25,9 +25,16 @@ from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL
 from hotline_kg.server import cache, protocol
 from hotline_kg.server.engine import Engine
-from hotline_kg.server.responses import ENGINE_ERRORS, SHARED_RAW, TEMPLATES, SharedHeaders, engine_error_parts
+from hotline_kg.server.queries import editor
+from hotline_kg.server.responses import (
+    ENGINE_ERRORS,
+    SHARED_RAW,
+    TEMPLATES,
+    SharedHeaders,
+    cache_control,
+    engine_error_parts,
+)
 from hotline_kg.server.settings import Settings
-from hotline_kg.server.views.query import editor
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -69,14 +76,10 @@ async def endpoint(scope: Scope, receive: Receive, send: Send, state: State) -> 
         return await _send_error(send, 408, str(err), {"connection": "close"})
     if query is None:
         return await _service_description_response(scope, receive, send, state, headers.get("accept"))
-    if len(query) > settings.max_query:
-        return await _send_error(send, 413, f"query longer than {settings.max_query} characters")
     try:
-        parsed = await protocol.check(query, state.graphs, settings.timeout)
-    except protocol.Refused as err:
-        return await _send_error(send, 400, str(err))
-    except ENGINE_ERRORS as err:  # the checks ran out of time
-        return await _send_error(send, *engine_error_parts(err))
+        parsed = await checked(state, query)
+    except Refusal as no:
+        return await _send_error(send, no.status, no.message, no.headers)
     offered = formats.GRAPH_TYPES if parsed.form in ("ConstructQuery", "DescribeQuery") else formats.SOLUTION_TYPES
     forced = formats.RESULT_PARAM.get(params.get("format", [""])[-1])
     accept = headers.get("accept")
@@ -88,25 +91,61 @@ async def endpoint(scope: Scope, receive: Receive, send: Send, state: State) -> 
     key = cache.key(state.build, query, *dataset, media)
     tag = cache.etag(key)
     fresh = "no-cache" in headers.get("cache-control", "").lower()  # bypass: benchmarks compare engines
-    out = {"Vary": "Accept", "ETag": tag, "Cache-Control": f"public, max-age={settings.max_age}"}
+    out = {"Vary": "Accept", "ETag": tag, "Cache-Control": cache_control("build", settings)}
     if method == "POST":
-        out = {"Vary": "Accept", "Cache-Control": "no-store"}
+        out = {"Vary": "Accept", "Cache-Control": cache_control("never", settings)}
     elif not fresh and cache.matches(headers.get("if-none-match"), tag):
         return await _send(send, 304, b"", out)
-    answers: cache.AnswerCache = state.answers
-    hit = None if fresh else answers.get(key)
-    out["X-Cache"] = "hit" if hit is not None else "miss"
-    if hit is None:
-        served: Engine = state.engine
-        try:
-            answer = await served.query(query, *dataset, media)
-        except ENGINE_ERRORS as err:
-            return await _send_error(send, *engine_error_parts(err))
-        hit = cache.Cached(answer.body, answer.media_type)
-        answers.put(key, hit)
+    try:
+        hit, was_cached = await answered(state, key, query, dataset, media, fresh)
+    except Refusal as no:
+        return await _send_error(send, no.status, no.message, no.headers)
+    out["X-Cache"] = "hit" if was_cached else "miss"
     out["Content-Type"] = formats.with_charset(hit.media_type)
     out["Content-Length"] = str(len(hit.body))
     await _send(send, 200, b"" if method == "HEAD" else hit.body, out)
+
+
+class Refusal(Exception):
+    """A query not answered: its HTTP status, the reason, and headers (Retry-After …)."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+async def checked(state: State, query: str) -> protocol.Parsed:
+    """A query the client wrote, checked as every such query is, the endpoint's and the query
+    page's alike: its length (413), the Protocol's checks (``protocol.check``: 400), under the
+    time limit (503). Refusal if it fails one."""
+    settings: Settings = state.settings
+    if len(query) > settings.max_query:
+        raise Refusal(413, f"query longer than {settings.max_query} characters")
+    try:
+        return await protocol.check(query, state.graphs, settings.timeout)
+    except protocol.Refused as err:
+        raise Refusal(400, str(err)) from None
+    except ENGINE_ERRORS as err:  # the checks ran out of time
+        raise Refusal(*engine_error_parts(err)) from None
+
+
+async def answered(
+    state: State, key: str, query: str, dataset: tuple[list[str], list[str]], media: str, fresh: bool = False
+) -> tuple[cache.Cached, bool]:
+    """A checked query's answer as ``media`` from the answer cache (unless ``fresh``) or the
+    engine, and whether it came from the cache; Refusal with the status of the engine's error."""
+    answers: cache.AnswerCache = state.answers
+    hit = None if fresh else answers.get(key)
+    if hit is not None:
+        return hit, True
+    served: Engine = state.engine
+    try:
+        answer = await served.query(query, *dataset, media)
+    except ENGINE_ERRORS as err:
+        raise Refusal(*engine_error_parts(err)) from None
+    hit = cache.Cached(answer.body, answer.media_type)
+    answers.put(key, hit)
+    return hit, False
 
 
 async def _send(send: Send, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -119,7 +158,11 @@ async def _send(send: Send, status: int, body: bytes, headers: dict[str, str]) -
 async def _send_error(send: Send, status: int, message: str, headers: dict[str, str] | None = None) -> None:
     """A refusal: the reason as plain text (``responses.error`` for the pages)."""
     body = (message + "\n").encode()
-    extra = {"content-type": "text/plain; charset=utf-8", "content-length": str(len(body)), "cache-control": "no-store"}
+    extra = {
+        "content-type": formats.with_charset(formats.TEXT),
+        "content-length": str(len(body)),
+        "cache-control": cache_control("never"),
+    }
     await _send(send, status, body, {**extra, **(headers or {})})
 
 

@@ -27,7 +27,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from hotline_kg import formats
-from hotline_kg.server.responses import error, not_found
+from hotline_kg.server.responses import cache_control, error, not_found
 from hotline_kg.server.settings import Settings
 
 #: Files of the build published at paths of their own (VoID/DCAT, shapes, the latest report).
@@ -160,7 +160,7 @@ def static(request: Request, path: Path, media: str) -> Response:
     headers = {
         "ETag": etag,
         "Last-Modified": modified,
-        "Cache-Control": "public, max-age=3600",
+        "Cache-Control": cache_control("build", request.app.state.settings),
         "Accept-Ranges": "bytes",
     }
     if_none = request.headers.get("if-none-match")
@@ -196,10 +196,10 @@ async def report_text(name: str, request: Request) -> Response:
     if path is None or not path.is_file() or not name.endswith(".txt"):
         return not_found(request, f"no report text called {name}")
     if request.query_params.get("format") == "txt":
-        return static(request, path, formats.TEXT + "; charset=utf-8")
+        return static(request, path, formats.with_charset(formats.TEXT))
     text = path.read_text(encoding="utf-8")
     body = report_page(name, text) if request.method != "HEAD" else ""
-    return HTMLResponse(body, headers={"Cache-Control": "public, max-age=3600"})
+    return HTMLResponse(body, headers={"Cache-Control": cache_control("build", settings)})
 
 
 def report_page(name: str, text: str) -> str:

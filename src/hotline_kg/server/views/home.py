@@ -11,7 +11,6 @@ their notation), then the labels of what they name. A measure a report lacks is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Request
@@ -21,42 +20,12 @@ from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL, Site
 from hotline_kg.server import charts
 from hotline_kg.server.engine import Engine
+from hotline_kg.server.queries import FIGURES, REPORTS, select, term_labels
 from hotline_kg.server.responses import TEMPLATES, alternates, csv_text, json_text
 from hotline_kg.server.settings import Settings
-from hotline_kg.server.views.resource import select
 
 router = APIRouter()
 
-REPORTS = """
-PREFIX dct: <http://purl.org/dc/terms/>
-SELECT ?report ?zh ?en ?file (COUNT(DISTINCT ?obs) AS ?observations) WHERE {{
-  ?report a <{hl}Report> .
-  OPTIONAL {{ ?report dct:title ?zh . FILTER (lang(?zh) = "zh") }}
-  OPTIONAL {{ ?report dct:title ?en . FILTER (lang(?en) = "en") }}
-  OPTIONAL {{ ?report dct:identifier ?file }}
-  OPTIONAL {{ ?obs <{hl}report> ?report ; a <http://purl.org/linked-data/cube#Observation> }}
-}} GROUP BY ?report ?zh ?en ?file ORDER BY ?report"""
-#: The figures of each report for its own year: about the hotline, its dispositions, categories and
-#: districts; by measure (its notation, as the ontology gives it).
-FIGURES = """
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
-PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
-SELECT DISTINCT ?report ?period ?kind ?subject ?measure ?m ?obs ?value ?unit WHERE {{
-  ?report a <{hl}Report> ; <{hl}year> ?period .
-  ?obs <{hl}report> ?report ; <{hl}refPeriod> ?period ; <{hl}subject> ?subject ; <{hl}measure> ?measure ;
-       sdmx-measure:obsValue ?value .
-  ?measure skos:notation ?m .
-  FILTER (STR(?m) IN ({measures}))
-  ?subject a ?kind .
-  FILTER (?kind IN ({kinds}))
-  OPTIONAL {{ ?obs sdmx-attribute:unitMeasure ?unit }}
-}}"""
-#: Labels (zh, en) and notations of the terms the story names.
-LABELS = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?x ?p ?l WHERE {{ VALUES ?x {{ {iris} }} VALUES ?p {{ rdfs:label skos:prefLabel skos:notation }} ?x ?p ?l }}"""
 REQUESTS, SHARE, RESOLUTION, SATISFACTION = "requests", "share", "resolution-rate", "satisfaction-rate"
 KINDS = ("Hotline", "Disposition", "Category", "District")
 #: How many categories the chart shows, largest first.
@@ -111,7 +80,7 @@ async def home_json(request: Request) -> Response:
 async def home_csv(request: Request) -> Response:
     """The home page's figures as CSV (RFC 4180, a header row): one row per figure shown."""
     body = csv_text(CSV_COLUMNS, figure_rows(getattr(request.app.state, "story", [])))
-    return Response(body, media_type=formats.SPARQL_CSV.media + "; charset=utf-8", headers=_twin_links())
+    return Response(body, media_type=formats.with_charset(formats.SPARQL_CSV.media), headers=_twin_links())
 
 
 def without_drawings(report: dict[str, object]) -> dict[str, object]:
@@ -162,7 +131,7 @@ async def reports(engine: Engine, base: str) -> list[dict[str, str]]:
     names = ("report", "zh", "en", "file", "observations")
     return [
         {n: row.get(n, {}).get("value", "") for n in names} | {"href": Site(base).local(row["report"]["value"])}
-        for row in await select(engine, REPORTS.format(hl=HL))
+        for row in await select(engine, REPORTS.format())
     ]
 
 
@@ -173,31 +142,17 @@ async def story(engine: Engine, base: str) -> list[dict[str, object]]:
     kinds = ", ".join(f"<{HL}{k}>" for k in KINDS)
     rows = [
         {k: v["value"] for k, v in row.items()}
-        for row in await select(engine, FIGURES.format(hl=HL, measures=measures, kinds=kinds))
+        for row in await select(engine, FIGURES.format(measures=measures, kinds=kinds))
     ]
     rows.sort(key=lambda r: (r["report"], r["kind"], r["subject"], r["m"], r["obs"]))
     names = {r[k] for r in rows for k in ("report", "period", "subject", "measure", "unit") if r.get(k)}
-    labels = await _labels(engine, names)
+    labels = await term_labels(engine, names)
     site = Site(base)
     by_report: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_report.setdefault(row["report"], []).append(row)
     told = [_report(report, found, labels, site) for report, found in by_report.items()]
     return sorted(told, key=lambda r: str(r["key"]), reverse=True)
-
-
-async def _labels(engine: Engine, iris: Iterable[str]) -> dict[str, dict[str, str]]:
-    """IRI → {"zh", "en", "notation"} for the IRIs given (a few hundred at most)."""
-    labels: dict[str, dict[str, str]] = {}
-    iris = sorted(iris)
-    for start in range(0, len(iris), 200):
-        values = " ".join(f"<{iri}>" for iri in iris[start : start + 200])
-        for row in await select(engine, LABELS.format(iris=values)):
-            lang = row["l"].get("xml:lang", "")
-            key = "notation" if row["p"]["value"].endswith("notation") else lang.split("-")[0].lower()
-            if key in ("zh", "en", "notation"):
-                labels.setdefault(row["x"]["value"], {}).setdefault(key, row["l"]["value"])
-    return labels
 
 
 def _number(text: str) -> float:

@@ -7,9 +7,9 @@ The route is ``resource``, mounted last: it answers 404 for every other path. A 
 the resource's own triples, the labels of what it links to, what links to it (up to a limit)
 and, for a code or period, its observations (for a district, its levels' too). Every read goes
 through the engine interface (``engine.Engine``), asynchronously and under its time limit: graphs
-come back as N-Triples, solutions as SPARQL JSON, parsed here (``select``, ``construct``; the home
-page uses them too). An IRI enters a query only once ``ox.NamedNode`` has accepted it, and is
-written by pyoxigraph (``_iri``), never pasted from the request.
+come back as N-Triples, solutions as SPARQL JSON; the queries and how they run are in
+``server.queries``. An IRI enters a query only once ``ox.NamedNode`` has accepted it, and is
+written by pyoxigraph (``queries.term``), never pasted from the request.
 
 The page shows every term by its labels, Chinese first and English beside it (English first when
 the request's ``Accept-Language`` prefers it), with its prefixed name on hover; a term without a
@@ -21,9 +21,7 @@ line in the report text (``/reports/<file>#L<line>``, ``server.views.dumps``).
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
@@ -35,69 +33,32 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from hotline_kg import formats
 from hotline_kg.rdf import dumps
-from hotline_kg.rdf.vocab import HL, ONTOLOGY, Site
+from hotline_kg.rdf.vocab import DCTERMS, HL, ONTOLOGY, OWL, PROV, QB, RDFS, SKOS, WIKIDATA_DIRECT, Site
 from hotline_kg.server import charts, protocol
 from hotline_kg.server.engine import Engine
+from hotline_kg.server.queries import (
+    OBS_VALUE,
+    RDF_TYPE,
+    RDFS_LABEL,
+    SKOS_PREF,
+    UNIT_MEASURE,
+    graph,
+    observation_rows,
+    source_file,
+    term_labels,
+    triples,
+)
 from hotline_kg.server.responses import (
     ENGINE_ERRORS,
     TEMPLATES,
     alternates,
+    cache_control,
     csv_text,
     engine_error,
     json_text,
     not_found,
 )
 from hotline_kg.server.settings import Settings
-
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-OWL = "http://www.w3.org/2002/07/owl#"
-DCT = "http://purl.org/dc/terms/"
-RDFS_LABEL = RDFS + "label"
-SKOS_PREF = SKOS + "prefLabel"
-RDF_TYPE = RDF + "type"
-OBS_VALUE = "http://purl.org/linked-data/sdmx/2009/measure#obsValue"
-UNIT_MEASURE = "http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure"
-INCOMING_LIMIT = 500
-OBSERVATION_LIMIT = 1000
-DESCRIBE = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX sdmx: <http://purl.org/linked-data/sdmx/2009/measure#>
-CONSTRUCT {{
-  <{iri}> ?p ?o . ?o rdfs:label ?ol .
-  ?s ?q <{iri}> . ?s rdfs:label ?sl .
-  ?obs ?op ?ov . ?ov rdfs:label ?ovl .
-}} WHERE {{
-  {{ <{iri}> ?p ?o . OPTIONAL {{ ?o rdfs:label ?ol }} }}
-  UNION {{ SELECT ?s ?q ?sl WHERE {{ ?s ?q <{iri}> . FILTER (?q != <{hl}subject> && ?q != <{hl}refPeriod>)
-           OPTIONAL {{ ?s rdfs:label ?sl }} }} LIMIT {limit} }}
-  UNION {{ SELECT ?obs ?op ?ov ?ovl WHERE {{ {{ ?obs <{hl}subject> <{iri}> }} UNION {{ ?obs <{hl}refPeriod> <{iri}> }}
-           ?obs ?op ?ov . FILTER (?op != <{hl}quote>) OPTIONAL {{ ?ov rdfs:label ?ovl }} }} LIMIT {limit} }}
-}}"""
-#: The observations of a page: about the resource, of its period, or about a level of a district
-#: (``AROUND``); an observation's page: itself (the IRI in place of ?obs: no VALUES in a UNION, which
-#: Virtuoso answers with nothing).
-OBSERVATIONS = """
-PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
-PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
-SELECT DISTINCT ?obs ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
-  {scope}
-  {obs} <{hl}subject> ?subject ; <{hl}refPeriod> ?period ; <{hl}measure> ?measure ; sdmx-measure:obsValue ?value .
-  OPTIONAL {{ {obs} sdmx-attribute:unitMeasure ?unit }}
-  OPTIONAL {{ {obs} <{hl}shareOf> ?shareOf }}
-  OPTIONAL {{ ?subject <{hl}level> ?level }}
-}} LIMIT {limit}"""
-AROUND = """{{ ?obs <{hl}subject> {iri} }} UNION {{ ?obs <{hl}refPeriod> {iri} }}
-  UNION {{ ?part <{hl}district> {iri} . ?obs <{hl}subject> ?part }}"""
-#: Labels and notations of the terms a page names (predicates, units, periods …).
-LABELS = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?x ?p ?l WHERE {{ VALUES ?x {{ {iris} }} VALUES ?p {{ rdfs:label skos:prefLabel skos:notation }} ?x ?p ?l }}"""
-#: The report text an observation came from.
-SOURCE_FILE = """
-SELECT ?file WHERE {{ {iri} <{hl}report> ?report . ?report <http://purl.org/dc/terms/identifier> ?file }}"""
 
 #: Groups of a page's rows, in order: key, Chinese and English heading.
 GROUPS = (
@@ -111,33 +72,33 @@ IDENTITY = {
     RDF_TYPE,
     RDFS_LABEL,
     SKOS_PREF,
-    SKOS + "altLabel",
-    SKOS + "hiddenLabel",
-    SKOS + "notation",
-    SKOS + "definition",
-    SKOS + "note",
-    SKOS + "scopeNote",
-    RDFS + "comment",
-    DCT + "title",
-    DCT + "description",
-    DCT + "identifier",
+    str(SKOS.altLabel),
+    str(SKOS.hiddenLabel),
+    str(SKOS.notation),
+    str(SKOS.definition),
+    str(SKOS.note),
+    str(SKOS.scopeNote),
+    str(RDFS.comment),
+    str(DCTERMS.title),
+    str(DCTERMS.description),
+    str(DCTERMS.identifier),
     str(HL) + "gbCode",
-    "http://www.wikidata.org/prop/direct/P442",
+    str(WIKIDATA_DIRECT.P442),
 }
 CODES = {
-    SKOS + "broader",
-    SKOS + "narrower",
-    SKOS + "inScheme",
-    SKOS + "topConceptOf",
-    SKOS + "hasTopConcept",
-    SKOS + "closeMatch",
-    SKOS + "related",
+    str(SKOS.broader),
+    str(SKOS.narrower),
+    str(SKOS.inScheme),
+    str(SKOS.topConceptOf),
+    str(SKOS.hasTopConcept),
+    str(SKOS.closeMatch),
+    str(SKOS.related),
     str(HL) + "district",
     str(HL) + "level",
     str(HL) + "category",
     str(HL) + "group",
 }
-LINKS_OUT = {OWL + "sameAs", SKOS + "exactMatch", RDFS + "seeAlso"}
+LINKS_OUT = {str(OWL.sameAs), str(SKOS.exactMatch), str(RDFS.seeAlso)}
 FIGURE = {
     str(HL) + name
     for name in (
@@ -155,7 +116,7 @@ FIGURE = {
         "qualifier",
         "direction",
     )
-} | {OBS_VALUE, UNIT_MEASURE, "http://purl.org/linked-data/cube#dataSet", "http://www.w3.org/ns/prov#wasDerivedFrom"}
+} | {OBS_VALUE, UNIT_MEASURE, str(QB.dataSet), str(PROV.wasDerivedFrom)}
 #: The CSV twin's columns, and the key of each in a row of ``observation_table``.
 CSV_KEYS = {
     "observation": "iri",
@@ -192,58 +153,6 @@ FIGURE_ORDER = tuple(
     )
 )
 TWINS = {".json": formats.FILE_TYPES[".json"], ".csv": formats.FILE_TYPES[".csv"]}
-
-
-async def select(engine: Engine, query: str) -> list[dict[str, dict[str, str]]]:
-    """The solutions of a SELECT query, as SPARQL JSON bindings."""
-    answer = await engine.query(query, [], [], formats.SPARQL_JSON.media)
-    return json.loads(answer.body)["results"]["bindings"]
-
-
-async def construct(engine: Engine, query: str) -> list[ox.Triple]:
-    """The triples of a CONSTRUCT query."""
-    answer = await engine.query(query, [], [], formats.N_TRIPLES.media)
-    return [quad.triple for quad in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
-
-
-def _iri(iri: str) -> str:
-    """An IRI as a query term, ``<…>``, once pyoxigraph has accepted it (ValueError if not)."""
-    return str(ox.NamedNode(iri))
-
-
-async def triples(engine: Engine, iri: str, base: str) -> list[ox.Triple]:
-    """The description of an IRI; the IRI is checked first (``ox.NamedNode`` refuses "<", ">", spaces…)."""
-    if iri == str(ONTOLOGY):
-        ontology = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{base}graph/ontology> {{ ?s ?p ?o }} }}"
-        return await construct(engine, ontology)
-    return await construct(engine, DESCRIBE.format(iri=ox.NamedNode(iri).value, hl=HL, limit=INCOMING_LIMIT))
-
-
-async def observation_rows(engine: Engine, iri: str, found: list[ox.Triple]) -> list[dict[str, str]]:
-    """The observations about ``iri`` (or of it as a period, or about a level of it as a district;
-    ``iri`` itself if it is an observation, as its description ``found`` says): observation, subject,
-    period, measure, value, unit, shareOf and level IRIs (value: its lexical form)."""
-    itself = any(t.subject.value == iri and t.predicate.value == OBS_VALUE for t in found)
-    term = _iri(iri)
-    scope = "" if itself else AROUND.format(iri=term, hl=HL)
-    query = OBSERVATIONS.format(scope=scope, obs=term if itself else "?obs", hl=HL, limit=OBSERVATION_LIMIT)
-    found_rows = [{k: v["value"] for k, v in row.items()} for row in await select(engine, query)]
-    return [{**row, "obs": iri} for row in found_rows] if itself else found_rows
-
-
-async def term_labels(engine: Engine, iris: Iterable[str]) -> dict[str, dict[str, str]]:
-    """zh / en labels ("zh", "en") and notation ("notation") of each IRI (rdfs:label before skos:prefLabel)."""
-    terms = sorted({i for i in iris if i})
-    found: dict[str, dict[str, str]] = {}
-    for start in range(0, len(terms), 400):
-        values = " ".join(_iri(i) for i in terms[start : start + 400])
-        rows = await select(engine, LABELS.format(iris=values))
-        rows.sort(key=lambda r: (r["p"]["value"] != RDFS_LABEL, r["l"]["value"]))
-        for row in rows:
-            label = row["l"]
-            key = "notation" if row["p"]["value"].endswith("notation") else label.get("xml:lang", "")
-            found.setdefault(row["x"]["value"], {}).setdefault(key, label["value"])
-    return found
 
 
 router = APIRouter()
@@ -297,7 +206,7 @@ async def respond(request: Request, engine: Engine, iri: str, base: str, twin: s
     hrefs = {media: f"{path}?format={name}" for name, media in formats.RESOURCE_PARAM.items()}
     if iri.startswith(base):
         hrefs |= {media: path + ending for ending, media in TWINS.items()}
-    headers = {"Link": alternates(hrefs), "Vary": "Accept, Accept-Language", "Cache-Control": "public, max-age=600"}
+    headers = {"Link": alternates(hrefs), "Vary": "Accept, Accept-Language", "Cache-Control": cache_control("page")}
     if twin:
         return await _twin(request, engine, iri, base, twin, found, headers)
     wanted = formats.RESOURCE_PARAM.get(request.query_params.get("format", ""))
@@ -313,8 +222,8 @@ async def respond(request: Request, engine: Engine, iri: str, base: str, twin: s
             body = dumps.turtle(Site(base), _rdflib_graph(found))
         else:
             body = ox.serialize(found, format=formats.GRAPH_FORMATS[media])  # N-Triples, RDF/XML
-        charset = "; charset=utf-8" if media != formats.N_TRIPLES.media else ""
-        return Response(body if request.method != "HEAD" else b"", media_type=media + charset, headers=headers)
+        typed = formats.with_charset(media)
+        return Response(body if request.method != "HEAD" else b"", media_type=typed, headers=headers)
     english = prefers_english(request.headers.get("accept-language"))
     try:
         rows = await observation_rows(engine, iri, found) if iri.startswith(base) else []
@@ -336,8 +245,8 @@ def _rdflib_graph(found: list[ox.Triple]) -> Graph:
 
 async def jsonld_context(engine: Engine, base: str) -> dict[str, object]:
     """The JSON-LD context of the dumps, from the vocabulary the dataset holds."""
-    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{Site(base).graph('ontology')}> {{ ?s ?p ?o }} }}"
-    return dumps.jsonld_context(Site(base), _rdflib_graph(await construct(engine, query)))
+    found = await graph(engine, str(Site(base).graph("ontology")))
+    return dumps.jsonld_context(Site(base), _rdflib_graph(found))
 
 
 # --- language ----------------------------------------------------------------------------------------------
@@ -380,10 +289,9 @@ def _names(found: list[ox.Triple], rows: list[dict[str, str]]) -> set[str]:
 
 async def _source_file(engine: Engine, iri: str, found: list[ox.Triple]) -> str:
     """The name of the report text an observation came from ("2024.txt"), or ""."""
-    if not any(t.subject.value == iri and t.predicate.value == str(HL) + "quote" for t in found):
+    if not any(t.subject.value == iri and t.predicate.value == str(HL.quote) for t in found):
         return ""
-    rows = await select(engine, SOURCE_FILE.format(iri=_iri(iri), hl=HL))
-    return rows[0]["file"]["value"].rsplit("/", 1)[-1] if rows else ""
+    return (await source_file(engine, iri)).rsplit("/", 1)[-1]
 
 
 class Namer:

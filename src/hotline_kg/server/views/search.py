@@ -20,37 +20,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hotline_kg import formats
-from hotline_kg.rdf.vocab import HL, Site
+from hotline_kg.rdf.vocab import HL, SKOS, Site
 from hotline_kg.server.engine import Engine
-from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, alternates, csv_text, error, json_text
+from hotline_kg.server.queries import CODES, RDF_TYPE, RDFS_LABEL, SKOS_PREF, select
+from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, alternates, cache_control, csv_text, error, json_text
 from hotline_kg.server.search import KIND_ORDER, Hit, Row, SearchIndex, build_index
-from hotline_kg.server.views.resource import RDF_TYPE, RDFS_LABEL, SKOS_PREF, select
 
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-SKOS_ALT = SKOS + "altLabel"
-SKOS_NOTATION = SKOS + "notation"
-QB_OBSERVATION = "http://purl.org/linked-data/cube#Observation"
+SKOS_ALT = str(SKOS.altLabel)
+SKOS_NOTATION = str(SKOS.notation)
 #: The longest query answered (in characters), the results given by default and at most.
 MAX_QUERY = 200
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 #: Codes read per query at start-up (the engine refuses results past its row limit).
 PAGE = 1000
-#: Every labelled resource of the data but observations, one row each: its labels, codes and types
-#: as "property TAB language TAB value" lines.
-CODES = """
-PREFIX qb: <http://purl.org/linked-data/cube#>
-SELECT ?s (GROUP_CONCAT(DISTINCT CONCAT(STR(?p), "\\t", IF(isLiteral(?o), LANG(?o), ""), "\\t", STR(?o));
-                        separator="\\n") AS ?values)
-WHERE {{
-  {{ SELECT DISTINCT ?s WHERE {{
-      {{ ?s <{pref}> ?label }} UNION {{ ?s <{label}> ?label }}
-      FILTER (isIRI(?s) && STRSTARTS(STR(?s), {data}))
-      FILTER NOT EXISTS {{ ?s a qb:Observation }}
-  }} ORDER BY ?s LIMIT {page} OFFSET {offset} }}
-  VALUES ?p {{ {properties} }}
-  ?s ?p ?o .
-}} GROUP BY ?s"""
 #: The columns of ``/search.csv`` (and the fields of each result of ``/search.json``).
 CSV_COLUMNS = ("iri", "href", "label_zh", "label_en", "kind", "code", "score", "match")
 PROPERTIES = (SKOS_PREF, RDFS_LABEL, SKOS_ALT, SKOS_NOTATION, str(HL.gbCode), RDF_TYPE)
@@ -67,9 +50,7 @@ async def index(engine: Engine, base: str) -> SearchIndex:
     properties = " ".join(f"<{p}>" for p in PROPERTIES)
     try:
         while True:
-            query = CODES.format(
-                pref=SKOS_PREF, label=RDFS_LABEL, data=data, page=PAGE, offset=len(bindings), properties=properties
-            )
+            query = CODES.format(data=data, page=PAGE, offset=len(bindings), properties=properties)
             page = await select(engine, query)
             bindings += page
             if len(page) < PAGE:
@@ -154,7 +135,7 @@ def _search(request: Request, q: str, limit: int) -> tuple[list[dict[str, object
     took = time.perf_counter() - began
     site = Site(request.app.state.settings.base)
     results = [_result(hit, site) for hit in hits]
-    headers = {"Server-Timing": f"search;dur={took * 1000:.3f}", "Cache-Control": "public, max-age=600"}
+    headers = {"Server-Timing": f"search;dur={took * 1000:.3f}", "Cache-Control": cache_control("page")}
     return results, headers
 
 
@@ -222,4 +203,4 @@ async def search_csv(request: Request) -> Response:
         return asked
     _, _, results, headers = asked
     body = csv_text(CSV_COLUMNS, results)
-    return Response(body, media_type=formats.SPARQL_CSV.media + "; charset=utf-8", headers=headers)
+    return Response(body, media_type=formats.with_charset(formats.SPARQL_CSV.media), headers=headers)
