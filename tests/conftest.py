@@ -1,22 +1,30 @@
-"""Helpers: write a small hand-made report text and extract it; build a copy of the project."""
+"""What the tests share: write a small hand-made report text and extract it; the project built
+once; a copy of the project; the app over the build in this process (``client``, ``in_process``);
+the markers of the slow tests (``pytest.ini_options`` in pyproject.toml names them)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hotline_kg.extract import Extraction, extract_file
+from hotline_kg.rdf.vocab import Site
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 FACTS = ROOT / "data" / "facts"
+#: The canonical deployment, and its vocabulary's namespace.
+SITE = Site()
+HL = SITE.hl
 
 
 def report_text(body: str) -> str:
@@ -98,3 +106,31 @@ def project(tmp_path: Path) -> Path:
     for part in ("data/raw", "data/facts", "data/reference", "ontology", "shapes"):
         shutil.copytree(ROOT / part, root / part)
     return root
+
+
+# --- the app in this process ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def in_process(**settings: Any) -> Iterator[Any]:
+    """The app over ``settings`` in this process, started (its lifespan: the engine, the start-up
+    queries) and stopped with the block: an httpx client (Starlette's TestClient) whose requests
+    go straight to the ASGI app, as Datasette's tests do. No client limit unless one is given; an
+    exception in the app fails the test instead of answering 500."""
+    from starlette.testclient import TestClient
+
+    from hotline_kg.server.app import create_app
+    from hotline_kg.server.settings import Settings
+
+    app = create_app(Settings(**{"client_rate": 0, "workers": 2, **settings}))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def client(built) -> Iterator[Any]:
+    """The app over the project's build, in this process (``in_process``), shared by the tests of
+    routes, pages and negotiation."""
+    _, dist = built
+    with in_process(dist=dist) as app_client:
+        yield app_client

@@ -10,11 +10,10 @@ import html
 import io
 import re
 
-import httpx
 import pyoxigraph as ox
 import pytest
 
-from serving import start, stop
+from conftest import in_process
 
 HL = "https://w3id.org/hotline-kg/def/hotline#"
 BASE = "https://w3id.org/hotline-kg/"
@@ -57,14 +56,8 @@ def graph(built) -> ox.Store:
 
 
 @pytest.fixture(scope="module")
-def home(built):
-    _, dist = built
-    url, proc = start("--dist", str(dist))
-    try:
-        page = httpx.get(url + "/", timeout=30)
-        yield url, page
-    finally:
-        stop(proc)
+def home(client):
+    return client, client.get("/")
 
 
 def _figures(text: str) -> list[tuple[str, str, str]]:
@@ -92,19 +85,19 @@ def test_each_report_shows_its_requests_with_unit_linked_to_the_observation(home
 
 
 def test_every_headline_links_to_an_observation_page_with_the_same_value(home):
-    url, page = home
+    site, page = home
     figures = _figures(page.text)
     measures = set(re.findall(r'<li class="headline" data-measure="([^"]+)"', page.text))
     assert {"requests", "resolution-rate", "satisfaction-rate"} <= measures
     assert len(figures) >= 5
     for href, value, unit in figures:
         assert href.startswith("/id/obs/")
-        obs = httpx.get(url + href, timeout=30)
+        obs = site.get(href)
         assert obs.status_code == 200 and value in obs.text and unit in obs.text, href
 
 
 def test_category_and_district_charts_link_to_pages_that_answer(home, graph):
-    url, page = home
+    site, page = home
     years = [
         r["y"]
         for r in _select(
@@ -123,7 +116,7 @@ def test_category_and_district_charts_link_to_pages_that_answer(home, graph):
             assert "<title" in chart.group() and "单位 unit:" in chart.group()
             links |= hrefs
     for href in sorted(links):
-        assert httpx.get(url + href, timeout=30).status_code == 200, href
+        assert site.get(href).status_code == 200, href
 
 
 def test_a_graph_without_one_measure_still_renders(graph, tmp_path):
@@ -138,11 +131,8 @@ def test_a_graph_without_one_measure_still_renders(graph, tmp_path):
     reduced = tmp_path / "reduced.nq"
     kept = [q for q in graph.quads_for_pattern(None, None, None) if q.subject.value not in dropped]
     reduced.write_bytes(ox.serialize(kept, format=ox.RdfFormat.N_QUADS))
-    url, proc = start("--data", str(reduced))
-    try:
-        page = httpx.get(url + "/", timeout=30)
-    finally:
-        stop(proc)
+    with in_process(data=[reduced]) as reduced_site:
+        page = reduced_site.get("/")
     assert page.status_code == 200
     assert 'data-measure="satisfaction-rate"' not in page.text
     assert 'data-measure="resolution-rate"' in page.text and 'data-measure="requests"' in page.text
@@ -151,10 +141,10 @@ def test_a_graph_without_one_measure_still_renders(graph, tmp_path):
 
 
 def test_json_and_csv_twins_give_the_figures_shown_each_as_its_observation_says(home, graph):
-    url, page = home
+    site, page = home
     assert '</index.json>; rel="alternate"' in page.headers["link"]
     assert 'href="/index.json"' in page.text and 'href="/index.csv"' in page.text
-    answer = httpx.get(url + "/index.csv", timeout=30)
+    answer = site.get("/index.csv")
     assert answer.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     shown = {href for href, _, _ in _figures(page.text)}
@@ -168,6 +158,6 @@ def test_json_and_csv_twins_give_the_figures_shown_each_as_its_observation_says(
             f'FILTER (STRENDS(STR(?o), "{row["observation"]}")) }}',
         )
         assert [v["v"] for v in value] == [row["value"]], row
-    told = httpx.get(url + "/index.json", timeout=30).json()["reports"]
+    told = site.get("/index.json").json()["reports"]
     assert [r["report"] for r in told] == sorted({r["report"] for r in rows}, reverse=True)
     assert all("svg" not in c for r in told for c in r["charts"]), "data, not drawings"

@@ -26,9 +26,16 @@ CATEGORY = "/id/category/market-management"
 
 
 @pytest.fixture(scope="module")
-def server(built):
+def server(client):
+    """The pages, in this process."""
+    return client
+
+
+@pytest.fixture(scope="module")
+def live(built):
+    """`hotline-kg serve` itself: a path goes on the wire exactly as written."""
     _, dist = built
-    url, proc = start("--dist", str(dist), "--workers", "2")
+    url, proc = start("--dist", str(dist), "--workers", "1")
     yield url
     stop(proc)
 
@@ -89,8 +96,8 @@ def table_rows(page: str) -> list[tuple[str, str]]:
     return re.findall(r'<tr><td><a href="([^"]+)"[^>]*>.*?<td class="num">([^<]*)</td>', table)
 
 
-def get(url: str, path: str, **headers: str) -> httpx.Response:
-    return httpx.get(url + path, headers={"Accept": "text/html", **headers}, timeout=20)
+def get(client: httpx.Client, path: str, **headers: str) -> httpx.Response:
+    return client.get(path, headers={"Accept": "text/html", **headers})
 
 
 def test_no_raw_predicate_iri_is_shown_and_prefixed_names_are_on_hover(server, whole_graph, district_observation):
@@ -145,21 +152,21 @@ def test_observation_page_marks_its_figure_in_the_quote_and_links_to_the_report_
     name = obs["file"].rsplit("/", 1)[-1]
     link = f"/reports/{name}#L{obs['line']}"
     assert f'href="{link}"' in page
-    report = httpx.get(server + link.split("#")[0], timeout=20)
+    report = server.get(link.split("#")[0])
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
     line = re.search(rf'<div class="line" id="L{obs["line"]}">(.*?)</div>', report.text)
     assert line and obs["printed"] in html.unescape(re.sub(r"<[^>]+>", "", line.group(1)))
     texts = re.findall(r'<div class="line" id="L\d+"><a [^>]*>\d+</a><span>(.*?)</span></div>', report.text)
     flat = re.sub(r"\s", "", html.unescape("".join(texts)))
     assert re.sub(r"\s", "", obs["quote"]) in flat
-    text = httpx.get(server + f"/reports/{name}", params={"format": "txt"}, timeout=20)
+    text = server.get(f"/reports/{name}", params={"format": "txt"})
     assert text.status_code == 200 and text.text.split("\n")[int(obs["line"]) - 1].count(obs["printed"]) >= 1
 
 
 def raw_status(url: str, path: str) -> int:
     """The status of a GET of exactly this path (no client normalising "..")."""
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port)
     connection.request("GET", path)
     status = connection.getresponse().status
     connection.close()
@@ -182,15 +189,15 @@ def raw_status(url: str, path: str) -> int:
         "/reports/%2Fetc%2Fpasswd",
     ],
 )
-def test_report_texts_are_only_the_listed_files(server, path):
-    assert raw_status(server, path) == 404
+def test_report_texts_are_only_the_listed_files(live, path):
+    assert raw_status(live, path) == 404
 
 
 def test_listed_report_texts_are_served(server):
     with open("data/raw/sources.csv", encoding="utf-8", newline="") as f:
         files = [row["file"] for row in csv.DictReader(f)]
     for name in files:
-        assert httpx.get(f"{server}/reports/{name}", timeout=20).status_code == 200
+        assert server.get(f"/reports/{name}").status_code == 200
 
 
 def test_series_chart_in_time_order_with_its_unit(server, whole_graph):
@@ -251,18 +258,18 @@ def test_json_and_csv_twins_agree_with_the_page(server, whole_graph, district_ob
         assert f'<{path}.csv>; rel="alternate"; type="text/csv"' in link
         assert 'type="text/turtle"' in link
         assert f'href="{path}.json"' in page.text and f'href="{path}.csv"' in page.text
-        twin = httpx.get(server + path + ".json", timeout=20)
+        twin = server.get(path + ".json")
         assert twin.status_code == 200 and twin.headers["content-type"].startswith("application/json")
         data = twin.json()
         assert data["iri"] == BASE + path[1:]
         assert sorted((o["href"], float(o["value"])) for o in data["observations"]) == shown
         assert all({"period", "measure", "value", "unit", "href"} <= set(o) for o in data["observations"])
-        table = httpx.get(server + path + ".csv", timeout=20)
+        table = server.get(path + ".csv")
         assert table.status_code == 200 and table.headers["content-type"].startswith("text/csv")
         records = list(csv.DictReader(io.StringIO(table.text)))
         assert sorted((r["observation"].removeprefix(BASE[:-1]), float(r["value"])) for r in records) == shown
     # the values are the graph's
-    data = httpx.get(server + DISTRICT + ".json", timeout=20).json()
+    data = server.get(DISTRICT + ".json").json()
     expected = rows(
         whole_graph,
         f"""SELECT ?obs ?value WHERE {{ ?obs <{HL}subject> <{BASE}{DISTRICT[1:]}> ;
@@ -271,7 +278,7 @@ def test_json_and_csv_twins_agree_with_the_page(server, whole_graph, district_ob
     got = {o["iri"]: o["value"] for o in data["observations"]}
     assert expected and all(float(got[r["obs"]]) == float(r["value"]) for r in expected)
     assert data["labels"]["zh"] and data["labels"]["en"]
-    assert httpx.get(server + "/id/district/999999.json", timeout=20).status_code == 404
+    assert server.get("/id/district/999999.json").status_code == 404
 
 
 def test_every_property_is_named_by_its_label_not_its_prefixed_name(server, district_observation):
@@ -289,7 +296,7 @@ def test_every_property_is_named_by_its_label_not_its_prefixed_name(server, dist
 
 @pytest.mark.parametrize("path", ["/", "/query", "/search?q=chaoyang", DISTRICT, "/def/hotline"])
 def test_head_answers_as_get_without_a_body(server, path):
-    got, head = get(server, path), httpx.head(server + path, headers={"Accept": "text/html"}, timeout=20)
+    got, head = get(server, path), server.head(path, headers={"Accept": "text/html"})
     assert (got.status_code, head.status_code) == (200, 200), path
     assert head.content == b""
     assert head.headers["content-type"] == got.headers["content-type"]

@@ -7,13 +7,11 @@ import io
 import statistics
 import time
 
-import httpx
 import pytest
 
 from hotline_kg.server import search
 from hotline_kg.server.search import Row, build_index, normalize
 from hotline_kg.server.views.search import kind, rows
-from serving import start, stop
 
 ID = "https://w3id.org/hotline-kg/id/"
 HL = "https://w3id.org/hotline-kg/def/hotline#"
@@ -189,15 +187,13 @@ def test_search_is_fast_on_a_few_thousand_codes():
 
 
 @pytest.fixture(scope="module")
-def server(built):
-    _, dist = built
-    url, proc = start("--dist", str(dist), "--workers", "1")
-    yield url
-    stop(proc)
+def server(client):
+    """The search routes, in this process."""
+    return client
 
 
-def results(url, q, **params):
-    r = httpx.get(url + "/search.json", params={"q": q, **params})
+def results(server, q, **params):
+    r = server.get("/search.json", params={"q": q, **params})
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/json")
     return r.json()
@@ -211,10 +207,10 @@ def test_server_finds_chaoyang_first(server, q):
     first = data["results"][0]
     assert (first["label_zh"], first["label_en"], first["kind"]) == ("朝阳区", "Chaoyang District", "District")
     assert (first["iri"], first["href"], first["code"]) == (CHAOYANG, "/id/district/110105", "110105")
-    page = httpx.get(server + "/search", params={"q": q})
+    page = server.get("/search", params={"q": q})
     assert page.status_code == 200
     assert page.text.index('href="/id/district/110105"') < page.text.index("</table>")
-    assert httpx.get(server + first["href"], headers={"Accept": "text/html"}).status_code == 200
+    assert server.get(first["href"], headers={"Accept": "text/html"}).status_code == 200
 
 
 @pytest.mark.parametrize("q", ["物业", "property", "Property management", "wuye"])
@@ -235,7 +231,7 @@ def test_every_kind_of_code_is_indexed(server):
 
 def test_twins_agree_with_the_page_and_are_linked(server):
     q = "物业"
-    page = httpx.get(server + "/search", params={"q": q})
+    page = server.get("/search", params={"q": q})
     assert page.headers["content-type"].startswith("text/html")
     link = page.headers["link"]
     assert '</search.json?q=%E7%89%A9%E4%B8%9A>; rel="alternate"; type="application/json"' in link
@@ -248,7 +244,7 @@ def test_twins_agree_with_the_page_and_are_linked(server):
     assert hrefs == [r["href"] for r in data["results"]]
     for r in data["results"]:
         assert r["label_zh"] in table and r["label_en"].replace("'", "&#39;") in table
-    got = httpx.get(server + "/search.csv", params={"q": q})
+    got = server.get("/search.csv", params={"q": q})
     assert got.status_code == 200
     assert got.headers["content-type"] == "text/csv; charset=utf-8"
     assert got.text.startswith("iri,href,label_zh,label_en,kind,code,score,match\r\n")
@@ -260,38 +256,38 @@ def test_limit(server):
     assert results(server, "区", limit=3)["count"] == 3
     assert results(server, "区", limit=10000)["count"] <= 200
     for bad in ("0", "-1", "many"):
-        r = httpx.get(server + "/search.json", params={"q": "区", "limit": bad})
+        r = server.get("/search.json", params={"q": "区", "limit": bad})
         assert r.status_code == 400 and r.headers["content-type"].startswith("text/plain")
 
 
 def test_empty_query_gives_the_box(server):
     for params in ({}, {"q": ""}, {"q": "   "}):
-        page = httpx.get(server + "/search", params=params)
+        page = server.get("/search", params=params)
         assert page.status_code == 200
         assert '<input type="search" name="q"' in page.text
         assert "<table>" not in page.text
     assert results(server, "") == {"query": "", "count": 0, "results": []}
-    assert httpx.get(server + "/search.csv").text == "iri,href,label_zh,label_en,kind,code,score,match\r\n"
+    assert server.get("/search.csv").text == "iri,href,label_zh,label_en,kind,code,score,match\r\n"
 
 
 def test_nothing_found(server):
-    page = httpx.get(server + "/search", params={"q": "zzzzqqq"})
+    page = server.get("/search", params={"q": "zzzzqqq"})
     assert page.status_code == 200 and "Nothing found" in page.text
     assert results(server, "zzzzqqq")["count"] == 0
 
 
 def test_a_query_too_long_is_refused(server):
     for path in ("/search", "/search.json", "/search.csv"):
-        r = httpx.get(server + path, params={"q": "朝" * 201})
+        r = server.get(path, params={"q": "朝" * 201})
         assert r.status_code == 400
         assert r.headers["content-type"].startswith("text/plain")
         assert "201 characters" in r.text and "200" in r.text
-    assert httpx.get(server + "/search", params={"q": "朝" * 200}).status_code == 200
+    assert server.get("/search", params={"q": "朝" * 200}).status_code == 200
 
 
 def test_a_query_is_escaped(server):
     q = '<script>alert("x")</script>'
-    page = httpx.get(server + "/search", params={"q": q})
+    page = server.get("/search", params={"q": q})
     assert page.status_code == 200
     assert "<script>" not in page.text
     assert "&lt;script&gt;" in page.text
@@ -301,12 +297,12 @@ def test_a_query_is_escaped(server):
 def test_every_page_has_the_search_box(server):
     box = '<form action="/search" role="search"><input type="search" name="q"'
     for path in ("/", "/query", "/id/district/110105", "/search", "/no/such/page"):
-        page = httpx.get(server + path, headers={"Accept": "text/html"})
+        page = server.get(path, headers={"Accept": "text/html"})
         assert box in page.text, path
 
 
 def test_head(server):
-    r = httpx.head(server + "/search", params={"q": "朝阳"})
+    r = server.head("/search", params={"q": "朝阳"})
     assert r.status_code == 200 and r.headers["link"]
 
 
@@ -316,7 +312,7 @@ def test_search_time_on_the_server(server):
     times = []
     for _ in range(20):
         for q in queries:
-            timing = httpx.get(server + "/search.json", params={"q": q}).headers["server-timing"]
+            timing = server.get("/search.json", params={"q": q}).headers["server-timing"]
             times.append(float(timing.split("dur=")[1]) * 1000)
     print(
         f"\nsearch on the server, {len(times)} searches of {len(queries)} queries: "

@@ -42,7 +42,7 @@ from hotline_kg.server.engine.base import (
     types_for,
 )
 from hotline_kg.server.engine.stores import Loaded
-from hotline_kg.server.engine.worker import LENGTH, answer_of, frame, respond, serve, use
+from hotline_kg.server.engine.worker import LENGTH, Dataset, answer_of, frame, respond, serve
 
 
 @dataclass
@@ -129,7 +129,7 @@ class EmbeddedEngine:
         self._size = workers
         self._workers: list[_Worker] = []
         self._graphs = sorted(g.value for g in loaded.store.named_graphs() if isinstance(g, ox.NamedNode))
-        use(loaded.store, union=bool(self._graphs))
+        self._dataset: Dataset | None = Dataset(loaded.store, union=bool(self._graphs))
         self._len = len(loaded.store)
         self._light = _Light(inline_below)
         self._crashing: dict[tuple, str] = {}  # queries a worker crashed on (``CRASHES``), and how
@@ -142,7 +142,8 @@ class EmbeddedEngine:
 
     def _spawn(self) -> _Worker:
         parent, child = socket.socketpair()
-        process = self._ctx.Process(target=serve, args=(child, self.location, os.getpid()), daemon=True)
+        args = (child, self._dataset, self.location, os.getpid())
+        process = self._ctx.Process(target=serve, args=args, daemon=True)
         process.start()
         child.close()
         worker = _Worker(process, parent)
@@ -161,7 +162,7 @@ class EmbeddedEngine:
             if worker.process.is_alive():
                 worker.process.kill()
         self._workers.clear()
-        use(None)
+        self._dataset = None  # the store is closed next: nothing may hold it
         self.loaded.close()
 
     async def query(
@@ -186,9 +187,9 @@ class EmbeddedEngine:
             self.max_rows,
             self.base_iri,
         )
-        if self._light.known(request):
+        if self._light.known(request) and self._dataset is not None:
             started = time.perf_counter()
-            reply = respond(request, counted=False)
+            reply = respond(self._dataset, request, counted=False)
             self._light.learn(request, time.perf_counter() - started, reply)
             return answer_of(reply)
         if request in self._crashing:  # it would crash the next worker too: not run again

@@ -1,5 +1,5 @@
 """A query worker of the embedded engine: a process forked from the server that answers queries
-over the store (``STORE``) from a socket pair, one length-prefixed pickle each way per query
+over the store (``Dataset``) from a socket pair, one length-prefixed pickle each way per query
 (``frame`` / ``receive``), until the socket closes or the server dies (``die_with_parent``). Its
 answers come back serialised, cut at the row limit (``answer``)."""
 
@@ -13,6 +13,7 @@ import signal
 import socket
 import struct
 import time
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -25,34 +26,32 @@ from hotline_kg.server.engine.base import (
     TooManyResults,
 )
 
-#: The store this process answers from (``use``; a worker of an on-disk store opens its own).
-STORE: ox.Store | None = None
-#: Whether the default graph of a query is the union of all graphs: only needed when the store
-#: has named graphs (the union costs Oxigraph 5–15 % on large aggregates).
-UNION = True
+
+@dataclass(frozen=True)
+class Dataset:
+    """What a query is answered from: the store, and whether its default graph is the union of
+    all graphs (only needed when the store has named graphs: the union costs Oxigraph 5–15 % on
+    large aggregates). Each engine has its own, handed to its workers as they are forked."""
+
+    store: ox.Store
+    union: bool = True
 
 
-def use(store: ox.Store | None, union: bool = True) -> None:
-    """Set the store the workers forked from now on (and the light queries run here) answer from."""
-    global STORE, UNION
-    STORE, UNION = store, union
-
-
-def serve(sock: socket.socket, location: str | None, server: int) -> None:
-    """Worker loop: answer queries from the socket until it closes. A worker of an on-disk
-    store opens its own read-only handle (a database handle must not cross a fork)."""
-    global STORE
+def serve(sock: socket.socket, dataset: Dataset, location: str | None, server: int) -> None:
+    """Worker loop: answer queries from the socket until it closes, from the dataset the fork
+    handed over. A worker of an on-disk store opens its own read-only handle (a database handle
+    must not cross a fork)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(server)
     _close_inherited(sock.fileno())
     if location is not None:
-        STORE = ox.Store.read_only(location)
+        dataset = Dataset(ox.Store.read_only(location), dataset.union)
     while True:
         request = _receive(sock)
         if request is None:
             return
         started = time.perf_counter()
-        reply = respond(request)  # type: ignore[arg-type]
+        reply = respond(dataset, request)  # type: ignore[arg-type]
         took = time.perf_counter() - started
         sock.sendall(frame((reply, took)))  # and how long it took
         if took > TRIM_AFTER:
@@ -70,10 +69,10 @@ def _trim() -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
-def respond(request: tuple[object, ...], counted: bool = True) -> tuple[object, ...]:
+def respond(dataset: Dataset, request: tuple[object, ...], counted: bool = True) -> tuple[object, ...]:
     """A query's answer, or the name and message of the error it raised."""
     try:
-        return ("ok", _answer(*request, counted=counted))  # type: ignore[arg-type]
+        return ("ok", _answer(dataset, *request, counted=counted))  # type: ignore[arg-type]
     except Exception as err:
         return ("error", type(err).__name__, str(err))
 
@@ -142,6 +141,7 @@ def die_with_parent(server: int) -> None:
 
 
 def _answer(
+    dataset: Dataset,
     query: str,
     default_graphs: tuple[str, ...],
     named_graphs: tuple[str, ...],
@@ -153,15 +153,14 @@ def _answer(
 ) -> Answer:
     """A query's answer, serialised. ``counted=False``: the caller knows the result is within
     the row limit (it was, and the graph has not changed), so it is not counted."""
-    assert STORE is not None
     kwargs: dict[str, object] = {"base_iri": base_iri} if base_iri else {}
     if default_graphs:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
     else:
-        kwargs["use_default_graph_as_union"] = UNION
+        kwargs["use_default_graph_as_union"] = dataset.union
     if named_graphs:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-    result = STORE.query(query, **kwargs)  # type: ignore[arg-type]
+    result = dataset.store.query(query, **kwargs)  # type: ignore[arg-type]
     if isinstance(result, ox.QueryBoolean):
         fmt = SOLUTION_FORMATS[solutions_type]
         if fmt in (ox.QueryResultsFormat.CSV, ox.QueryResultsFormat.TSV):
