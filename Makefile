@@ -6,7 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install facts build validate serve test bench bench-large soak fuzz real-texts lint clean
+
+.PHONY: install facts build validate serve test check bench bench-large soak fuzz real-texts lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,11 +38,16 @@ tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund
 	touch $@
 
-## test: lint, then the whole pytest suite
+## test: lint, then the whole pytest suite, on every core (pytest-xdist; a module's tests stay together)
 test: install tests/js/node_modules/.package-lock.json
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
+
+## check: the quick loop while editing: lint, and the tests not marked slow, engine, browser or fuzz
+check: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/pytest -n auto --dist loadfile -m "not slow and not engine and not browser and not fuzz"
 
 ## bench: this endpoint against the Oxigraph server and rdflib-endpoint, same dumps, same run;
 ## results in bench/results/ (the peers live in .venv-bench, apart from the project's packages)

@@ -50,6 +50,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 #: The engines the protocol, safety and page tests run over: the embedded store (in memory, on
 #: disk) and two remote engines started by the tests. CI installs both; a missing one fails.
 ENGINES = ("memory", "disk", "oxigraph", "virtuoso")
+#: Those of them that are real engines of their own (pytest marker ``engine``).
+REMOTE = ("oxigraph", "virtuoso")
 
 
 @contextlib.contextmanager

@@ -171,6 +171,7 @@ def test_the_defaults_are_on():
 # --- request rate -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_flooding_client_gets_429_and_another_client_is_not_slowed(server, capsys):
     quiet = client("127.0.0.2")
 
@@ -240,6 +241,7 @@ def test_x_forwarded_for_is_not_believed_by_default(server):
     assert statuses[429] > 0, statuses
 
 
+@pytest.mark.slow
 def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(tmp_path):
     data = tmp_path / "one.ttl"
     data.write_text("<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n")
@@ -266,6 +268,7 @@ def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(tmp_path):
 # --- queries at once --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_client_with_its_share_of_queries_running_gets_429_and_others_are_served(server, capsys):
     share = DEFAULTS.client_queries
     fresh = {"Cache-Control": "no-cache", "Accept": "application/sparql-results+json"}
@@ -322,6 +325,7 @@ def test_a_browser_opening_many_pages_at_once_is_served(server):
 # --- slow clients -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_slow_clients_are_cut_off_and_a_prompt_one_is_served(server, capsys):
     """Slowloris: a connection that sends nothing, headers a line a second, a body a byte a second
     (to the endpoint, and to a page that does not read it) — each closed at its time limit."""
@@ -367,6 +371,7 @@ def test_slow_clients_are_cut_off_and_a_prompt_one_is_served(server, capsys):
             assert all(h.encode() in head for h in SECURITY_HEADERS), head
 
 
+@pytest.mark.slow
 def test_a_client_slow_within_the_limits_is_served(server):
     """Headers in pieces over 3 s, then a second request on the kept-alive connection."""
     host = f"Host: {urlsplit(server).netloc}\r\n".encode()

@@ -17,6 +17,8 @@ import pytest
 
 from serving import start, stop
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[1]
 JS = ROOT / "tests" / "js"
 DOCS = ROOT / "docs"

@@ -16,6 +16,7 @@ from hotline_kg.rdf.vocab import QB, SDMX_ATTRIBUTE, Site
 SITE = Site()
 
 
+@pytest.mark.slow
 def test_same_inputs_give_byte_identical_files(project, tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     assert run_build(project, first, seed="1").returncode == 0
@@ -26,6 +27,7 @@ def test_same_inputs_give_byte_identical_files(project, tmp_path):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_sha256sums_list_every_file(project, tmp_path):
     out = tmp_path / "dist"
     run_build(project, out)
@@ -47,6 +49,7 @@ def line_of(root: Path, text: str) -> int:
     return next(i for i, line in enumerate(lines, 1) if text in line)
 
 
+@pytest.mark.slow
 def test_a_failed_build_leaves_the_previous_dist_intact(project, tmp_path):
     out = tmp_path / "dist"
     assert run_build(project, out).returncode == 0
@@ -89,6 +92,7 @@ def test_duplicate_fact_with_a_different_value_names_both_rows(project, tmp_path
     )
 
 
+@pytest.mark.slow
 def test_base_uri_is_one_setting(project, tmp_path):
     out = tmp_path / "dist"
     result = subprocess.run(
@@ -188,6 +192,7 @@ def set_pages(root: Path, page_of) -> None:  # type: ignore[no-untyped-def]
         csv.writer(f, lineterminator="\n").writerows(rows)
 
 
+@pytest.mark.slow
 def test_source_pages_become_hl_source_page(project, tmp_path):
     set_pages(project, lambda line: str(1 + line // 40))
     out = tmp_path / "dist"
@@ -205,6 +210,7 @@ def test_source_pages_become_hl_source_page(project, tmp_path):
 
 
 @pytest.mark.parametrize("bad", ["0", "x", "-2"])
+@pytest.mark.slow
 def test_bad_source_page_names_file_and_row(project, tmp_path, bad):
     set_pages(project, lambda line: bad if line == 21 else "")
     result = run_build(project, tmp_path / "dist")

@@ -229,6 +229,7 @@ def test_csvw_gives_the_graphs_observation_iris(built, whole_graph):
     assert seen == expected
 
 
+@pytest.mark.slow
 def test_csvw_json_of_a_table_is_the_graphs_observations(built, whole_graph):
     """csvw's CSV-to-JSON conversion (minimal mode): each row describes the observation with the
     graph's IRI, and what it says of it is what the graph says."""

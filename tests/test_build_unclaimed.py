@@ -3,6 +3,8 @@ unless a person accepted it with a reason (data/raw/accepted-numbers.csv)."""
 
 from pathlib import Path
 
+import pytest
+
 from conftest import run_build
 
 EXTRA = "新增网点 45 处，"
@@ -29,6 +31,7 @@ def test_an_unclaimed_number_blocks_the_build_and_is_named(project, tmp_path):
     assert result.stderr.endswith("\n") and result.stderr.count("unclaimed number 45") == 1
 
 
+@pytest.mark.slow
 def test_an_accepted_number_with_a_reason_lets_the_report_in(project, tmp_path):
     line, column = add_unread_number(project)
     accepted = project / "data" / "raw" / "accepted-numbers.csv"
@@ -48,6 +51,7 @@ def test_an_accepted_number_needs_a_reason(project, tmp_path):
     assert "accepted-numbers.csv:2: an accepted number needs a reason" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_broken_cube_stops_the_build_naming_the_constraint_and_resources(project, tmp_path):
     """The W3C Data Cube integrity constraints run in the build: here the structure names a
     dimension most observations lack (IC-11, all dimensions required)."""

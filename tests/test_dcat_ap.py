@@ -293,6 +293,7 @@ def test_a_missing_shape_file_is_an_error(tmp_path, name):
         validate.load_shapes(SITE, tmp_path / "shapes")
 
 
+@pytest.mark.slow
 def test_a_missing_shape_file_fails_the_build(tmp_path):
     project = tmp_path / "project"
     for part in ("data/raw", "data/facts", "data/reference", "ontology", "shapes"):

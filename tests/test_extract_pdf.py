@@ -50,6 +50,7 @@ def test_the_builder_is_deterministic_and_its_options_change_the_pdf():
     assert len({build_pdf(text, options).data for options in KINDS.values()}) == len(KINDS)
 
 
+@pytest.mark.slow
 def test_re_flowed_prose_breaks_lines_elsewhere_than_the_text_file(extracted):
     built, text = case(extracted, "2022", "reflow")
     source = {squeeze(line) for line in built.source.split("\n") if len(squeeze(line)) >= 15}

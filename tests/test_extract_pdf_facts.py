@@ -47,6 +47,7 @@ def test_the_pdf_gives_the_same_facts_as_the_text(tmp_path, source, kind):
         assert fact.source_page is not None and fact.source_page >= 1
 
 
+@pytest.mark.slow
 def test_extract_keeps_the_pdf_text_beside_it(tmp_path):
     import subprocess
     import sys
@@ -67,6 +68,7 @@ def test_extract_keeps_the_pdf_text_beside_it(tmp_path):
     assert "" not in pages and len(pages) > 3
 
 
+@pytest.mark.slow
 def test_a_report_pdf_in_data_raw_goes_through_extract_and_build(project, tmp_path):
     """A PDF listed in data/raw/sources.csv: `extract data/raw` keeps its text beside it and
     writes facts with pages; the build accepts it and the graph carries hl:sourcePage."""

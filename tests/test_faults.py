@@ -28,6 +28,8 @@ from conftest import ROOT, run_build
 from hotline_kg.server.engine import inputs, local, stores
 from serving import free_port, start, stop
 
+pytestmark = pytest.mark.slow
+
 CLI = (sys.executable, "-m", "hotline_kg.cli")
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 

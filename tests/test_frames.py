@@ -288,6 +288,7 @@ def test_select_from_an_endpoint(store, frame, http_server):
         hotline_kg.select(url, "SELECT nonsense")
 
 
+@pytest.mark.slow
 def test_select_on_the_projects_server(built, frame):
     """The same against `hotline-kg serve` on the built dist/."""
     from serving import start, stop

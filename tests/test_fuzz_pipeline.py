@@ -41,6 +41,8 @@ from hotline_kg import cli
 from hotline_kg.extract import COLUMNS
 from hotline_kg.extract.lines import MAX_REPORT_BYTES
 
+pytestmark = pytest.mark.fuzz
+
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = (ROOT / "data" / "raw" / "2022.txt", ROOT / "data" / "raw" / "2024.txt")
 #: What the build reads (``hotline-kg build --root``).

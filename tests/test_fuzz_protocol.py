@@ -40,6 +40,8 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 
+pytestmark = pytest.mark.fuzz
+
 
 @pytest.fixture(scope="module")
 def server(built, tmp_path_factory):

@@ -119,6 +119,7 @@ def test_category_and_district_charts_link_to_pages_that_answer(home, graph):
         assert site.get(href).status_code == 200, href
 
 
+@pytest.mark.slow
 def test_a_graph_without_one_measure_still_renders(graph, tmp_path):
     """The satisfaction rates left out: the page answers, without them, with the rest of the story."""
     dropped = {

@@ -42,6 +42,8 @@ SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
 )
 
+pytestmark = pytest.mark.fuzz
+
 
 @pytest.fixture(scope="module")
 def api(served):

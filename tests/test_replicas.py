@@ -17,6 +17,8 @@ import pytest
 from balancer import HAProxy, Nginx, Replica, tool, wait_for
 from serving import engine
 
+pytestmark = pytest.mark.engine
+
 JSON = "application/sparql-results+json"
 XML = "application/sparql-results+xml"
 QB = "http://purl.org/linked-data/cube#"

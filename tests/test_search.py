@@ -306,6 +306,7 @@ def test_head(server):
     assert r.status_code == 200 and r.headers["link"]
 
 
+@pytest.mark.slow
 def test_search_time_on_the_server(server):
     """The time the index takes, as the server reports it (Server-Timing): printed, not asserted."""
     queries = ["chaoyang", "Chaoyang", "朝阳", "110105", "物业", "property", "cy", "haidian", "2022", "区", "a"]

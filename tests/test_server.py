@@ -17,14 +17,16 @@ from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from serving import ENGINES, engine, free_port, start, stop
+from serving import ENGINES, REMOTE, engine, free_port, start, stop
 
 BASE = "https://w3id.org/hotline-kg/"
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
-@pytest.fixture(scope="module", params=ENGINES)
+@pytest.fixture(
+    scope="module", params=[pytest.param(e, marks=pytest.mark.engine) if e in REMOTE else e for e in ENGINES]
+)
 def server(built, request, tmp_path_factory):
     """The server with the graph in memory, on disk (as for a large graph), and over each remote
     engine (started once per module, loaded with the build; dumps still come from --dist)."""
@@ -250,6 +252,7 @@ def ask(url: str, query: str, **params: str | list[str]) -> bool:
     return r.json()["boolean"]
 
 
+@pytest.mark.slow
 def test_files_given_on_the_command_line(served_files):
     url = served_files
     graphs = f"SELECT ?g WHERE {{ GRAPH ?g {{ ?s a <{EX}Graph> }} }} ORDER BY ?g"
@@ -285,6 +288,7 @@ def test_protocol_dataset_over_named_graphs(served_files):
     ],
     ids=["bad-iri", "missing", "broken", "unknown-format", "quads-into-a-graph"],
 )
+@pytest.mark.slow
 def test_bad_files_are_named(tmp_path, args, message):
     (tmp_path / "one.nt").write_text(f"<{EX}one> {TYPE} <{EX}Graph> .\n")
     (tmp_path / "one.txt").write_text("text")
@@ -367,6 +371,7 @@ def test_service_from_and_load_are_refused_and_nothing_connects(server, listener
 # --- the time limit ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_heavy_query_is_stopped_while_a_light_one_is_served(server):
     url, _ = server
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
@@ -384,6 +389,7 @@ def test_a_heavy_query_is_stopped_while_a_light_one_is_served(server):
     assert q(url, "ASK { ?s ?p ?o }").status_code == 200  # the stopped worker was replaced
 
 
+@pytest.mark.slow
 def test_when_every_worker_stays_busy_a_query_is_turned_away(built):
     """The concurrency limit: with one worker, a query that cannot get it within the time limit
     is answered 503 with Retry-After instead of waiting without end."""
@@ -519,6 +525,7 @@ def test_home_and_query_pages(server):
     assert csv.headers["content-type"].startswith("text/csv")
 
 
+@pytest.mark.slow
 def test_examples_all_run(server):
     url, _ = server
     root = Path(__file__).resolve().parents[1] / "queries"
@@ -527,6 +534,7 @@ def test_examples_all_run(server):
         assert r.status_code == 200 and r.json()["results"]["bindings"], path.name
 
 
+@pytest.mark.slow
 def test_canonical_iris_are_answered_by_path_and_nothing_names_this_host(server):
     """The data's IRIs are canonical (w3id.org), whatever host serves them: a page, a dump, an
     example query or a description never names 127.0.0.1 or localhost; links stay on this server."""

@@ -4,12 +4,14 @@ gives 304, `Cache-Control: no-cache` bypasses the cache, and a new build changes
 import shutil
 
 import httpx
+import pytest
 
 from serving import start, stop
 
 QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
+@pytest.mark.slow
 def test_etags_304_bypass_and_a_new_build(built, tmp_path):
     _, dist = built
     url, proc = start("--dist", str(dist), "--workers", "2", "--store", "memory")

@@ -223,6 +223,7 @@ def test_serve_over_an_engine_that_cannot_be_reached_says_so():
 LOAD = (sys.executable, "-m", "hotline_kg.cli", "load", "--engine")
 
 
+@pytest.mark.engine
 def test_load_puts_a_build_into_the_oxigraph_server(built, tmp_path):
     _, dist = built
     done = subprocess.run(

@@ -24,6 +24,7 @@ def endpoint(built: tuple[object, Path]) -> Iterator[str]:
     stop(proc)
 
 
+@pytest.mark.slow
 def test_javascript_clients(endpoint: str) -> None:
     node = shutil.which("node")
     if node is None:

@@ -6,6 +6,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from serving import start
 
 
@@ -30,6 +32,7 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 def test_workers_end_when_the_server_is_killed(built):
     _, dist = built
     _, proc = start("--dist", str(dist), "--workers", "2", "--store", "memory")

@@ -14,6 +14,8 @@ from conftest import ROOT
 from hotline_kg import validate
 from hotline_kg.rdf.vocab import PROV, SDMX_ATTRIBUTE, SDMX_MEASURE, Site
 
+pytestmark = pytest.mark.slow
+
 SITE = Site()
 HL = SITE.hl
 

@@ -13,6 +13,8 @@ from rdflib import Graph
 from conftest import ROOT
 from hotline_kg.rdf.vocab import Site
 
+pytestmark = pytest.mark.slow
+
 SITE = Site()
 
 

@@ -5,10 +5,17 @@ Where to look:
 - a request enters at ``app.create_app``, which mounts the routers below (and starts the engine);
 - the SPARQL endpoint, ``/sparql``: ``sparql`` (reading the request, negotiation, the answer
   cache ``cache``, the Service Description), with the Protocol's checks in ``protocol``;
-- each page is made in ``views/``: ``home`` (``/``), ``query`` (``/query``), ``resource``
-  (``/id/…``, ``/def/hotline``), ``dumps`` (``/dumps/…``, ``/catalog``, ``/shapes`` …);
+- each page is made in ``views/``: ``home`` (``/``), ``query`` (``/query``), ``search``
+  (``/search``), ``resource`` (``/id/…``, ``/def/hotline``), ``dumps`` (``/dumps/…``, ``/catalog``,
+  ``/reports/…`` …); the queries they run: ``queries``;
 - every media type and format is defined in ``hotline_kg.formats`` (and nowhere else);
-- every setting and its ``HOTLINE_KG_*`` environment variable is in ``settings``;
-- the store behind it all: ``engine/`` (``base.Engine``, ``embedded``, ``remote``, ``local``);
-- shared responses (templates, errors, 404): ``responses``; the HTML templates: ``templates/``.
+- every setting, its ``HOTLINE_KG_*`` environment variable and its command-line option: ``settings``;
+- the limits on each client and connection: ``limits``; the home page's charts: ``charts``; the
+  search index: ``search``; the OpenAPI description: ``openapi``;
+- the store behind it all: ``engine/`` (``base.Engine``, ``embedded`` with ``inputs``, ``stores``
+  and ``worker``, ``remote``, ``local``);
+- shared responses (templates, errors, 404, cache policies): ``responses``; the HTML templates:
+  ``templates/``.
+
+tests/test_maps.py checks this map against the package's modules.
 """

@@ -9,17 +9,19 @@ its client's allowance (``server.limits``: 429 with Retry-After past it) and sen
   the headers every response carries, as ``sparql`` does), whose routers are, in order:
 - ``/openapi.json``: the OpenAPI description of every route (``server.openapi``);
 - ``views.dumps.router``: ``/dumps/<file>``, ``/catalog``, ``/shapes`` … (``server.views.dumps``);
-- ``views.home.router``: ``/`` (``server.views.home``);
+- ``views.home.router``: ``/``, ``/index.json``, ``/index.csv`` (``server.views.home``);
 - ``views.query.router``: ``/query`` (``server.views.query``);
+- ``views.search.router``: ``/search``, ``/search.json``, ``/search.csv`` (``server.views.search``);
 - ``views.resource.router``: ``/id/…``, ``/def/hotline`` and 404 for anything else
   (``server.views.resource``).
 
 At start-up (``lifespan``) the engine is started (``make_engine``: the embedded store, or a remote
 SPARQL endpoint) and what every request shares goes into ``app.state``: ``settings``, ``engine``,
 ``build`` (the id the cache keys on), ``answers`` (the cache), ``graphs``, ``examples``,
-``reports``, ``jsonld_context``, and ``limiter``; ``engine`` counts each client's queries while
-they run (``limits.Metered``). No route touches a store: every read is a query to the engine,
-under its time limit.
+``reports``, ``story`` (the home page's figures), ``jsonld_context``, ``search`` (the search
+index) and ``limiter``; ``engine`` counts each client's queries while they run
+(``limits.Metered``). No route touches a store: every read is a query to the engine, under its
+time limit. tests/test_maps.py checks these lists against the app.
 """
 
 from __future__ import annotations
