@@ -5,6 +5,13 @@ the build reads it back and turns measures, units and kinds into ontology terms
 (``hotline_kg.rdf.observations``, ``hotline_kg.rdf.reference``). Both take the definitions from
 here, and so does the CSV on the Web description of the tables, data/facts/facts.csv-metadata.json
 (``csvw_metadata``; regenerate it with ``python -m hotline_kg.schema data/facts``).
+
+A value is a figure printed in digits (``NUMBER``) or in words (``WORDS``):
+
+>>> [bool(re.fullmatch(NUMBER, printed)) for printed in ("2419.5", "97.0", "13", "翻倍")]
+[True, True, True, False]
+>>> [bool(re.fullmatch(VALUE_FORMAT, printed)) for printed in ("2419.5", "八", "翻倍")]
+[True, True, True]
 """
 
 from __future__ import annotations
@@ -60,8 +67,18 @@ WORDS: dict[str, int] = {
     "九": 9,
     "十": 10,
 }
-#: A figure printed in digits (ASCII digits, an optional decimal part; no sign: a fall is a qualifier).
-NUMBER_FORMAT = r"[0-9]+(\.[0-9]+)?"
+#: A digit of a printed figure: ASCII (the extractor reads full-width digits as ASCII ones first).
+DIGIT = "[0-9]"
+#: A run of digits: a figure's whole part, or its decimal part after the point.
+DIGITS = f"{DIGIT}+"
+#: A figure printed in digits: digits, optionally a decimal point and more digits; no sign (a fall is a
+#: qualifier). The one definition of a printed figure: the extractor's patterns that read one are built
+#: from it, so it has no capturing group of its own.
+NUMBER = rf"{DIGITS}(?:\.{DIGITS})?"
+#: The same, as the ``value`` column's format (a CSVW format is an XML Schema regular expression,
+#: which has no ``(?:…)``). The shapes, which cannot import it, spell it out (shapes/core.ttl,
+#: printed value; shapes/consistency.ttl, ValueIsPrinted): tests/test_schema_sources.py checks them.
+NUMBER_FORMAT = NUMBER.replace("(?:", "(")
 #: A year, or a month as YYYY-MM.
 PERIOD_FORMAT = r"[0-9]{4}(-(0[1-9]|1[0-2]))?"
 
@@ -107,7 +124,10 @@ _MEASURES = (
 )
 #: measure (the ``measure`` column) → measure
 MEASURES: dict[str, Measure] = {m.name: m for m in _MEASURES}
-#: measure → the units a figure of it is printed in (as shapes/consistency.ttl, UnitFitsMeasure, has it)
+#: measure → the units a figure of it is printed in. The build checks each row against it
+#: (``hotline_kg.rdf.observations``), the extractor reads a count of requests or of the topic programme's
+#: items by it (``hotline_kg.extract.rules``); shapes/consistency.ttl (UnitFitsMeasure) spells it out,
+#: and tests/test_schema_sources.py checks that it agrees.
 MEASURE_UNITS: dict[str, tuple[str, ...]] = {
     "requests": ("万件", "件"),
     "yoy_change": ("%",),
@@ -325,7 +345,14 @@ def table_schema() -> dict[str, Any]:
 
 def csvw_metadata(tables: Iterable[str]) -> dict[str, Any]:
     """The CSVW table group describing the facts tables named (file names beside the metadata
-    file, e.g. "2024.csv"), each with the shared table schema."""
+    file, e.g. "2024.csv"), each with the shared table schema.
+
+    >>> [table["url"] for table in csvw_metadata(["2024.csv", "2022.csv"])["tables"]]
+    ['2022.csv', '2024.csv']
+    >>> csvw_metadata(["facts.csv"])
+    Traceback (most recent call last):
+    ValueError: not a facts table name (<year>.csv): facts.csv
+    """
     names = sorted(set(tables))
     bad = [name for name in names if not TABLE_RE.fullmatch(name)]
     if bad:

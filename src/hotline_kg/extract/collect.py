@@ -43,7 +43,11 @@ class Subject:
     qualifier: str = ""
 
     def part(self, name: str) -> Subject:
-        """A part of this subject: "朝阳区" → "朝阳区/区级部门"."""
+        """A part of this subject: "朝阳区" → "朝阳区/区级部门".
+
+        >>> Subject("朝阳区", "district", "十六区").part("区级部门")
+        Subject(name='朝阳区/区级部门', kind='district_part', parent='朝阳区', qualifier='')
+        """
         return Subject(f"{self.name}/{name}", "district_part", self.name)
 
 
@@ -147,7 +151,13 @@ class Collector:
         """The one calendar year stated for offset ``at`` of a sentence: by the last period
         phrase before it in the sentence, else by the heading, else by the report's stated
         period; or why none is stated. For a monthly figure (``at`` is its month), the month's
-        own year ("2024年10月") or the year before it."""
+        own year ("2024年10月") or the year before it.
+
+        >>> sentence = Piece.of_text("2022年，12345热线及其网络平台受理新型冠状病毒肺炎疫情问题3255.7万件")
+        >>> at = sentence.text.index("3255.7")
+        >>> Collector(2022, report=True).year_at(sentence, sentence.sub(at, at + len("3255.7")))
+        (2022, 'sentence')
+        """
         if sentence is not None and at is not None:
             text, pos = sentence.text, at.start - sentence.start
             found = periods.phrases(text)

@@ -60,17 +60,32 @@ class Cues:
     rows: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def meaning(self, role: str, cue: str) -> str:
+        """What a cue of the role means: "197.4万" is counted in 万件.
+
+        >>> table().meaning("unit", "万")
+        '万件'
+        """
         return self.rows[role][cue]
 
     def cues(self, role: str) -> list[str]:
         return list(self.rows[role])
 
     def pattern(self, role: str) -> str:
-        """A regular-expression alternation of the role's cues, longest first."""
+        """A regular-expression alternation of the role's cues, longest first.
+
+        >>> table().pattern("approx")
+        '大约|约'
+        """
         return "|".join(re.escape(c) for c in sorted(self.rows[role], key=len, reverse=True))
 
     def first(self, role: str, text: str) -> str | None:
-        """The meaning of the first cue of the role (in table order) that occurs in the text."""
+        """The meaning of the first cue of the role (in table order) that occurs in the text.
+
+        >>> table().first("peak", "薪酬纠纷问题在1月、12月为年度相对高点")
+        '相对高点'
+        >>> table().first("peak", "在8月份达到年度最高")
+        '最高'
+        """
         for cue, meaning in self.rows[role].items():
             if cue in text:
                 return meaning

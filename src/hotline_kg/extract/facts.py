@@ -41,6 +41,14 @@ class Fact:
     claims: frozenset[tuple[int, int]] = field(default=frozenset(), compare=False)
     order: tuple[int, ...] = field(default=(0,), compare=False)
 
+    def brief(self) -> str:
+        """The fact in one line, for examples and messages: subject, measure, value and unit,
+        period, then its qualifier and what it is relative to, where it has them."""
+        parts = [self.subject, self.measure, self.value, self.unit, self.period, self.qualifier]
+        if self.relative_to:
+            parts.append(f"relative_to {self.relative_to}")
+        return " ".join(part for part in parts if part)
+
     def row(self) -> dict[str, str]:
         """The fact as a row of the facts table (None, a missing page, as "")."""
         return {name: "" if (v := getattr(self, name)) is None else str(v) for name in COLUMNS}

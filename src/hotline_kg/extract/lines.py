@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hotline_kg.extract.errors import ReportError
+from hotline_kg.schema import NUMBER
 
 #: Kinds of line. "text" lines carry the report's sentences.
 TEXT = "text"
@@ -55,7 +56,8 @@ HEADING_RE = re.compile(
 )
 BARE_NUMBER_RE = re.compile(r"^\d{1,2}$")
 FOOTNOTE_START_RE = re.compile(r"^(\d{1,2})(?:\s+(\S.*))?$")
-CHART_AXIS_RE = re.compile(r"^\d+(?:\.\d+)?\s*(?:万|%|亿)$")
+#: A chart axis label: a printed figure (full-width digits read as ASCII) and 万, % or 亿.
+CHART_AXIS_RE = re.compile(rf"^{NUMBER}\s*(?:万|%|亿)$")
 NOTE_RE = re.compile(r"^注[：:]")
 TABLE_HEADER_RE = re.compile(r"^序号\s")
 SENTENCE_PUNCTUATION = re.compile(r"[，。；：,;]")
@@ -109,7 +111,14 @@ def split_lines(text: str) -> list[str]:
 
 
 def classify(raw_lines: list[str]) -> list[Line]:
-    """Give every line a kind; the rules follow the layout of PDF-extracted report text."""
+    """Give every line a kind; the rules follow the layout of PDF-extracted report text.
+
+    >>> lines = classify(split_lines("线共受理群众反映\\n1\\n2419.5 万件，同比上升 12.9%。其中，诉求派"))
+    >>> [line.kind for line in lines]
+    ['text', 'footnote_marker', 'text']
+    >>> [line.kind for line in classify(split_lines("0.0万\\n0.5万\\n-26- "))]
+    ['chart_axis', 'chart_axis', 'page_number']
+    """
     kinds = [_basic_kind(text.strip()) for text in raw_lines]
     _mark_levels(raw_lines, kinds)
     _mark_tables(raw_lines, kinds)
@@ -147,7 +156,13 @@ def _basic_kind(s: str) -> str:
 
 
 def heading_style(s: str) -> str | None:
-    """The numbering style of a heading line ("cn" for "一、…"), or None for any other line."""
+    """The numbering style of a heading line ("cn" for "一、…"), or None for any other line.
+
+    >>> heading_style("一、总体情况及受理特点"), heading_style("（一）市场管理"), heading_style("1.东城区")
+    ('cn', 'cn_paren', 'arabic')
+    >>> heading_style("2024 年群众反映集中的前二十类问题共计 1817.1万件，占") is None
+    True
+    """
     m = HEADING_RE.match(s.translate(HALF_WIDTH_DIGITS))
     if not m or SENTENCE_PUNCTUATION.search(s):
         return None
@@ -234,18 +249,27 @@ def _mark_footnote_body(raw: list[str], kinds: list[str], i: int, has_text: bool
     return j
 
 
+def chart_axis(s: str) -> bool:
+    """A line that is a chart's axis label ("N万", "N%").
+
+    >>> chart_axis("1.5万"), chart_axis("１.５万"), chart_axis("2024年")
+    (True, True, False)
+    """
+    return CHART_AXIS_RE.match(s.translate(HALF_WIDTH_DIGITS)) is not None
+
+
 def _mark_charts(raw: list[str], kinds: list[str]) -> None:
     """A chart is a run of axis labels ("N万") and the short title and legend
     lines around it, up to the next page number, heading or sentence."""
     i = 0
     while i < len(raw):
-        if kinds[i] == TEXT and CHART_AXIS_RE.match(raw[i].strip()):
+        if kinds[i] == TEXT and chart_axis(raw[i].strip()):
             j = i
             while j < len(raw):
                 s = raw[j].strip()
                 if kinds[j] == BLANK:
                     j += 1
-                elif kinds[j] == TEXT and CHART_AXIS_RE.match(s):
+                elif kinds[j] == TEXT and chart_axis(s):
                     kinds[j] = CHART_AXIS
                     j += 1
                 elif kinds[j] == TEXT and len(s) <= CHART_LABEL_MAX and not SENTENCE_PUNCTUATION.search(s):

@@ -17,8 +17,7 @@ from functools import cache
 
 from hotline_kg.extract import cues
 from hotline_kg.extract.stream import Piece, Stream
-
-DIGITS = r"[0-9]+(?:\.[0-9]+)?"
+from hotline_kg.schema import NUMBER
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,11 @@ class Token:
 @cache
 def numerals() -> tuple[str, str]:
     """The cue table's figures in words: its one-character numerals (一, 两 …, for a character
-    class) and its longer word figures (翻倍, as a regular-expression alternation)."""
+    class) and its longer word figures (翻倍, as a regular-expression alternation).
+
+    >>> numerals()
+    ('一两二三四五六七八九十', '翻倍')
+    """
     table = cues.table()
     digits = "".join(c for c in table.cues("numeral") if len(c) == 1)
     words = "|".join(re.escape(c) for c in table.cues("numeral") if len(c) > 1)
@@ -67,14 +70,26 @@ def _token_re() -> re.Pattern[str]:
         rf"(?P<approx>{table.pattern('approx')})?"
         # digits after "digit space" are the end of a number split by a space ("2 143"): not a number of their own
         # nor are digits after "digit comma" ("1,103.94", "2，100"): the end of a number with thousands separators
-        rf"(?:(?<![0-9.])(?<![0-9] )(?<![0-9],)(?<![0-9]，)(?P<v>{DIGITS})(?![0-9]|,[0-9]|，[0-9]{{3}}(?![0-9]))"
+        rf"(?:(?<![0-9.])(?<![0-9] )(?<![0-9],)(?<![0-9]，)(?P<v>{NUMBER})(?![0-9]|,[0-9]|，[0-9]{{3}}(?![0-9]))"
         rf"|(?P<w>{words}|[{digits}]+(?= ?(?:{units}))))"
         rf"(?: ?(?P<unit>{units})(?![0-9%]))?"
     )
 
 
 def tokens(piece: Piece) -> list[Token]:
-    """The numbers of a piece of text, in order."""
+    """The numbers of a piece of text, in order; a unit may be printed on a later line.
+
+    >>> text = "1108.0 万件，同比上升 1.7%，占比 45.8%，直接答复 1311.5\\n\\n万件，同比上升 24.4%，占比 54.2%。"
+    >>> for tok in tokens(Piece.of_text(text)): print(tok.text, tok.unit, tok.place)
+    1108.0 万件 (1, 0)
+    1.7 % (1, 15)
+    45.8 % (1, 23)
+    1311.5 万件 (1, 34)
+    24.4 % (3, 8)
+    54.2 % (3, 17)
+    >>> [(tok.text, tok.unit, tok.approx) for tok in tokens(Piece.of_text("受理量提升约八倍。"))]
+    [('八', '倍', True)]
+    """
     found: list[Token] = []
     table = cues.table()
     # searched in the whole stream between the piece's ends, so that a look behind sees past its start

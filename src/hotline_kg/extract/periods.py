@@ -73,7 +73,17 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
 @lru_cache(maxsize=256)
 def phrases(text: str) -> tuple[Phrase, ...]:
     """The period phrases of a text, in order (comparison bases left out; events marked). Every
-    figure of a sentence asks for its sentence's phrases: they are read once per sentence."""
+    figure of a sentence asks for its sentence's phrases: they are read once per sentence.
+
+    >>> [(p.year, p.why) for p in phrases("2024年1月1日0时至2024年12月31日24时，12345热线共受理群众反映2419.5万件")]
+    [(2024, '')]
+    >>> [(p.year, p.why) for p in phrases("网络渠道受理量占比快速上升，由2021年的10.86%提升至2022年的55.35%")]
+    [(2021, ''), (2022, '')]
+    >>> [p.why for p in phrases("房屋修缮类问题6月至9月反映较为集中")]
+    ['period 6月至9月 is a range of dates, not one year or month']
+    >>> phrases("今年以来，公共安全类反映量持续高位运行")[0].why
+    'period 今年 is a year named relative to when the text was written, not stated'
+    """
     date_re, words_re, after_re, compare_re, range_re, range_before, listed = _patterns()
     t = cues.table()
     found: list[Phrase] = []
@@ -134,12 +144,21 @@ def _range(first: re.Match[str], second: re.Match[str], printed: str) -> Phrase:
 
 def _event(text: str, end: int) -> bool:
     """A date whose clause goes on, without a figure, to an ``event`` word ("5月正式推广后",
-    "自2021年3月27日起全市开展…接种"): the time something happened, not the period of figures."""
+    "自2021年3月27日起全市开展…接种"): the time something happened, not the period of figures.
+
+    >>> _event("5月正式推广后，受理企业来电同比、环比均实现翻倍增长", len("5月"))
+    True
+    """
     stop = min((i for i in (text.find(c, end) for c in CLAUSE_ENDS) if i >= 0), default=len(text))
     clause = text[end:stop]
     return not any(c.isdigit() for c in clause) and any(cue in clause for cue in cues.table().cues("event"))
 
 
 def clause_start(text: str, pos: int) -> int:
-    """Where the clause holding offset ``pos`` starts."""
+    """Where the clause holding offset ``pos`` starts.
+
+    >>> text = "2022年，12345热线及其网络平台受理新型冠状病毒肺炎疫情问题3255.7万件"
+    >>> text[clause_start(text, text.index("3255.7")) :]
+    '12345热线及其网络平台受理新型冠状病毒肺炎疫情问题3255.7万件'
+    """
     return max((text.rfind(c, 0, pos) for c in CLAUSE_ENDS), default=-1) + 1

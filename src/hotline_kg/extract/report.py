@@ -131,7 +131,11 @@ def extract_text(text: str, path: Path, year: int | None = None) -> Extraction:
 def report_year(lines: list[Line]) -> int | None:
     """The year the report covers, if it states its reporting period: a whole calendar
     year ("2024年1月1日0时至2024年12月31日24时") or an annual report's title ("2023年度报告").
-    Never the first year the text mentions."""
+    Never the first year the text mentions.
+
+    >>> report_year(classify(split_lines("2024 年 1 月 1 日 0 时至 2024 年 12 月 31 日 24 时，12345 热")))
+    2024
+    """
     # a note may state it: "注：本报告数据统计时间为2020年1月1日至2020年12月31日"
     text = Stream.of(line for line in lines if line.kind in (TEXT, HEADING, NOTE)).text
     title = next((line.stripped for line in lines if line.stripped), "")

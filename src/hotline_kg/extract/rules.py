@@ -9,7 +9,8 @@ measures (个/项/条 + the word counted). A few statements carry figures in
 lists or pairs — rates "分别为 N% 和 N%", subcategories "A（N 万件）、B（…）",
 monthly peaks, shares at two years, growth multiples — and have rules of their
 own. A number the rules cannot place with certainty is left alone, to be
-listed as unclaimed. Rules hold names and phrases, never figures.
+listed as unclaimed. Rules hold names and phrases, never figures: the figures below are
+in the examples only, sentences quoted from the reports (run by tests/test_doctests.py).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from functools import cache
 
 from hotline_kg.extract import cues, periods
 from hotline_kg.extract.collect import Collector, Subject, district_names
-from hotline_kg.extract.numbers import DIGITS, Token, numerals, tokens
+from hotline_kg.extract.numbers import Token, numerals, tokens
 from hotline_kg.extract.stream import Piece
+from hotline_kg.schema import MEASURE_UNITS, NUMBER
 
 CN_NUM = "一二三四五六七八九十百"
 HOTLINE = Subject("12345热线", "hotline")
@@ -76,7 +78,7 @@ def patterns() -> Patterns:
     return Patterns(
         # before a % figure: "占比", "占十六区…总量的", "所占比例为"
         share=re.compile(rf"(?:{share})(?P<whole>[^，。；%0-9]{{1,24}}?的)?(?:为|是|达到|达)?$"),
-        share_phrase=re.compile(rf"(?:{share})(?:[^，。；%0-9]{{1,24}}?的)?(?:为|是|达到|达)?{DIGITS} ?%"),
+        share_phrase=re.compile(rf"(?:{share})(?:[^，。；%0-9]{{1,24}}?的)?(?:为|是|达到|达)?{NUMBER} ?%"),
         # before a % figure: "同比上升", "较上年增长", "比上年分别下降"
         change=re.compile(rf"(?P<base>{base})(?P<each>均|分别)?(?P<dir>{direction})(?:了)?$"),
         # before a % figure: "环比2019年上升", "较2019年增长": a change against a year named
@@ -101,14 +103,14 @@ def patterns() -> Patterns:
         rate_names=re.compile(rf"(?:[\u4e00-\u9fff]{{0,4}}?(?:{t.pattern('rate')})(?:、|和|及)?)+"),
         subcategory_list=re.compile(rf"(?:{t.pattern('list_intro')})(?P<list>.+?)等(?:问题|方面)?"),
         subcategory_item=re.compile(
-            rf"(?P<name>[^、（）()]+?)[（(](?P<approx>{t.pattern('approx')})?(?P<v>{DIGITS}) ?(?:万件|万)[）)]"
+            rf"(?P<name>[^、（）()]+?)[（(](?P<approx>{t.pattern('approx')})?(?P<v>{NUMBER}) ?(?:万件|万)[）)]"
         ),
         share_trend=re.compile(
             # the name starts a run of Chinese characters (see ``series``)
             rf"(?<![\u4e00-\u9fff])"
             rf"(?P<name>[\u4e00-\u9fff]+?)(?:受理量)?(?:{share})[^，。]*?，?(?:{t.pattern('trend_from')})"
-            rf"(?P<y1>\d{{4}})年的(?P<v1>{DIGITS}) ?%"
-            rf"(?:{direction})(?:{t.pattern('trend_to')})(?P<y2>\d{{4}})年的(?P<v2>{DIGITS}) ?%"
+            rf"(?P<y1>\d{{4}})年的(?P<v1>{NUMBER}) ?%"
+            rf"(?:{direction})(?:{t.pattern('trend_to')})(?P<y2>\d{{4}})年的(?P<v2>{NUMBER}) ?%"
         ),
         doubling=re.compile(
             rf"受理(?P<name>[\u4e00-\u9fff]{{2,8}}?)(?P<bases>(?:{base})(?:、(?:{base}))*)均?实现"
@@ -157,7 +159,15 @@ class Meaning:
 
 
 def meaning(tok: Token, before: str, after: str, subject: Subject) -> Meaning | None:
-    """The measure of one number in a clause, or None when its cue words are not known."""
+    """The measure of one number in a clause, or None when its cue words are not known.
+
+    >>> count, change, share = tokens(Piece.of_text("其中，诉求派单1108.0万件，同比上升1.7%，占比45.8%"))
+    >>> dispatched = Subject("诉求派单", "disposition", "12345热线")
+    >>> meaning(change, "同比上升", "", dispatched)
+    Meaning(measure='yoy_change', unit='%', lead='', relative_to='', qualifier='上升', against=None)
+    >>> meaning(share, "占比", "", dispatched).relative_to
+    '12345热线'
+    """
     p = patterns()
     t = cues.table()
     before = before.removesuffix(" ")
@@ -179,9 +189,9 @@ def meaning(tok: Token, before: str, after: str, subject: Subject) -> Meaning | 
                 return None
             return Meaning("share", "%", before[: m.start()], relative_to=whole)
         return None
-    if tok.unit in ("万件", "件"):
+    if tok.unit in MEASURE_UNITS["requests"]:
         return Meaning("requests", tok.unit, before, qualifier="约" if tok.approx else "")
-    if tok.unit in ("个", "项", "条"):
+    if tok.unit in COUNT_UNITS:
         m = re.match(rf"[\u4e00-\u9fff]{{0,12}}?(?P<head>{t.pattern('count')})", after)
         if m:
             return Meaning(t.meaning("count", m.group("head")), tok.unit, "")
@@ -189,7 +199,13 @@ def meaning(tok: Token, before: str, after: str, subject: Subject) -> Meaning | 
 
 
 def whole_name(phrase: str, subject: Subject) -> str:
-    """The subject a share is "of" ("十六区承办总量的" → 十六区, "反映总量的" → the hotline), or ""."""
+    """The subject a share is "of" ("十六区承办总量的" → 十六区, "反映总量的" → the hotline), or "".
+
+    >>> whole_name("十六区承办总量的", Subject("朝阳区", "district", "十六区"))
+    '十六区'
+    >>> whole_name("反映总量的", Subject("前二十类问题", "category_group", "12345热线"))
+    '12345热线'
+    """
     if subject.parent and subject.parent in phrase:
         return subject.parent
     return cues.table().first("whole", phrase) or ""
@@ -208,7 +224,18 @@ def read_clauses(
     speaks of the previous one, but only if nothing but filler words stand
     before the figure's cue: a figure after words the table does not know
     ("受理企业来电 N 万件") is left alone, to show up as unclaimed rather than be
-    given to the wrong subject."""
+    given to the wrong subject.
+
+    >>> col = Collector(2024, report=True)
+    >>> sentence = Piece.of_text(
+    ...     "2024年1月1日0时至2024年12月31日24时，12345热线共受理群众反映2419.5万件，同比上升12.9%。"
+    ... )
+    >>> read_clauses(col, "overview", sentence, detect_overview, HOTLINE)
+    Subject(name='12345热线', kind='hotline', parent='', qualifier='')
+    >>> for fact in col.facts: print(fact.brief())
+    12345热线 requests 2419.5 万件 2024
+    12345热线 yoy_change 12.9 % 2024 上升
+    """
     p = patterns()
     month: tuple[Piece, str] | None = None
     for clause in sentence.clauses():
@@ -286,14 +313,25 @@ def read_clauses(
 #: A year in the words between a subject and its figure ("12345热线2019年受理诉求 N 万件"): the figure's
 #: period (read by ``periods``), not a word that stands between.
 YEAR_RE = re.compile(r"[0-9]{4} ?年度?")
-#: What the topic programme counts: its topics, tasks, policies and measures.
+#: What the topic programme counts: its topics, tasks, policies and measures (the cue table's ``count`` cues).
 PROGRAMME_COUNTS = ("topics", "tasks", "policies", "measures")
+#: The units they are counted in (个, 项, 条): a figure in one of them is a count of the word after it.
+COUNT_UNITS = frozenset(unit for measure in PROGRAMME_COUNTS for unit in MEASURE_UNITS[measure])
 
 
 def counts(col: Collector, section: str, sentence: Piece, clause: Piece) -> None:
     """A clause without a subject: its counts of topics, tasks, policies or measures are the topic
     programme's where the sentence names it before them ("“每月一题”17个问题共完成450项工作任务");
-    every other figure is left unclaimed, no subject named."""
+    every other figure is left unclaimed, no subject named.
+
+    >>> sentence = Piece.of_text("2022年,围绕群众急难愁盼,全市“每月一题”17个问题共完成450项工作任务,出台105项政策。")
+    >>> col = Collector(None)
+    >>> for clause in sentence.clauses()[2:]: counts(col, "summary", sentence, clause)
+    >>> for fact in col.facts: print(fact.brief())
+    每月一题 topics 17 个 2022
+    每月一题 tasks 450 项 2022
+    每月一题 policies 105 项 2022
+    """
     for tok in tokens(clause):
         if col.is_claimed(tok.value):
             continue
@@ -307,12 +345,22 @@ def counts(col: Collector, section: str, sentence: Piece, clause: Piece) -> None
 
 def masked_shares(text: str) -> str:
     """The text with its share phrases ("占十六区…的 N%") blanked out, offsets kept:
-    a whole named in a share is not the subject of the clause."""
+    a whole named in a share is not the subject of the clause.
+
+    >>> text = "其中街道乡镇共办理253.6万件，占十六区承办量的35.92%"
+    >>> masked = masked_shares(text)
+    >>> masked.rstrip("　"), len(masked) == len(text)
+    ('其中街道乡镇共办理253.6万件，', True)
+    """
     return patterns().share_phrase.sub(lambda m: "　" * len(m.group()), text)
 
 
 def subject_cue(text: str, kinds: tuple[str, ...]) -> Found | None:
-    """The last subject the cue table names in the text, of one of the kinds."""
+    """The last subject the cue table names in the text, of one of the kinds.
+
+    >>> subject_cue("其中，诉求派单1108.0万件", ("disposition", "channel"))
+    (Subject(name='诉求派单', kind='disposition', parent='12345热线', qualifier=''), 7)
+    """
     t = cues.table()
     last = None
     for m in re.finditer(t.pattern("subject"), text):
@@ -338,7 +386,13 @@ def values_after(col: Collector, piece: Piece, offset: int, count: int, unit: st
 
 
 def detect_overview(text: str) -> Found | None:
-    """The hotline, a channel or disposition, the top-N categories or a theme, named in the text."""
+    """The hotline, a channel or disposition, the top-N categories or a theme, named in the text.
+
+    >>> detect_overview("2024年群众反映集中的前二十类问题共计1817.1万件")
+    (Subject(name='前二十类问题', kind='category_group', parent='12345热线', qualifier=''), 18)
+    >>> detect_overview("2022年，12345热线及其网络平台受理新型冠状病毒肺炎疫情问题3255.7万件")
+    (Subject(name='新型冠状病毒肺炎疫情', kind='theme', parent='12345热线', qualifier=''), 33)
+    """
     if found := subject_cue(text, ("disposition", "channel")):
         return found
     if m := re.search(rf"前([{CN_NUM}]+)类(?:日常)?问题", text):
@@ -363,7 +417,14 @@ def overview(col: Collector, section: str, text: Piece) -> None:
 
 
 def rates(col: Collector, section: str, sentence: Piece) -> None:
-    """ "诉求解决率、满意率分别提升至 N%和 N%", "解决率为 N%"."""
+    """ "诉求解决率、满意率分别提升至 N%和 N%", "解决率为 N%".
+
+    >>> col = Collector(2024, report=True)
+    >>> rates(col, "summary", Piece.of_text("2024年诉求解决率、群众满意率进一步提升，分别达到96.7%和97.0%。"))
+    >>> for fact in col.facts: print(fact.brief())
+    12345热线 resolution_rate 96.7 % 2024
+    12345热线 satisfaction_rate 97.0 % 2024
+    """
     table = cues.table()
     for m in patterns().rate_names.finditer(sentence.text):
         names = re.findall(table.pattern("rate"), m.group())
@@ -400,7 +461,11 @@ def rates(col: Collector, section: str, sentence: Piece) -> None:
 
 def rate_words_left(clause: str) -> str:
     """What is left of a rates clause ("2024年12345热线诉求解决率、群众满意率") once its years, the
-    hotline's names, rate names, filler and ``rate_word`` cues are taken out: "" for the hotline's rates."""
+    hotline's names, rate names, filler and ``rate_word`` cues are taken out: "" for the hotline's rates.
+
+    >>> rate_words_left("2024年诉求解决率、群众满意率")
+    ''
+    """
     t = cues.table()
     hotline = [c for c in t.cues("subject") if t.meaning("subject", c).startswith("hotline ")]
     left = YEAR_RE.sub("", clause)
@@ -429,7 +494,15 @@ def paired_shares(col: Collector, section: str, sentence: Piece, detect: Detect)
 
 
 def share_trend(col: Collector, section: str, sentence: Piece) -> None:
-    """ "网络渠道受理量占比…，由 YYYY 年的 N%提升至 YYYY 年的 N%"."""
+    """ "网络渠道受理量占比…，由 YYYY 年的 N%提升至 YYYY 年的 N%".
+
+    >>> col = Collector(2022, report=True)
+    >>> sentence = Piece.of_text("网络渠道受理量占比快速上升，由2021年的10.86%提升至2022年的55.35%，首次超越电话渠道。")
+    >>> share_trend(col, "overview", sentence)
+    >>> for fact in col.facts: print(fact.brief())
+    网络渠道 share 10.86 % 2021 relative_to 12345热线
+    网络渠道 share 55.35 % 2022 relative_to 12345热线
+    """
     for m in patterns().share_trend.finditer(sentence.text):
         found = detect_overview(m.group("name"))
         if found is None:
@@ -453,13 +526,22 @@ def share_trend(col: Collector, section: str, sentence: Piece) -> None:
 
 #: A month, not a date ("7 月", not "1 月 1 日"; not "6 月至 8 月").
 MONTH_ONLY_RE = re.compile(r"(?<![0-9至到])(?P<m>\d{1,2})月份?(?![0-9]|至|到|起|以)")
-MONTH_VALUE_RE = re.compile(rf"(?P<m>\d{{1,2}})月份?的(?P<v>{DIGITS}) ?(?P<unit>万件|万|件)")
+MONTH_VALUE_RE = re.compile(rf"(?P<m>\d{{1,2}})月份?的(?P<v>{NUMBER}) ?(?P<unit>万件|万|件)")
 
 
 def monthly_series(col: Collector, section: str, sentence: Piece, detect: Detect) -> None:
     """ "单月受理量从 M 月份的 N 万提升至全年最高点 M 月份的 N 万，提升约八倍": the
     monthly counts of the subject named before "单月" (the hotline if none), and its
-    growth from the first month to the last as a multiple."""
+    growth from the first month to the last as a multiple.
+
+    >>> col = Collector(2022, report=True)
+    >>> sentence = Piece.of_text("单月受理量从1月份的197.4万提升至全年最高点10月份的1771.4万，单月受理量提升约八倍。")
+    >>> monthly_series(col, "overview", sentence, detect_overview)
+    >>> for fact in col.facts: print(fact.brief())
+    12345热线 requests 197.4 万件 2022-01
+    12345热线 requests 1771.4 万件 2022-10 最高
+    12345热线 growth_multiple 八 倍 2022-10 约 relative_to 2022-01
+    """
     series = patterns().series.search(sentence.text)
     if not series:
         return
@@ -489,7 +571,18 @@ def monthly_series(col: Collector, section: str, sentence: Piece, detect: Detect
 
 
 def doubling(col: Collector, section: str, sentence: Piece) -> None:
-    """ "受理企业来电同比、环比均实现翻倍增长": a doubling, against each base named."""
+    """ "受理企业来电同比、环比均实现翻倍增长": a doubling, against each base named.
+
+    >>> col = Collector(2024, report=True)
+    >>> sentence = Piece.of_text(
+    ...     "推出在线专业咨询、增值服务等13条具体措施，优化提升为企服务能力，"
+    ...     "5月正式推广后，受理企业来电同比、环比均实现翻倍增长。"
+    ... )
+    >>> doubling(col, "overview", sentence)
+    >>> for fact in col.facts: print(fact.brief())
+    企业来电 growth_multiple 翻倍 倍 2024 同比
+    企业来电 growth_multiple 翻倍 倍 2024 环比
+    """
     table = cues.table()
     for m in patterns().doubling.finditer(sentence.text):
         subject = Subject(m.group("name"), "theme", HOTLINE.name)
@@ -529,13 +622,31 @@ def category(col: Collector, section: str, text: Piece, title: str) -> None:
 
 
 def named_category(text: str, cat: Subject) -> Found | None:
-    """ "市场管理类问题 N 万件": the category of the section, at the start of its first sentence."""
+    """ "市场管理类问题 N 万件": the category of the section, at the start of its first sentence.
+
+    >>> named_category("市场管理类问题445.2万件", Subject("市场管理", "category", "12345热线"))
+    (Subject(name='市场管理', kind='category', parent='12345热线', qualifier=''), 7)
+    """
     m = patterns().category.match(text)
     return (cat, m.end()) if m else None
 
 
 def subcategories(col: Collector, section: str, sentence: Piece, cat: Subject) -> list[str]:
-    """ "主要反映网络交易（N 万件）、市场环境秩序（N 万件）…等问题"."""
+    """ "主要反映网络交易（N 万件）、市场环境秩序（N 万件）…等问题".
+
+    >>> col = Collector(2024, report=True)
+    >>> sentence = Piece.of_text(
+    ...     "文体市场管理类问题114.5万件，同比上升119.4%，主要反映文化市场（113.0万件）、"
+    ...     "体育市场（0.8万件）、广播电视（0.7万件）、科技（0.1万件）等问题。"
+    ... )
+    >>> subcategories(col, "categories", sentence, Subject("文体市场管理", "category", "12345热线"))
+    ['文化市场', '体育市场', '广播电视', '科技']
+    >>> for fact in col.facts: print(fact.brief())
+    文体市场管理/文化市场 requests 113.0 万件 2024
+    文体市场管理/体育市场 requests 0.8 万件 2024
+    文体市场管理/广播电视 requests 0.7 万件 2024
+    文体市场管理/科技 requests 0.1 万件 2024
+    """
     names = []
     p = patterns()
     for m in p.subcategory_list.finditer(sentence.text):
@@ -561,7 +672,17 @@ MONTH_RE = re.compile(r"(?P<m>\d{1,2})月")
 
 def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, known: list[str]) -> None:
     """ "从各月受理量看，小区配套问题…在 M 月份达到年度最高，为 N 万件"; also the
-    "分别为" forms, pairing several months or several subjects with the values."""
+    "分别为" forms, pairing several months or several subjects with the values.
+
+    >>> col = Collector(2022, report=True)
+    >>> sentence = Piece.of_text(
+    ...     "从各月受理量看，小区配套问题整体波动较大，在8月份达到年度最高，为2.6万件，"
+    ...     "房屋修缮类问题6月至9月反映较为集中。"
+    ... )
+    >>> monthly_peaks(col, "categories", sentence, Subject("住房", "category", "12345热线"), ["住房", "小区配套"])
+    >>> for fact in col.facts: print(fact.brief())
+    住房/小区配套 requests 2.6 万件 2022-08 最高
+    """
     subjects: list[Subject] = []
     months: list[Piece] = []
     peak = ""
@@ -618,7 +739,11 @@ def monthly_peaks(col: Collector, section: str, sentence: Piece, cat: Subject, k
 
 
 def names_in(text: str, names_by_length: list[str]) -> list[str]:
-    """Known names occurring in the text, in the order they occur (longest name wins)."""
+    """Known names occurring in the text, in the order they occur (longest name wins).
+
+    >>> names_in("互联网约车和违章处理问题反映量逐渐上升", ["违章处理", "互联网约车"])
+    ['互联网约车', '违章处理']
+    """
     found: list[tuple[int, str]] = []
     taken: list[tuple[int, int]] = []
     for name in names_by_length:
@@ -636,7 +761,14 @@ THEME_RE = re.compile(r"^(?:其中)?(?P<name>[\u4e00-\u9fff]{2,10}?)(?:类问题
 
 def multiples(col: Collector, section: str, sentence: Piece, kind: str) -> None:
     """ "旅游、演出票务问题反映量增幅分别达到 N 倍和 N 倍", "X 问题反映量同比翻倍":
-    growth multiples of the things named before them."""
+    growth multiples of the things named before them.
+
+    >>> col = Collector(2024, report=True)
+    >>> multiples(col, "trends", Piece.of_text("其中旅游、文体市场消费反映量增幅分别达到2.9倍和1.2倍，"), "category")
+    >>> for fact in col.facts: print(fact.brief())
+    旅游 growth_multiple 2.9 倍 2024
+    文体市场 growth_multiple 1.2 倍 2024
+    """
     table = cues.table()
     found = [tok for tok in tokens(sentence) if tok.unit == "倍" and not col.is_claimed(tok.value)]
     i = 0
@@ -669,7 +801,11 @@ def trends(col: Collector, section: str, text: Piece) -> None:
 
 
 def detect_theme(text: str) -> Found | None:
-    """A theme named at the start of a clause: "消防安全反映量…", "公园管理类问题…"."""
+    """A theme named at the start of a clause: "消防安全反映量…", "公园管理类问题…".
+
+    >>> detect_theme("其中消防安全反映量上升较为明显")
+    (Subject(name='消防安全', kind='theme', parent='12345热线', qualifier=''), 9)
+    """
     if m := THEME_RE.match(text):
         return Subject(m.group("name"), "theme", HOTLINE.name), m.end()
     return None
@@ -713,7 +849,13 @@ def detect_district(parent: str) -> Detect:
 
 
 def ranked_subject(text: str, kind: str, parent: str) -> Found | None:
-    """A ranked body or district: "最多的是 X", "第二是 X", "排在第 3 位的是 X"."""
+    """A ranked body or district: "最多的是 X", "第二是 X", "排在第 3 位的是 X".
+
+    >>> ranked_subject("承办量最多的是朝阳区", "district", "十六区")
+    (Subject(name='朝阳区', kind='district', parent='十六区', qualifier='最多'), 10)
+    >>> ranked_subject("其次是经开区管委会", "city_department", "")
+    (Subject(name='经开区管委会', kind='city_department', parent='', qualifier='其次'), 9)
+    """
     if m := patterns().rank.search(text):
         rank = rank_of(m)
         if rank:
@@ -737,7 +879,18 @@ def rank_digits(col: Collector, sentence: Piece) -> None:
 
 
 def handlers(kind: str) -> Callable[[Collector, str, Piece], None]:
-    """City departments and state-owned enterprises: "最多的是 X，共办理诉求 N 万件；其次是 Y…"."""
+    """City departments and state-owned enterprises: "最多的是 X，共办理诉求 N 万件；其次是 Y…".
+
+    >>> col = Collector(2022, report=True)
+    >>> text = Piece.of_text(
+    ...     "从各市属机构承办情况来看，2022年市属机构承办量最多的是大数据中心，共办理诉求35.2万件；"
+    ...     "其次是经开区管委会，共办理诉求20.6万件。"
+    ... )
+    >>> handlers("city_department")(col, "city_departments", text)
+    >>> for fact in col.facts: print(fact.brief())
+    大数据中心 requests 35.2 万件 2022 最多
+    经开区管委会 requests 20.6 万件 2022 其次
+    """
 
     def read(col: Collector, section: str, text: Piece) -> None:
         for sentence in text.sentences():
@@ -748,12 +901,34 @@ def handlers(kind: str) -> Callable[[Collector, str, Piece], None]:
 
 
 def topics_intro(col: Collector, section: str, text: Piece) -> None:
-    """ "“每月一题”聚焦…等 N 个高频难点民生问题，完成了 N 项任务…共涉及诉求 N 万件"."""
+    """ "“每月一题”聚焦…等 N 个高频难点民生问题，完成了 N 项任务…共涉及诉求 N 万件".
+
+    >>> col = Collector(2024, report=True)
+    >>> text = Piece.of_text(
+    ...     "2024年“每月一题”聚焦电动自行车充电设施、小区周边公共停车资源有偿错时共享、校园周边交通综合治理"
+    ...     "等13个高频难点民生问题，完成了372项任务，出台了104项政策，办成了一大批民生实事，共涉及诉求74.1万件。"
+    ... )
+    >>> topics_intro(col, "monthly_topics", text)
+    >>> for fact in col.facts: print(fact.brief())
+    每月一题 topics 13 个 2024
+    每月一题 tasks 372 项 2024
+    每月一题 policies 104 项 2024
+    每月一题 requests 74.1 万件 2024
+    """
     for sentence in text.sentences():
         read_clauses(col, section, sentence, lambda _t: None, TOPICS)
 
 
 def handling_intro(col: Collector, section: str, text: Piece) -> None:
-    """ "YYYY 年 12345 热线派单处理的 N 万件诉求，由区级部门…办理"."""
+    """ "YYYY 年 12345 热线派单处理的 N 万件诉求，由区级部门…办理".
+
+    >>> col = Collector(2022, report=True)
+    >>> text = Piece.of_text(
+    ...     "2022年12345热线派单处理的883.5万件诉求，由区级部门、街道乡镇、市属机构、国有企业等单位办理。"
+    ... )
+    >>> handling_intro(col, "handling", text)
+    >>> for fact in col.facts: print(fact.brief())
+    诉求派单 requests 883.5 万件 2022
+    """
     for sentence in text.sentences():
         read_clauses(col, section, sentence, detect_overview, None)

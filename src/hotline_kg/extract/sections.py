@@ -52,6 +52,16 @@ class Outline:
 
 
 def outline(lines: list[Line]) -> Outline:
+    """The blocks of a report: the text before its first heading (the summary), then one block per
+    heading, each with the kind of section its heading names.
+
+    >>> from hotline_kg.extract.lines import classify, split_lines
+    >>> lines = classify(split_lines("一、总体情况及受理特点 \\n二、群众反映前十类问题情况 \\n（一）市场管理 "))
+    >>> for block in outline(lines).blocks[1:]: print(block.kind, block.title)
+    overview 总体情况及受理特点
+    categories 群众反映前十类问题情况
+    categories 市场管理
+    """
     blocks = [Block(SUMMARY)]
     warnings: list[tuple[int, str]] = []
     part = SUMMARY

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from hotline_kg.extract.lines import Line
+from hotline_kg.extract.lines import TEXT, Line, split_lines
 
 ASCII_WORD = re.compile(r"[0-9A-Za-z.%]")
 #: Full-width forms read as their ASCII twins: digits, per cent, decimal point.
@@ -84,6 +84,16 @@ class Piece:
     start: int
     end: int
 
+    @classmethod
+    def of_text(cls, text: str) -> Piece:
+        """A text given as a string, each of its lines a line of report text, as the whole of its
+        own stream: a sentence quoted in an example.
+
+        >>> Piece.of_text("2024年 12345热线电话渠道受理 2097.2万件，占比 86.7%，").text
+        '2024年12345热线电话渠道受理2097.2万件，占比86.7%，'
+        """
+        return Stream.of(Line(no, line, TEXT) for no, line in enumerate(split_lines(text), 1)).whole()
+
     @property
     def text(self) -> str:
         return self.stream.text[self.start : self.end]
@@ -137,4 +147,9 @@ class Piece:
         return [p for p in parts if p.text.strip(SENTENCE_END)]
 
     def clauses(self) -> list[Piece]:
+        """The clauses of a sentence: it is split at commas, semicolons and the full stop.
+
+        >>> [clause.text for clause in Piece.of_text("其中，诉求派单1108.0万件，同比上升1.7%，占比45.8%").clauses()]
+        ['其中', '诉求派单1108.0万件', '同比上升1.7%', '占比45.8%']
+        """
         return self.split(CLAUSE_SEPARATORS + SENTENCE_END)

@@ -25,10 +25,13 @@ from dataclasses import dataclass, field
 from hotline_kg.extract.collect import Collector, Subject
 from hotline_kg.extract.lines import TABLE, Line
 from hotline_kg.extract.stream import HALF_WIDTH, MAX_SENTENCE
+from hotline_kg.schema import DIGITS
 
 WORD_RE = re.compile(r"\S+")
-WHOLE_RE = re.compile(r"^[0-9]+$")
-NUMBER_RE = re.compile(r"[0-9]+")
+#: A word that is a whole number: a row number, a count of requests (件).
+WHOLE_RE = re.compile(rf"^{DIGITS}$")
+#: Digits inside a word of a topic's name ("0-3岁…").
+NUMBER_RE = re.compile(DIGITS)
 TOPICS_NAME = "每月一题"
 
 
@@ -82,7 +85,18 @@ class Row:
 
 
 def topic_table(col: Collector, section: str, lines: list[Line]) -> None:
-    """Add a fact for each topic's total and each handler's count."""
+    """Add a fact for each topic's total and each handler's count.
+
+    >>> from hotline_kg.extract.lines import classify, split_lines
+    >>> lines = classify(split_lines("序号 问题 \\n1 老楼加装电梯 \\n5462 \\n朝阳区 941 \\n海淀区 756 \\n丰台区 608 "))
+    >>> col = Collector(2022, report=True)
+    >>> topic_table(col, "monthly_topics", lines)
+    >>> for fact in col.facts: print(fact.brief())
+    老楼加装电梯 requests 5462 件 2022
+    老楼加装电梯/朝阳区 requests 941 件 2022
+    老楼加装电梯/海淀区 requests 756 件 2022
+    老楼加装电梯/丰台区 requests 608 件 2022
+    """
     for row in _rows([line for line in lines if line.kind == TABLE], _captions(lines)):
         col.not_a_fact(row.number.place, "table row number")
         size = sum(len(w.text) + 1 for w in row.words)  # the longest its quote can be
