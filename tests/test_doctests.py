@@ -1,5 +1,6 @@
-"""The examples in the docstrings of the extractor (hotline_kg.extract) and the facts schema run, one
-test per module: each example quotes a sentence of a report and shows what is read from it."""
+"""The examples in the docstrings of the extractor (hotline_kg.extract), the facts schema and the
+progress lines run, one test per module: each example of a rule quotes a sentence of a report and
+shows what is read from it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import hotline_kg.extract
 MODULES = sorted(
     [
         "hotline_kg.schema",
+        "hotline_kg.progress",
         "hotline_kg.extract",
         *(f"hotline_kg.extract.{m.name}" for m in pkgutil.iter_modules(hotline_kg.extract.__path__)),
     ]
@@ -21,6 +23,7 @@ MODULES = sorted(
 #: Modules whose rules are shown by examples: a module here with none left fails.
 WITH_EXAMPLES = {
     "hotline_kg.schema",
+    "hotline_kg.progress",
     "hotline_kg.extract.collect",
     "hotline_kg.extract.cues",
     "hotline_kg.extract.lines",

@@ -14,6 +14,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from hotline_kg.formats import INPUT_FORMATS
+from hotline_kg.progress import Reading
 from hotline_kg.server.settings import env_name, read
 
 
@@ -145,7 +146,9 @@ def load_store(
             raise ValueError(f"{path}: a file of quads cannot go into one named graph")
         target = {} if graph is None else {"to_graph": graph}
         try:
-            with _open_input(path, in_memory_up_to) as stream:
+            with _open_input(path, in_memory_up_to) as opened:
+                size = input_size(path)
+                stream = Reading(opened, f"loading {path}", size) if size >= SHOWN_FROM else opened
                 if location is None:  # in memory, `load` peaks lower than `bulk_load`
                     store.load(stream, format=fmt, **target)
                 elif fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
@@ -159,6 +162,10 @@ def load_store(
         except MemoryError as err:  # the parser's buffer: a term or a line longer than it takes
             raise ValueError(f"{path}: cannot be read ({err}: a term or line too long)") from err
     return store
+
+
+#: Files of this many bytes of text or more show their loading on a terminal (``progress``).
+SHOWN_FROM = 16 << 20
 
 
 #: Line-based files go into an on-disk store in pieces of about this many bytes, cut at line

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from hotline_kg.progress import step
 from hotline_kg.server.engine.inputs import PastMemory, input_size, load_store
 from hotline_kg.server.engine.worker import die_with_parent
 
@@ -259,7 +260,8 @@ def _load_into(
     try:
         store = load_store(files, location, named)
         if compact:
-            store.optimize()
+            with step("compacting the store"):
+                store.optimize()
         store.flush()
         send.send("")
     except (ValueError, OSError) as err:
