@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from serving import free_port
+
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 READY = "/sparql?query=ASK%7B%7D"
 
@@ -37,12 +39,6 @@ def tool(name: str) -> str:
             pytrace=False,
         )
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(check: Callable[[], bool], seconds: float, what: str, step: float = 0.02) -> float:

@@ -88,6 +88,19 @@ def whole_graph(built):
     return whole
 
 
+@pytest.fixture(scope="session")
+def cli_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dist/ as `hotline-kg build` itself writes it (it validates before writing), built once from
+    a copy of the project's inputs, as ``project`` makes (PYTHONHASHSEED 0); read it, or copy it
+    before changing it."""
+    folder = tmp_path_factory.mktemp("cli")
+    out = folder / "dist"
+    done = run_build(copy_project(folder / "project"), out)
+    assert done.returncode == 0, done.stderr
+    assert "conforms: 0 violations" in done.stdout
+    return out
+
+
 def run_build(root: Path, out: Path, seed: str = "0") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONHASHSEED": seed}
     return subprocess.run(
@@ -99,13 +112,21 @@ def run_build(root: Path, out: Path, seed: str = "0") -> subprocess.CompletedPro
     )
 
 
+#: What a build reads, under the project's folder.
+BUILD_INPUTS = ("data/raw", "data/facts", "data/reference", "ontology", "shapes")
+
+
+def copy_project(root: Path) -> Path:
+    """A copy of the build's inputs at ``root`` (outside git: its build date is a fixed one)."""
+    for part in BUILD_INPUTS:
+        shutil.copytree(ROOT / part, root / part)
+    return root
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the build's inputs, free to break."""
-    root = tmp_path / "project"
-    for part in ("data/raw", "data/facts", "data/reference", "ontology", "shapes"):
-        shutil.copytree(ROOT / part, root / part)
-    return root
+    return copy_project(tmp_path / "project")
 
 
 # --- the app in this process ---------------------------------------------------------------------

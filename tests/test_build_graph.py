@@ -8,12 +8,9 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDFS, XSD
 
-from conftest import FACTS
+from conftest import FACTS, HL, SITE
 from hotline_kg.rdf.integrity import check, store_of
-from hotline_kg.rdf.vocab import SDMX_MEASURE, Site
-
-SITE = Site()
-HL = SITE.hl
+from hotline_kg.rdf.vocab import SDMX_MEASURE
 
 
 def test_named_graphs_one_per_report(built):

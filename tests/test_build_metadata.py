@@ -5,10 +5,9 @@ import hashlib
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
 
+from conftest import SITE
 from hotline_kg.rdf.metadata import EU, file_type
-from hotline_kg.rdf.vocab import IANA_MEDIA, SPDX, Site
-
-SITE = Site()
+from hotline_kg.rdf.vocab import IANA_MEDIA, SPDX
 
 
 def test_void_and_dcat_match_the_files(built, whole_graph):

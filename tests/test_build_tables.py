@@ -19,12 +19,12 @@ import csvw
 import pytest
 from rdflib import Literal, URIRef
 
+from conftest import SITE
 from csvw_check import change_cell, csvw_problems
 from hotline_kg.rdf import tables
 from hotline_kg.rdf.observations import period_path
 from hotline_kg.rdf.vocab import HL, QB, RDF, SDMX_ATTRIBUTE, SDMX_MEASURE, SKOS, Site
 
-SITE = Site()
 BUILD_DATE = dt.date(2026, 11, 22)  # the date the `built` fixture builds with
 
 

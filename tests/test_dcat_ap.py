@@ -18,13 +18,12 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, SH
 
-from conftest import ROOT
+from conftest import ROOT, SITE, copy_project
 from hotline_kg import validate
 from hotline_kg.rdf import build as rdf_build
 from hotline_kg.rdf.metadata import file_type, metadata_graph
 from hotline_kg.rdf.vocab import IANA_MEDIA, Site
 
-SITE = Site()
 VENDORED = ROOT / "shapes" / "dcat-ap-3.0.1"
 #: the reference copy beside the repository (from SEMICeu/DCAT-AP releases/3.0.1/html/shacl/)
 REFERENCE = ROOT.parent / "shared" / "w3c" / "dcat-ap-3.0.1"
@@ -295,9 +294,7 @@ def test_a_missing_shape_file_is_an_error(tmp_path, name):
 
 @pytest.mark.slow
 def test_a_missing_shape_file_fails_the_build(tmp_path):
-    project = tmp_path / "project"
-    for part in ("data/raw", "data/facts", "data/reference", "ontology", "shapes"):
-        shutil.copytree(ROOT / part, project / part)
+    project = copy_project(tmp_path / "project")
     (project / "shapes" / "dcat-ap-3.0.1" / "range.ttl").unlink()
     out = tmp_path / "dist"
     done = subprocess.run(

@@ -45,7 +45,7 @@ def engine(tmp_path):
     return make
 
 
-def run(coroutine):
+def run_async(coroutine):
     return asyncio.run(coroutine)
 
 
@@ -76,7 +76,7 @@ def test_the_row_limit_counts_rows_not_lines_of_text(engine):
         finally:
             await short.stop()
 
-    run(check())
+    run_async(check())
 
 
 @pytest.mark.parametrize("media", ["application/sparql-results+xml", "text/csv", "text/tab-separated-values", JSON])
@@ -97,7 +97,7 @@ def test_each_result_format_holds_every_row(engine, media):
             parsed = ox.parse_query_results(first.body, format=SOLUTION_FORMATS[media])
             assert len(list(parsed)) == ROWS  # type: ignore[arg-type]
 
-    run(check())
+    run_async(check())
 
 
 def test_a_light_query_is_answered_without_a_worker_and_a_heavy_one_still_stops(engine, monkeypatch):
@@ -117,7 +117,7 @@ def test_a_light_query_is_answered_without_a_worker_and_a_heavy_one_still_stops(
         finally:
             await served.stop()
 
-    run(check())
+    run_async(check())
 
 
 def test_queries_whose_cost_may_vary_always_go_to_a_worker(engine):
@@ -132,7 +132,7 @@ def test_queries_whose_cost_may_vary_always_go_to_a_worker(engine):
         finally:
             await served.stop()
 
-    run(check())
+    run_async(check())
 
 
 def test_a_worker_holds_no_descriptor_of_the_server_but_its_socket(engine, tmp_path):
@@ -149,7 +149,7 @@ def test_a_worker_holds_no_descriptor_of_the_server_but_its_socket(engine, tmp_p
         return fds
 
     try:
-        fds = run(check())
+        fds = run_async(check())
     finally:
         held.close()
     assert len([fd for fd in fds if int(fd) > 2]) == 1, fds

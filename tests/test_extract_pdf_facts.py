@@ -11,6 +11,9 @@ from hotline_kg.extract import extract_file
 from hotline_kg.extract.report import extract_pdf
 from pdfs import KINDS, build_report_pdf
 
+# each test reads a whole report from a PDF built for it (a second or two each)
+pytestmark = pytest.mark.slow
+
 FIXTURES = Path(__file__).parent / "fixtures"
 ASCII_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 #: What a fact is, apart from where it was read: the line and page differ between text and PDF.
@@ -47,7 +50,6 @@ def test_the_pdf_gives_the_same_facts_as_the_text(tmp_path, source, kind):
         assert fact.source_page is not None and fact.source_page >= 1
 
 
-@pytest.mark.slow
 def test_extract_keeps_the_pdf_text_beside_it(tmp_path):
     import subprocess
     import sys
@@ -68,7 +70,6 @@ def test_extract_keeps_the_pdf_text_beside_it(tmp_path):
     assert "" not in pages and len(pages) > 3
 
 
-@pytest.mark.slow
 def test_a_report_pdf_in_data_raw_goes_through_extract_and_build(project, tmp_path):
     """A PDF listed in data/raw/sources.csv: `extract data/raw` keeps its text beside it and
     writes facts with pages; the build accepts it and the graph carries hl:sourcePage."""

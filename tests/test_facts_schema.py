@@ -12,16 +12,14 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import OWL, RDF
 
-from conftest import FACTS, ROOT
+from conftest import FACTS, ROOT, SITE
 from csvw_check import change_cell, csvw_problems
 from hotline_kg import schema
 from hotline_kg.extract import facts as extract_facts
 from hotline_kg.rdf import observations, reference
 from hotline_kg.rdf.observations import kebab
-from hotline_kg.rdf.vocab import Site
 
 METADATA = FACTS / schema.METADATA_FILE
-SITE = Site()
 
 
 # --- the committed metadata and tables -------------------------------------------------------------

@@ -24,7 +24,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from conftest import ROOT, run_build
+from conftest import copy_project, run_build
 from hotline_kg.server.engine import inputs, local, stores
 from serving import free_port, start, stop
 
@@ -237,7 +237,8 @@ def test_a_remote_engine_that_dies_and_comes_back(built, tmp_path):
             engine.wait()
         down = query(url, COUNT + " # while the engine is down")
         assert down.status_code == 503 and endpoint in down.text, down.text
-        for path in ("/id/district/110108", "/def/hotline", "/query?query=" + quote(COUNT)):
+        # (the query page shares the endpoint's answer cache: a query not asked before)
+        for path in ("/id/district/110108", "/def/hotline", "/query?query=" + quote(COUNT + " # the page")):
             page = httpx.get(url + path, timeout=30)
             assert page.status_code == 503 and endpoint in page.text, (path, page.status_code, page.text)
         for path in ("/", "/query", "/search?q=chaoyang", "/dumps/void.ttl"):
@@ -287,9 +288,7 @@ def writing(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     process, the project it builds and the output folder."""
     _, previous = built
     folder = tmp_path_factory.mktemp("writing")
-    project = folder / "project"
-    for part in ("data/raw", "data/facts", "data/reference", "ontology", "shapes"):
-        shutil.copytree(ROOT / part, project / part)
+    project = copy_project(folder / "project")
     out = folder / "dist"
     shutil.copytree(previous, out)
     paused = Path(str(out) + ".paused")

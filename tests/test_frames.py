@@ -22,11 +22,11 @@ import pytest
 from rdflib import URIRef
 
 import hotline_kg
+from conftest import SITE
 from hotline_kg.rdf import tables
 from hotline_kg.rdf.observations import period_path
 from hotline_kg.rdf.vocab import HL, QB, RDF, SDMX_ATTRIBUTE, SDMX_MEASURE, Site
 
-SITE = Site()
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
@@ -237,7 +237,7 @@ def store(built) -> ox.Store:
     return store
 
 
-def run(store: ox.Store, query: str) -> bytes:
+def frame_query(store: ox.Store, query: str) -> bytes:
     solutions = store.query(query, use_default_graph_as_union=True)
     return solutions.serialize(format=ox.QueryResultsFormat.JSON)
 
@@ -258,7 +258,7 @@ def check_against_table(results: pd.DataFrame, frame: pd.DataFrame) -> None:
 
 def test_a_select_over_the_built_graph(store, frame):
     """A real SELECT over the built graph (Oxigraph), its results as SPARQL JSON → DataFrame."""
-    check_against_table(hotline_kg.results_frame(run(store, QUERY)), frame)
+    check_against_table(hotline_kg.results_frame(frame_query(store, QUERY)), frame)
 
 
 def test_select_from_an_endpoint(store, frame, http_server):
@@ -272,7 +272,7 @@ def test_select_from_an_endpoint(store, frame, http_server):
             body = self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8")
             query = urllib.parse.parse_qs(body)["query"][0]
             try:
-                data, status = run(store, query), 200
+                data, status = frame_query(store, query), 200
             except SyntaxError as exc:
                 data, status = str(exc).encode("utf-8"), 400
             self.send_response(status)

@@ -37,6 +37,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import conftest
 from hotline_kg import cli
 from hotline_kg.extract import COLUMNS
 from hotline_kg.extract.lines import MAX_REPORT_BYTES
@@ -46,7 +47,6 @@ pytestmark = pytest.mark.fuzz
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = (ROOT / "data" / "raw" / "2022.txt", ROOT / "data" / "raw" / "2024.txt")
 #: What the build reads (``hotline-kg build --root``).
-BUILD_INPUTS = ("data/raw", "data/facts", "data/reference", "ontology", "shapes")
 #: Seconds one in-process run may take before it counts as a hang. A report extracts in well
 #: under a second, a huge one at the size limit in a few; a build takes a few seconds.
 EXTRACT_LIMIT = 30
@@ -393,8 +393,7 @@ def test_a_text_above_the_size_limit_is_refused_at_once(tmp_path):
 
 def copy_project(root: Path, years: Sequence[int] | None = None) -> Path:
     """A copy of what the build reads; ``years``: only those reports (a smaller, faster build)."""
-    for part in BUILD_INPUTS:
-        shutil.copytree(ROOT / part, root / part)
+    conftest.copy_project(root)
     if years is not None:
         sources = root / "data" / "raw" / "sources.csv"
         with sources.open(encoding="utf-8", newline="") as f:

@@ -13,10 +13,9 @@ import re
 import pyoxigraph as ox
 import pytest
 
-from conftest import in_process
+from conftest import HL, SITE, in_process
 
-HL = "https://w3id.org/hotline-kg/def/hotline#"
-BASE = "https://w3id.org/hotline-kg/"
+BASE = SITE.base
 PREFIXES = f"""
 PREFIX hl: <{HL}>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>

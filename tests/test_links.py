@@ -12,7 +12,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS, TIME, VOID, XSD
 
-from conftest import ROOT
+from conftest import HL, ROOT, SITE
 from hotline_kg.rdf.errors import BuildError
 from hotline_kg.rdf.reference import load
 from hotline_kg.rdf.vocab import (
@@ -27,11 +27,8 @@ from hotline_kg.rdf.vocab import (
     SDMX_MEASURE,
     SPDX,
     WIKIDATA,
-    Site,
 )
 
-SITE = Site()
-HL = SITE.hl
 #: the research that verified the Wikidata items, beside the repository (never copied into it)
 RESEARCH = ROOT.parent / "shared" / "research" / "beijing-districts-links.csv"
 DISTRICTS = ROOT / "data" / "reference" / "districts.csv"

@@ -4,10 +4,7 @@ import pyhornedowl
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
-from hotline_kg.rdf.vocab import Site
-
-SITE = Site()
-HL = str(SITE.hl)
+from conftest import HL, SITE
 
 
 def ontology(built) -> Graph:

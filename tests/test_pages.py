@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from conftest import HL, SITE
 from serving import start, stop
 
-BASE = "https://w3id.org/hotline-kg/"
-HL = BASE + "def/hotline#"
+BASE = SITE.base
 DISTRICT = "/id/district/110105"
 CATEGORY = "/id/category/market-management"
 

@@ -11,15 +11,13 @@ import pytest
 from rdflib import Graph, Namespace
 from rdflib.namespace import SH
 
+from conftest import HL, SITE
 from hotline_kg import schema
 from hotline_kg.extract import cues, rules
 from hotline_kg.rdf.observations import kebab
-from hotline_kg.rdf.vocab import Site
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = ROOT / "shapes"
-SITE = Site()
-HL = Namespace(f"{SITE.base}def/hotline#")
 HLS = Namespace(f"{SITE.base}def/shapes#")
 
 

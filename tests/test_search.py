@@ -9,12 +9,12 @@ import time
 
 import pytest
 
+from conftest import HL, SITE
 from hotline_kg.server import search
 from hotline_kg.server.search import Row, build_index, normalize
 from hotline_kg.server.views.search import kind, rows
 
-ID = "https://w3id.org/hotline-kg/id/"
-HL = "https://w3id.org/hotline-kg/def/hotline#"
+ID = SITE.base + "id/"
 CHAOYANG = ID + "district/110105"
 PROPERTY = ID + "category/property-management"
 

@@ -17,9 +17,10 @@ from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, SPARQLWrapper
 
+from conftest import SITE
 from serving import ENGINES, REMOTE, engine, free_port, start, stop
 
-BASE = "https://w3id.org/hotline-kg/"
+BASE = SITE.base
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 

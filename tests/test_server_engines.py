@@ -122,7 +122,7 @@ def upstream() -> Iterator[str]:
     server.shutdown()
 
 
-def run(url: str, kind: str, media: str = JSON, timeout: float = 2, workers: int = 2):
+def over_upstream(url: str, kind: str, media: str = JSON, timeout: float = 2, workers: int = 2):
     async def go():
         engine = RemoteEngine(url, workers, timeout, max_rows=100, base_iri="http://example.org/")
         await engine.start()
@@ -150,12 +150,12 @@ def run(url: str, kind: str, media: str = JSON, timeout: float = 2, workers: int
 )
 def test_each_odd_upstream_answer_becomes_the_usual_status(upstream, kind, media, error, status):
     with pytest.raises(error) as raised:
-        run(upstream, kind, media)
+        over_upstream(upstream, kind, media)
     assert engine_error(raised.value).status_code == status
 
 
 def test_virtuoso_answers_are_normalised_and_converted(upstream):
-    answer = run(upstream, "virtuoso-typed")
+    answer = over_upstream(upstream, "virtuoso-typed")
     data = json.loads(answer.body)
     assert data == {
         "head": {"vars": ["n"]},
@@ -165,12 +165,12 @@ def test_virtuoso_answers_are_normalised_and_converted(upstream):
             ]
         },
     }
-    assert run(upstream, "virtuoso-typed", "text/csv").body.replace(b"\r", b"") == b"n\n3\n"
+    assert over_upstream(upstream, "virtuoso-typed", "text/csv").body.replace(b"\r", b"") == b"n\n3\n"
 
 
 def test_the_engines_own_limit_and_the_base_are_sent(upstream):
     _Upstream.seen.clear()
-    run(upstream, "virtuoso-typed", timeout=2)
+    over_upstream(upstream, "virtuoso-typed", timeout=2)
     sent = _Upstream.seen[-1]
     assert sent["timeout"] == ["1800"]  # Virtuoso (its Server header): its anytime limit, under ours
     assert sent["query"][0].startswith("BASE <http://example.org/> ")
@@ -179,7 +179,7 @@ def test_the_engines_own_limit_and_the_base_are_sent(upstream):
 def test_the_time_limit_stops_the_upstream_request(upstream):
     started = time.perf_counter()
     with pytest.raises(QueryTimeout):
-        run(upstream, "slow", timeout=1)
+        over_upstream(upstream, "slow", timeout=1)
     assert time.perf_counter() - started < 1 + 1.0  # the limit, a start-up probe and a small margin
 
 

@@ -10,14 +10,11 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, RDF, RDFS, SKOS, XSD
 
-from conftest import ROOT
+from conftest import HL, ROOT, SITE
 from hotline_kg import validate
-from hotline_kg.rdf.vocab import PROV, SDMX_ATTRIBUTE, SDMX_MEASURE, Site
+from hotline_kg.rdf.vocab import PROV, SDMX_ATTRIBUTE, SDMX_MEASURE
 
 pytestmark = pytest.mark.slow
-
-SITE = Site()
-HL = SITE.hl
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +37,7 @@ def tops(built) -> Graph:
     return dict(validate.built_units(SITE, result.graphs, None))["report/2022"]
 
 
-def run(shapes: list[Graph], graph: Graph, change: Callable[[Graph], None]) -> list[validate.Result]:
+def validate_changed(shapes: list[Graph], graph: Graph, change: Callable[[Graph], None]) -> list[validate.Result]:
     copy = Graph()
     copy += graph
     change(copy)
@@ -167,24 +164,26 @@ REQUESTS = obs("category/market-management", "requests", "2024")
     ],
 )
 def test_structure_violations(shapes, report_unit, change, message):
-    results = run(shapes, report_unit, change)
+    results = validate_changed(shapes, report_unit, change)
     assert found(results, "Violation", message), [r.message for r in results]
 
 
 def test_share_of_140_percent(shapes, report_unit):
     share = obs("district/110101", "share", "2024")
-    results = run(shapes, report_unit, lambda g: set_figure(g, share, "140.0"))
+    results = validate_changed(shapes, report_unit, lambda g: set_figure(g, share, "140.0"))
     assert found(results, "Violation", "A share or rate must lie within 0 … 100 %")
 
 
 def test_negative_count(shapes, report_unit):
-    results = run(shapes, report_unit, lambda g: g.set((REQUESTS, SDMX_MEASURE.obsValue, Literal(Decimal("-445.2")))))
+    results = validate_changed(
+        shapes, report_unit, lambda g: g.set((REQUESTS, SDMX_MEASURE.obsValue, Literal(Decimal("-445.2"))))
+    )
     assert found(results, "Violation", "is never negative")
 
 
 def test_fall_of_more_than_100_percent(shapes, report_unit):
     yoy = obs("category/private-training-institutions", "yoy-change", "2024")
-    results = run(shapes, report_unit, lambda g: set_figure(g, yoy, "150.8"))
+    results = validate_changed(shapes, report_unit, lambda g: set_figure(g, yoy, "150.8"))
     assert found(results, "Violation", "cannot fall by more than 100 %")
 
 
@@ -192,7 +191,7 @@ def test_metadata_distribution_without_size(built, shapes):
     _, out = built
     metadata = Graph().parse(out / "void.ttl")
     dist = next(metadata.objects(SITE.id("dataset/hotline"), DCAT.distribution))
-    results = run(shapes, metadata, lambda g: g.remove((dist, DCAT.byteSize, None)))
+    results = validate_changed(shapes, metadata, lambda g: g.remove((dist, DCAT.byteSize, None)))
     assert found(results, "Violation", "exactly one size in bytes")
 
 
@@ -200,7 +199,9 @@ def test_metadata_distribution_without_size(built, shapes):
 
 
 def test_changed_value(shapes, report_unit):
-    results = run(shapes, report_unit, lambda g: g.set((REQUESTS, SDMX_MEASURE.obsValue, Literal(Decimal("445.3")))))
+    results = validate_changed(
+        shapes, report_unit, lambda g: g.set((REQUESTS, SDMX_MEASURE.obsValue, Literal(Decimal("445.3"))))
+    )
     assert found(results, "Violation", "the value 445.3 is not the printed figure 445.2")
 
 
@@ -209,12 +210,12 @@ def test_changed_value_and_printed_figure(shapes, report_unit):
         g.set((REQUESTS, SDMX_MEASURE.obsValue, Literal(Decimal("545.2"))))
         g.set((REQUESTS, HL.printedValue, Literal("545.2")))
 
-    results = run(shapes, report_unit, change)
+    results = validate_changed(shapes, report_unit, change)
     assert found(results, "Violation", "the printed figure 545.2 does not occur in any sentence")
 
 
 def test_cases_that_do_not_follow_the_unit(shapes, report_unit):
-    results = run(shapes, report_unit, lambda g: g.set((REQUESTS, HL.cases, Literal(Decimal(445)))))
+    results = validate_changed(shapes, report_unit, lambda g: g.set((REQUESTS, HL.cases, Literal(Decimal(445)))))
     assert found(results, "Violation", "445 cases, but the value 445.2 in its unit makes")
 
 
@@ -223,33 +224,33 @@ def test_cases_that_do_not_follow_the_unit(shapes, report_unit):
 
 def test_subcategory_larger_than_its_category(shapes, report_unit):
     sub = obs("category/market-management/online-trading", "requests", "2024")
-    results = run(shapes, report_unit, lambda g: set_figure(g, sub, "500.0"))
+    results = validate_changed(shapes, report_unit, lambda g: set_figure(g, sub, "500.0"))
     assert found(results, "Warning", "网络交易 (500.0 万件) exceeds its category 市场管理 (445.2 万件)")
     assert not found(results, "Violation", "")
 
 
 def test_district_parts_that_do_not_add_up(shapes, report_unit):
     part = obs("district/110101/district-level-departments", "requests", "2024")
-    results = run(shapes, report_unit, lambda g: set_figure(g, part, "31.0"))
+    results = validate_changed(shapes, report_unit, lambda g: set_figure(g, part, "31.0"))
     assert found(results, "Warning", "东城区 2024年: the district-level and street/township parts add up to 341000")
 
 
 def test_districts_that_do_not_add_up_to_the_sixteen(shapes, report_unit):
     district = obs("district/110101", "requests", "2024")
-    results = run(shapes, report_unit, lambda g: set_figure(g, district, "43.1"))
+    results = validate_changed(shapes, report_unit, lambda g: set_figure(g, district, "43.1"))
     assert found(results, "Warning", "十六区 2024年: its districts (16) add up to")
 
 
 def test_channels_that_do_not_add_up(shapes, report_unit):
     phone = obs("channel/telephone-channel", "requests", "2024")
-    results = run(shapes, report_unit, lambda g: set_figure(g, phone, "2000.0"))
+    results = validate_changed(shapes, report_unit, lambda g: set_figure(g, phone, "2000.0"))
     assert found(results, "Warning", "its channels (2) add up to")
 
 
 def test_monthly_topics_that_do_not_add_up(shapes, report_unit):
     topic = SITE.id("obs/2024/topic/2024/standardising-property-services/requests/2024")
     assert (topic, None, None) in report_unit, "the topic's observation (see data/reference/topics.csv)"
-    results = run(shapes, report_unit, lambda g: set_figure(g, topic, "396193"))
+    results = validate_changed(shapes, report_unit, lambda g: set_figure(g, topic, "396193"))
     assert found(results, "Warning", "its monthly topics (13) add up to")
 
 
@@ -258,19 +259,19 @@ def test_top_handlers_exceeding_their_topic(shapes, tops):
     topic_total = next(tops.subjects(HL.subject, tops.value(handling, HL.topic)))
     handled = next(tops.subjects(HL.subject, handling))
     twice = str(int(tops.value(topic_total, SDMX_MEASURE.obsValue).toPython()) * 2)
-    results = run(shapes, tops, lambda g: set_figure(g, handled, twice))
+    results = validate_changed(shapes, tops, lambda g: set_figure(g, handled, twice))
     assert found(results, "Warning", "its listed handlers handled")
 
 
 def test_share_that_disagrees_with_the_counts(shapes, report_unit):
     share = obs("district/110101", "share", "2024")
-    results = run(shapes, report_unit, lambda g: set_figure(g, share, "9.6"))
+    results = validate_changed(shapes, report_unit, lambda g: set_figure(g, share, "9.6"))
     assert found(results, "Warning", "东城区 2024年: stated share 9.6% of 十六区, but 33.1 ÷ 720.4 =")
 
 
 def test_shares_that_do_not_add_up_to_100(shapes, report_unit):
     share = obs("channel/online-channel", "share", "2024")
-    results = run(shapes, report_unit, lambda g: set_figure(g, share, "23.3"))
+    results = validate_changed(shapes, report_unit, lambda g: set_figure(g, share, "23.3"))
     assert found(results, "Warning", "the shares of its channels add up to 110%, not 100%")
 
 
@@ -279,13 +280,15 @@ def test_shares_that_do_not_add_up_to_100(shapes, report_unit):
 
 def test_sign_flipped_against_the_printed_direction(shapes, report_unit):
     yoy = obs("category/market-management", "yoy-change", "2024")
-    results = run(shapes, report_unit, lambda g: g.set((yoy, SDMX_MEASURE.obsValue, Literal(Decimal("-21.7")))))
+    results = validate_changed(
+        shapes, report_unit, lambda g: g.set((yoy, SDMX_MEASURE.obsValue, Literal(Decimal("-21.7"))))
+    )
     assert found(results, "Violation", "has the wrong sign for the printed direction 上升")
 
 
 def test_printed_figure_must_stand_as_a_whole_number_in_the_quote(shapes, report_unit):
     share = obs("district/110101", "share", "2024")
-    results = run(
+    results = validate_changed(
         shapes,
         report_unit,
         lambda g: (
@@ -297,18 +300,20 @@ def test_printed_figure_must_stand_as_a_whole_number_in_the_quote(shapes, report
 
 
 def test_unit_that_does_not_fit_the_measure(shapes, report_unit):
-    results = run(shapes, report_unit, lambda g: g.set((REQUESTS, SDMX_ATTRIBUTE.unitMeasure, SITE.id("unit/percent"))))
+    results = validate_changed(
+        shapes, report_unit, lambda g: g.set((REQUESTS, SDMX_ATTRIBUTE.unitMeasure, SITE.id("unit/percent")))
+    )
     assert found(results, "Violation", "does not fit the measure")
 
 
 def test_two_observations_for_one_key(shapes, report_unit):
     other = obs("district/110102", "requests", "2024")
-    results = run(shapes, report_unit, lambda g: g.set((other, HL.subject, SITE.id("district/110101"))))
+    results = validate_changed(shapes, report_unit, lambda g: g.set((other, HL.subject, SITE.id("district/110101"))))
     assert found(results, "Violation", "another observation of this data set has the same period, subject and measure")
 
 
 def test_observation_moved_to_another_report(shapes, report_unit):
-    results = run(
+    results = validate_changed(
         shapes,
         report_unit,
         lambda g: (
@@ -321,10 +326,10 @@ def test_observation_moved_to_another_report(shapes, report_unit):
 
 def test_a_source_page_is_optional_and_a_positive_integer(shapes, report_unit):
     page = Literal(7, datatype=XSD.positiveInteger)
-    results = run(shapes, report_unit, lambda g: g.add((REQUESTS, HL.sourcePage, page)))
+    results = validate_changed(shapes, report_unit, lambda g: g.add((REQUESTS, HL.sourcePage, page)))
     assert not [r.message for r in results if r.severity == "Violation"]
     for bad in (Literal("0", datatype=XSD.positiveInteger), Literal("7"), Literal(7, datatype=XSD.integer)):
-        results = run(shapes, report_unit, lambda g, bad=bad: g.add((REQUESTS, HL.sourcePage, bad)))
+        results = validate_changed(shapes, report_unit, lambda g, bad=bad: g.add((REQUESTS, HL.sourcePage, bad)))
         assert found(results, "Violation", "(hl:sourcePage; optional, at most one per source line)"), bad
 
 
@@ -334,14 +339,14 @@ def test_more_source_pages_than_source_lines(shapes, report_unit):
         g.add((REQUESTS, HL.sourcePage, Literal(8, datatype=XSD.positiveInteger)))
 
     assert len(set(report_unit.objects(REQUESTS, HL.sourceLine))) == 1
-    results = run(shapes, report_unit, two_pages)
+    results = validate_changed(shapes, report_unit, two_pages)
     assert found(results, "Violation", "市场管理 2024年 诉求量: 2 source pages for 1 source line(s)"), [
         r.message for r in results
     ]
 
 
 def test_category_replaced_by_another_figure_of_its_sentence(shapes, report_unit):
-    results = run(shapes, report_unit, lambda g: set_figure(g, REQUESTS, "285.5"))
+    results = validate_changed(shapes, report_unit, lambda g: set_figure(g, REQUESTS, "285.5"))
     assert found(results, "Warning", "市场管理 2024年: its listed subcategories add up to")
 
 
@@ -392,13 +397,13 @@ DATASET = SITE.id("dataset/2024")
     ],
 )
 def test_more_structure_violations(shapes, report_unit, change, message):
-    results = run(shapes, report_unit, change)
+    results = validate_changed(shapes, report_unit, change)
     assert found(results, "Violation", message), [r.message for r in results]
 
 
 def test_topic_handling_without_its_topic(shapes, tops):
     handling = sorted(tops.subjects(RDF.type, HL.TopicHandling))[0]
-    results = run(shapes, tops, lambda g: g.remove((handling, HL.topic, None)))
+    results = validate_changed(shapes, tops, lambda g: g.remove((handling, HL.topic, None)))
     assert found(results, "Violation", "names exactly one monthly topic")
 
 
@@ -414,7 +419,7 @@ def test_metadata_distribution_parts(built, shapes, prop, message):
     _, out = built
     metadata = Graph().parse(out / "void.ttl")
     dist = sorted(metadata.objects(SITE.id("dataset/hotline"), DCAT.distribution))[0]
-    results = run(shapes, metadata, lambda g: g.remove((dist, prop, None)))
+    results = validate_changed(shapes, metadata, lambda g: g.remove((dist, prop, None)))
     assert found(results, "Violation", message)
 
 
@@ -430,5 +435,5 @@ def test_metadata_distribution_parts(built, shapes, prop, message):
 def test_metadata_dataset_parts(built, shapes, prop, message):
     _, out = built
     metadata = Graph().parse(out / "void.ttl")
-    results = run(shapes, metadata, lambda g: g.remove((SITE.id("dataset/hotline"), prop, None)))
+    results = validate_changed(shapes, metadata, lambda g: g.remove((SITE.id("dataset/hotline"), prop, None)))
     assert found(results, "Violation", message)

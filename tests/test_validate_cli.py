@@ -2,7 +2,6 @@
 
 import gzip
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +9,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from conftest import ROOT
-from hotline_kg.rdf.vocab import Site
+from conftest import ROOT, SITE, copy_project
 
 pytestmark = pytest.mark.slow
-
-SITE = Site()
 
 
 def hotline(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -30,13 +26,9 @@ def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory) -> Path:
+def dist(cli_dist) -> Path:
     """A dist/ built by the command itself (which validates before writing)."""
-    out = tmp_path_factory.mktemp("cli") / "dist"
-    done = hotline("build", "--root", str(ROOT), "--out", str(out))
-    assert done.returncode == 0, done.stderr
-    assert "conforms: 0 violations" in done.stdout
-    return out
+    return cli_dist
 
 
 def test_validate_the_built_graph(dist):
@@ -114,9 +106,7 @@ def test_unreadable_input(tmp_path):
 
 
 def test_a_build_that_does_not_conform_writes_nothing(tmp_path):
-    project = tmp_path / "project"
-    for part in ("data/raw", "data/facts", "data/reference", "ontology", "shapes"):
-        shutil.copytree(ROOT / part, project / part)
+    project = copy_project(tmp_path / "project")
     districts = project / "data" / "reference" / "districts.csv"
     districts.write_text(districts.read_text(encoding="utf-8").replace("110101,", "11010X,", 1), encoding="utf-8")
     out = tmp_path / "dist"

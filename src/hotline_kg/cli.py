@@ -28,10 +28,30 @@ if TYPE_CHECKING:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hotline-kg", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    args = parser().parse_args(argv)
+    if args.command in ("load", "build", "validate"):  # each setting not given: its variable, or its default
+        try:
+            vars(args).update(settings.resolved(args, args.command))
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    return args.run(args)  # type: ignore[no-any-return]
 
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per step. The options of a setting (``server.settings``)
+    come from its field: a setting not given is left None, so that its HOTLINE_KG_* variable or
+    its default applies."""
+    top = argparse.ArgumentParser(prog="hotline-kg", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+    for add in (_extract_command, _build_command, _validate_command, _serve_command, _load_command):
+        add(commands)
+    return top
+
+
+def _extract_command(commands: Any) -> None:
     ex = commands.add_parser("extract", help="report text or PDF → one CSV row per stated fact")
+    ex.set_defaults(run=extract)
     ex.add_argument(
         "reports",
         nargs="+",
@@ -54,11 +74,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="list the numbers in the text that no fact used (exit 1 if any)",
     )
+
+
+def _build_command(commands: Any) -> None:
     bd = commands.add_parser("build", help="facts + code lists + ontology → dist/ (graphs, dumps, VoID/DCAT)")
+    bd.set_defaults(run=build)
     bd.add_argument("--root", type=Path, default=Path("."), help="project folder (default: .)")
     bd.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
     settings.add_options(bd, "build")
+
+
+def _validate_command(commands: Any) -> None:
     vd = commands.add_parser("validate", help="check RDF against shapes/ (SHACL); exit 1 on any violation")
+    vd.set_defaults(run=run_validate)
     vd.add_argument("data", nargs="*", type=Path, metavar="DATA", help="RDF files (default: the built graph in dist/)")
     vd.add_argument("--format", choices=("text", "turtle", "json"), default="text", help="output (default: text)")
     vd.add_argument(
@@ -66,9 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     vd.add_argument("--root", type=Path, default=Path("."), help="project folder with shapes/ and ontology/")
     settings.add_options(vd, "validate")
-    # serve and load: an option for each setting (``server.settings``); one not given is left None,
-    # so that its HOTLINE_KG_* variable or its default applies
+
+
+def _serve_command(commands: Any) -> None:
     sv = commands.add_parser("serve", help="serve dist/ (or --data files): SPARQL endpoint, URIs, pages, dumps")
+    sv.set_defaults(run=serve)
     settings.add_options(sv, "serve")
     sv.add_argument(
         "--named-graph",
@@ -78,9 +108,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar=("IRI", "FILE"),
         help="serve the triples of FILE as the named graph IRI (repeatable; instead of dist/)",
     )
+
+
+def _load_command(commands: Any) -> None:
     ld = commands.add_parser(
         "load", help="put a build into a SPARQL engine's own database folder, ready to serve with `serve --engine`"
     )
+    ld.set_defaults(run=load)
     ld.add_argument("--engine", choices=("oxigraph", "virtuoso"), required=True, help="the engine")
     ld.add_argument("--location", type=Path, required=True, metavar="DIR", help="the engine's database folder")
     ld.add_argument(
@@ -92,22 +126,6 @@ def main(argv: list[str] | None = None) -> int:
         help="load these files instead of the build",
     )
     settings.add_options(ld, "load")  # --dist, and the wrapper's limits, which the engine is given as its own
-    args = parser.parse_args(argv)
-    if args.command in ("load", "build", "validate"):  # each setting not given: its variable, or its default
-        try:
-            vars(args).update(settings.resolved(args, args.command))
-        except ValueError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-    if args.command == "load":
-        return load(args)
-    if args.command == "serve":
-        return serve(args)
-    if args.command == "build":
-        return build(args)
-    if args.command == "validate":
-        return run_validate(args)
-    return extract(args)
 
 
 def build(args: argparse.Namespace) -> int:
