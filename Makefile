@@ -38,11 +38,13 @@ tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund
 	touch $@
 
-## test: lint, then the whole pytest suite, on every core (pytest-xdist; a module's tests stay together)
+## test: lint, then the whole pytest suite on every core (pytest-xdist; a module's tests stay together),
+## then the replica test alone: it kills a replica under load, and the other tests' load would distort it
 test: install tests/js/node_modules/.package-lock.json
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --ignore=tests/test_replicas.py
+	$(BIN)/pytest tests/test_replicas.py
 
 ## check: the quick loop while editing: lint, and the tests not marked slow, engine, browser or fuzz
 check: install

@@ -81,6 +81,8 @@ ALIASES = {
     "text/plain": N_TRIPLES.media,
     "application/json+ld": JSON_LD.media,
 }
+#: Other names engines answer graphs with (Virtuoso: text/ntriples for N-Triples).
+GRAPH_ALIASES = {"text/ntriples": N_TRIPLES.media, TEXT: N_TRIPLES.media}
 #: ``/sparql?format=NAME``: the result media type a name forces (N-Quads has none).
 RESULT_PARAM = {f.name: f.media for f in (*SOLUTIONS, TURTLE, N_TRIPLES, JSON_LD, RDF_XML)}
 #: Formats the Service Description lists (``sd:resultFormat``), in its order.

@@ -107,7 +107,7 @@ def _page_answers(path: str) -> dict[str, Any]:
 
 def _answers() -> dict[str, Any]:
     media = {m: {} for m in (*formats.SOLUTION_TYPES, *formats.GRAPH_TYPES)}
-    text = {"text/plain": {"schema": {"type": "string"}}}
+    text = {formats.TEXT: {"schema": {"type": "string"}}}
     return {
         "200": {"description": "the answer, or the Service Description without a query", "content": media},
         "400": {"description": "a malformed or refused query (an update, SERVICE, a foreign graph)", "content": text},
@@ -134,8 +134,8 @@ def _sparql_path() -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "content": {
-                "application/sparql-query": {"schema": {"type": "string"}},
-                "application/x-www-form-urlencoded": {
+                formats.SPARQL_QUERY: {"schema": {"type": "string"}},
+                formats.FORM: {
                     "schema": {
                         "type": "object",
                         "properties": {

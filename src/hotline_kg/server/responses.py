@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from hotline_kg import formats
 from hotline_kg.server.engine import Busy, QueryFailed, QuerySyntaxError, QueryTimeout, TooManyResults, Unavailable
 from hotline_kg.server.settings import Settings
 
@@ -49,7 +50,7 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> R
 
 
 def not_found(request: Request, message: str) -> Response:
-    if "text/html" in request.headers.get("accept", ""):
+    if formats.HTML in request.headers.get("accept", ""):
         return TEMPLATES.TemplateResponse(request, "404.html", {"message": message}, status_code=404)
     return error(404, message)
 

@@ -246,7 +246,7 @@ class RemoteEngine:
             if ctype in (JSON_RESULTS, formats.JSON):
                 data = await self._read_solutions(response)
                 return _solutions_answer(data, solutions_type)
-            if ctype in (N_TRIPLES, formats.TEXT, "text/ntriples"):
+            if formats.GRAPH_ALIASES.get(ctype, ctype) == N_TRIPLES:
                 data = await self._read_triples(response)
                 return _graph_answer(data, graph_type)
             raise Unavailable(
