@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCAT, QB, RDF, RDFS, SH
+from rdflib.namespace import DCAT, QB, RDF, RDFS, SH, SKOS
 from rdflib.term import Node
 
 from hotline_kg.rdf.vocab import Site
@@ -305,7 +305,7 @@ def units_of_files(
     return [("data", whole)]
 
 
-SKOS_IN_SCHEME = URIRef("http://www.w3.org/2004/02/skos/core#inScheme")
+SKOS_IN_SCHEME = SKOS.inScheme
 
 
 # --- output ---------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib import Graph
 
+from hotline_kg.rdf.vocab import QB
+
 PREFIXES = """
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -229,7 +231,7 @@ def _measures_complete(store: ox.Store) -> list[Violation]:
           qb:component/qb:componentProperty ?m . ?m a qb:MeasureProperty }""",
     ):
         measures[ds].add(m)
-    measure_type = "http://purl.org/linked-data/cube#measureType"
+    measure_type = str(QB.measureType)
     groups: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, str]] = defaultdict(dict)
     for (ds, obs), dims in _dimension_values(store).items():
         if ds in measures and measure_type in dims:

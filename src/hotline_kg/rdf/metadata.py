@@ -29,6 +29,7 @@ from hotline_kg.rdf.vocab import (
     DCAT,
     DCTERMS,
     IANA_MEDIA,
+    NAMESPACES,
     PROV,
     QB,
     RDF,
@@ -41,7 +42,7 @@ from hotline_kg.rdf.vocab import (
     Site,
 )
 
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+VCARD = Namespace(NAMESPACES["vcard"])
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 #: The authority tables (controlled vocabularies) of the EU Publications Office.
 EU = "http://publications.europa.eu/resource/authority/"
@@ -129,16 +130,7 @@ BEIJING = WIKIDATA["Q956"]
 BEIJING_BBOX = "POLYGON((115.4167 39.4333, 117.5 39.4333, 117.5 41.05, 115.4167 41.05, 115.4167 39.4333))"
 BEIJING_CENTROID = "POINT(116.4247 39.9056)"
 
-VOCABULARIES = (
-    "http://purl.org/linked-data/cube#",
-    "http://www.w3.org/2004/02/skos/core#",
-    "http://www.w3.org/ns/prov#",
-    "http://www.w3.org/ns/dcat#",
-    "http://purl.org/dc/terms/",
-    "http://www.w3.org/ns/org#",
-    "http://www.w3.org/2006/time#",
-    "http://purl.org/linked-data/sdmx/2009/attribute#",
-)
+VOCABULARIES = tuple(NAMESPACES[p] for p in ("qb", "skos", "prov", "dcat", "dct", "org", "time", "sdmx-attribute"))
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,8 @@ NAMESPACES = {
     "foaf": "http://xmlns.com/foaf/0.1/",
     "locn": "http://www.w3.org/ns/locn#",
 }
+#: The SPARQL 1.1 Service Description vocabulary (the endpoint describes itself with it).
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 #: The SDMX concepts (sdmx:…), which the query editor completes too.
 SDMX = Namespace("http://purl.org/linked-data/sdmx#")
 
@@ -98,6 +100,7 @@ __all__ = [
     "QB",
     "RDF",
     "RDFS",
+    "SD",
     "SDMX",
     "SDMX_ATTRIBUTE",
     "SDMX_DIMENSION",

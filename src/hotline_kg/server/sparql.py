@@ -22,7 +22,7 @@ from starlette.datastructures import State
 from starlette.requests import Request
 
 from hotline_kg import formats
-from hotline_kg.rdf.vocab import HL
+from hotline_kg.rdf.vocab import HL, NAMESPACES, SD
 from hotline_kg.server import cache, protocol
 from hotline_kg.server.engine import Engine
 from hotline_kg.server.queries import editor
@@ -262,11 +262,9 @@ def service_description(settings: Settings, graphs: list[str], media: str) -> by
     """The SPARQL Service Description of the endpoint (Turtle or JSON-LD)."""
     base = settings.base
     endpoint = base + "sparql"
+    prefixes = {"sd": str(SD), "void": NAMESPACES["void"], "hl": str(HL), "rdfs": NAMESPACES["rdfs"]}
     lines = [
-        "@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .",
-        "@prefix void: <http://rdfs.org/ns/void#> .",
-        f"@prefix hl: <{HL}> .",
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+        *(f"@prefix {prefix}: <{namespace}> ." for prefix, namespace in prefixes.items()),
         f"<{endpoint}> a sd:Service ;",
         f"  sd:endpoint <{endpoint}> ;",
         "  sd:supportedLanguage sd:SPARQL11Query ;",

@@ -38,6 +38,7 @@ import pyoxigraph as ox
 
 from hotline_kg import formats
 from hotline_kg.formats import GRAPH_FORMATS, SOLUTION_FORMATS
+from hotline_kg.rdf.vocab import XSD
 from hotline_kg.server.engine.base import (
     GRAPH_TYPES,
     Answer,
@@ -322,7 +323,7 @@ def _term(value: dict[str, str]) -> dict[str, str]:
     """A term as the SPARQL JSON results format writes it now (Virtuoso still writes "typed-literal")."""
     if value.get("type") == "typed-literal":
         value = {**value, "type": "literal"}
-    if value.get("datatype") == "http://www.w3.org/2001/XMLSchema#string":
+    if value.get("datatype") == str(XSD.string):
         value = {k: v for k, v in value.items() if k != "datatype"}
     return value
 
