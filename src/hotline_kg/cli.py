@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import re
 import subprocess
@@ -290,7 +291,9 @@ def serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips=chosen.trusted_proxies or "",
         server_header=False,
     )
-    _Announced(config, lambda: _ready_line(chosen, engine, app.state.build)).run()
+    server = _Announced(config, lambda port: _ready_line(chosen, engine, app.state.build, port))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: uvicorn has shut down; as uvicorn.run, end quietly
+        server.run()
     return 0
 
 
@@ -298,6 +301,7 @@ def _serve_settings(args: argparse.Namespace) -> Settings | None:
     """The settings of ``serve``: the options given over the ``HOTLINE_KG_*`` variables over the
     defaults; None (the problems printed) if any is bad."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from hotline_kg.server.settings import Settings
 
@@ -309,7 +313,9 @@ def _serve_settings(args: argparse.Namespace) -> Settings | None:
         return Settings(**{**settings.given(args, "serve"), "named": named, "base_uri": site.base})
     except ValidationError as err:
         sys.stderr.write("".join(f"error: {problem}\n" for problem in settings.problems(err)))
-        return None
+    except SettingsError as err:  # a list setting's variable that is not JSON
+        print(f'error: {err} (a list is given as JSON, e.g. ["a.nt", "b.nt"])', file=sys.stderr)
+    return None
 
 
 def _serve_problem(chosen: Settings) -> str | None:
@@ -357,7 +363,7 @@ def _unreachable(chosen: Settings) -> str | None:
     return None
 
 
-def _ready_line(chosen: Settings, engine: Any, build: str) -> str:
+def _ready_line(chosen: Settings, engine: Any, build: str, port: int) -> str:
     """What ``serve`` prints once it answers: where, what it serves, and how to stop it."""
     host = f"[{chosen.host}]" if ":" in chosen.host else chosen.host
     if chosen.engine:
@@ -366,20 +372,22 @@ def _ready_line(chosen: Settings, engine: Any, build: str) -> str:
         files = ", ".join(map(str, [*chosen.data, *(p for _, p in chosen.named)] or [chosen.dist]))
         where = "in memory" if engine.location is None else "on disk"
         what = f"{files} ({engine.size()} triples; Oxigraph {where}, {chosen.workers} workers)"
-    return f"hotline-kg: serving {what}, build {build}, at http://{host}:{chosen.port}/ — Ctrl+C to stop"
+    return f"hotline-kg: serving {what}, build {build}, at http://{host}:{port}/ — Ctrl+C to stop"
 
 
 class _Announced:
-    """A uvicorn server that prints one line once it is ready (its lifespan done, its socket bound)."""
+    """A uvicorn server that prints one line once it is ready (its lifespan done, its socket bound),
+    with the port it listens on (``--port 0``: the one the system gave)."""
 
-    def __new__(cls, config: Any, line: Callable[[], str]) -> Any:
+    def __new__(cls, config: Any, line: Callable[[int], str]) -> Any:
         import uvicorn
 
         class Announced(uvicorn.Server):
             async def startup(self, sockets: Any = None) -> None:
                 await super().startup(sockets)
                 if self.started:
-                    print(line(), flush=True)
+                    bound = [s.getsockname()[1] for server in self.servers for s in server.sockets]
+                    print(line(bound[0] if bound else config.port), flush=True)
 
         return Announced(config)
 
@@ -438,6 +446,11 @@ def last_change(root: Path) -> dt.date:
 
 
 def extract(args: argparse.Namespace) -> int:
+    try:
+        debug = settings.read("debug")
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     reports = _report_paths(args.reports)
     if reports is None:
         return 1
@@ -464,7 +477,7 @@ def extract(args: argparse.Namespace) -> int:
             status = 1
             continue
         except Exception as err:  # a bug, not bad input: still one line, never a traceback
-            if settings.read("debug"):
+            if debug:
                 raise
             print(
                 f"error: {path}: the extractor failed ({type(err).__name__}: {err}); "

@@ -1,5 +1,5 @@
-"""Progress of long work (loading a large graph, compacting a store, building): one line on the
-terminal, rewritten in place, and its time once done. Nothing at all when standard error is not
+"""Progress of long work (loading a large graph, compacting a store): one line on the terminal,
+rewritten in place, and its time once done. Nothing at all when standard error is not
 a terminal (CI, logs, pipes), so that output stays what it was.
 
 >>> import io
@@ -41,8 +41,14 @@ class Progress:
         share = f" {min(100, 100 * done // self.total)} %" if self.total else ""
         self._write(f"{self.label} …{share} ({_size(done)})")
 
-    def finish(self) -> None:
-        self._write(f"{self.label}: done in {time.monotonic() - self.started:.1f} s\n")
+    def finish(self, verb: str = "done") -> None:
+        self._write(f"{self.label}: {verb} in {time.monotonic() - self.started:.1f} s\n")
+
+    def abandon(self) -> None:
+        """End the line where it stands, so that what is printed next (an error) has its own."""
+        if self.on:
+            self.stream.write("\n")
+            self.stream.flush()
 
     def _write(self, text: str) -> None:
         if self.on:
@@ -54,7 +60,11 @@ class Progress:
 def step(label: str, stream: IO[str] | None = None) -> Iterator[Progress]:
     """A piece of work with a line of its own on a terminal, and its time once done."""
     progress = Progress(label, stream=stream)
-    yield progress
+    try:
+        yield progress
+    except BaseException:
+        progress.abandon()
+        raise
     progress.finish()
 
 
@@ -73,10 +83,14 @@ class Reading:
         self.progress.update(self.read_so_far)
         if not data:
             self.ended = True
-            self.progress.finish()
+            self.progress.finish("read")
         return data
 
     def close(self) -> None:
+        """Close the stream; a line left unfinished (the reader stopped on an error) is ended."""
+        if not self.ended:
+            self.ended = True
+            self.progress.abandon()
         self.raw.close()
 
     def __enter__(self) -> Reading:

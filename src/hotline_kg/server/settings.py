@@ -9,8 +9,8 @@ that one definition come
   field names (``hotline_kg.cli`` makes them with ``add_options``, the default shown from the
   field, and passes only the options given: an option overrides its variable, which overrides
   the default);
-- ``read(name)``: one setting alone, for code outside the server (the extractor's debug switch,
-  the largest input file a store loads).
+- ``read(name)``: one setting alone (``Switches`` holds those read only this way: the
+  extractor's debug switch, the largest input file a store loads).
 
 The routes read the settings from ``request.app.state.settings``.
 
@@ -77,8 +77,15 @@ class Settings(_Variables):
     )
     host: str = _setting(DEFAULT_HOST, "address to listen on", "serve")
     port: int = _setting(8000, "port to listen on", "serve")
-    timeout: float = _setting(10.0, "seconds a query may run", "serve", "load")
-    max_rows: int = _setting(10000, "result rows (or triples) of a query", "serve", "load")
+    timeout: float = _setting(
+        10.0, "seconds a query may run (serve: the server's limit; load: the engine's own)", "serve", "load"
+    )
+    max_rows: int = _setting(
+        10000,
+        "result rows (or triples) of a query (serve: the server's limit; load: the engine's own)",
+        "serve",
+        "load",
+    )
     max_query: int = _setting(20000, "characters of a query", "serve")
     max_body: int = _setting(100000, "bytes of a POST", "serve")
     workers: int = _setting(4, "queries evaluated at once", "serve")
@@ -95,12 +102,6 @@ class Settings(_Variables):
         "(none: a temporary folder, removed at exit)",
         "serve",
         metavar="DIR",
-    )
-    max_input: Bytes | None = _setting(
-        None,
-        "bytes of text (once decompressed) of one input file a store loads, or with a K, M or G suffix "
-        "(none: 8G, and a gzip file whose text is over a hundred times its size is refused as a bomb; "
-        "when set, the only limit)",
     )
     queries: Path = _setting(Path("queries"), "the example queries", "serve", metavar="DIR")
     raw: Path = _setting(
@@ -126,7 +127,6 @@ class Settings(_Variables):
     body_timeout: float = _setting(10, "seconds to send a request's body (408 past them; 0: no limit)", "serve")
     max_url: int = _setting(65536, "bytes of a request's URL (414 past them; 0: no limit)", "serve")
     max_headers: int = _setting(32768, "bytes of a request's header fields (431 past them; 0: no limit)", "serve")
-    debug: bool = _setting(False, "let a failure of the extractor end with its traceback")
 
     @property
     def base(self) -> str:
@@ -142,6 +142,19 @@ class Settings(_Variables):
         return int(self.cache_mb * 2**20)
 
 
+class Switches(_Variables):
+    """Settings read where they are used, each alone (``read``), so that one set wrong stops only
+    what uses it: the largest input file a store loads, the extractor's debug switch."""
+
+    max_input: Bytes | None = _setting(
+        None,
+        "bytes of text (once decompressed) of one input file a store loads, or with a K, M or G suffix "
+        "(none: 8G, and a gzip file whose text is over a hundred times its size is refused as a bomb; "
+        "when set, the only limit)",
+    )
+    debug: bool = _setting(False, "let a failure of the extractor end with its traceback (1, true, yes or on)")
+
+
 def env_name(name: str) -> str:
     """The environment variable of a setting."""
     return ENV_PREFIX + name.upper()
@@ -151,7 +164,7 @@ def read(name: str) -> Any:
     """One setting alone: its environment variable, else its default, checked as ``Settings``
     checks it (ValueError naming the variable). No other variable is read, so that one set wrong
     stops only what uses it."""
-    field = Settings.model_fields[name]
+    field = Settings.model_fields.get(name) or Switches.model_fields[name]
     one = create_model("One", __base__=_Variables, **{name: (field.annotation, field)})
     try:
         return getattr(one(), name)

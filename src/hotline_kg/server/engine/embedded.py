@@ -176,6 +176,8 @@ class EmbeddedEngine:
         """Run a query in a worker (waiting for a free one: the concurrency limit), or here if it
         is known to be light (``_Light``)."""
         assert self._idle is not None, "EmbeddedEngine.start() not called"
+        if self._dataset is None:  # stopped: no worker is started again
+            raise Unavailable("the engine has been stopped")
         limit = self.timeout if timeout is None else timeout
         solutions_type, graph_type = types_for(media_type)
         request = (
@@ -187,7 +189,7 @@ class EmbeddedEngine:
             self.max_rows,
             self.base_iri,
         )
-        if self._light.known(request) and self._dataset is not None:
+        if self._light.known(request):
             started = time.perf_counter()
             reply = respond(self._dataset, request, counted=False)
             self._light.learn(request, time.perf_counter() - started, reply)

@@ -4,10 +4,11 @@ bulk-loaded in pieces (``load_store``)."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -146,9 +147,7 @@ def load_store(
             raise ValueError(f"{path}: a file of quads cannot go into one named graph")
         target = {} if graph is None else {"to_graph": graph}
         try:
-            with _open_input(path, in_memory_up_to) as opened:
-                size = input_size(path)
-                stream = Reading(opened, f"loading {path}", size) if size >= SHOWN_FROM else opened
+            with _open_input(path, in_memory_up_to) as opened, _shown(opened, path) as stream:
                 if location is None:  # in memory, `load` peaks lower than `bulk_load`
                     store.load(stream, format=fmt, **target)
                 elif fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
@@ -166,6 +165,23 @@ def load_store(
 
 #: Files of this many bytes of text or more show their loading on a terminal (``progress``).
 SHOWN_FROM = 16 << 20
+
+
+@contextlib.contextmanager
+def _shown(stream: IO[bytes], path: Path) -> Iterator[IO[bytes]]:
+    """The stream, its reading shown on a terminal if the file is large (``SHOWN_FROM``); a line
+    left unfinished by an error is ended before the error is told."""
+    size = input_size(path)
+    if size < SHOWN_FROM:
+        yield stream
+        return
+    reading = Reading(stream, f"loading {path}", size)
+    try:
+        yield reading  # type: ignore[misc]
+    finally:
+        if not reading.ended:
+            reading.ended = True
+            reading.progress.abandon()
 
 
 #: Line-based files go into an on-disk store in pieces of about this many bytes, cut at line
