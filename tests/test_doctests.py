@@ -1,5 +1,6 @@
 """The examples in the docstrings of the extractor (hotline_kg.extract), the facts schema and the
-progress lines run, one test per module: each example of a rule quotes a sentence of a report and
+progress lines run, one test per module: each example of a rule quotes the shape of a report's
+sentence, with figures of its own (a report's figures reach the graph only from data/raw), and
 shows what is read from it."""
 
 from __future__ import annotations

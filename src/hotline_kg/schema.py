@@ -8,9 +8,9 @@ here, and so does the CSV on the Web description of the tables, data/facts/facts
 
 A value is a figure printed in digits (``NUMBER``) or in words (``WORDS``):
 
->>> [bool(re.fullmatch(NUMBER, printed)) for printed in ("2419.5", "97.0", "13", "翻倍")]
+>>> [bool(re.fullmatch(NUMBER, printed)) for printed in ("5742.8", "20.3", "13", "翻倍")]
 [True, True, True, False]
->>> [bool(re.fullmatch(VALUE_FORMAT, printed)) for printed in ("2419.5", "八", "翻倍")]
+>>> [bool(re.fullmatch(VALUE_FORMAT, printed)) for printed in ("5742.8", "八", "翻倍")]
 [True, True, True]
 """
 

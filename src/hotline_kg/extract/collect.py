@@ -153,9 +153,9 @@ class Collector:
         period; or why none is stated. For a monthly figure (``at`` is its month), the month's
         own year ("2024年10月") or the year before it.
 
-        >>> sentence = Piece.of_text("2022年，12345热线及其网络平台受理新型冠状病毒肺炎疫情问题3255.7万件")
-        >>> at = sentence.text.index("3255.7")
-        >>> Collector(2022, report=True).year_at(sentence, sentence.sub(at, at + len("3255.7")))
+        >>> sentence = Piece.of_text("2022年，12345热线及其网络平台受理新型冠状病毒肺炎疫情问题6588.0万件")
+        >>> at = sentence.text.index("6588.0")
+        >>> Collector(2022, report=True).year_at(sentence, sentence.sub(at, at + len("6588.0")))
         (2022, 'sentence')
         """
         if sentence is not None and at is not None:

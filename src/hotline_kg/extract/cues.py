@@ -60,7 +60,7 @@ class Cues:
     rows: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def meaning(self, role: str, cue: str) -> str:
-        """What a cue of the role means: "197.4万" is counted in 万件.
+        """What a cue of the role means: "420.7万" is counted in 万件.
 
         >>> table().meaning("unit", "万")
         '万件'

@@ -79,14 +79,14 @@ def _token_re() -> re.Pattern[str]:
 def tokens(piece: Piece) -> list[Token]:
     """The numbers of a piece of text, in order; a unit may be printed on a later line.
 
-    >>> text = "1108.0 万件，同比上升 1.7%，占比 45.8%，直接答复 1311.5\\n\\n万件，同比上升 24.4%，占比 54.2%。"
+    >>> text = "4431.3 万件，同比上升 1.7%，占比 78.1%，直接答复 4644.8\\n\\n万件，同比上升 57.7%，占比 87.5%。"
     >>> for tok in tokens(Piece.of_text(text)): print(tok.text, tok.unit, tok.place)
-    1108.0 万件 (1, 0)
+    4431.3 万件 (1, 0)
     1.7 % (1, 15)
-    45.8 % (1, 23)
-    1311.5 万件 (1, 34)
-    24.4 % (3, 8)
-    54.2 % (3, 17)
+    78.1 % (1, 23)
+    4644.8 万件 (1, 34)
+    57.7 % (3, 8)
+    87.5 % (3, 17)
     >>> [(tok.text, tok.unit, tok.approx) for tok in tokens(Piece.of_text("受理量提升约八倍。"))]
     [('八', '倍', True)]
     """

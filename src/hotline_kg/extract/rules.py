@@ -161,7 +161,7 @@ class Meaning:
 def meaning(tok: Token, before: str, after: str, subject: Subject) -> Meaning | None:
     """The measure of one number in a clause, or None when its cue words are not known.
 
-    >>> count, change, share = tokens(Piece.of_text("其中，诉求派单1108.0万件，同比上升1.7%，占比45.8%"))
+    >>> count, change, share = tokens(Piece.of_text("其中，诉求派单4431.3万件，同比上升1.7%，占比78.1%"))
     >>> dispatched = Subject("诉求派单", "disposition", "12345热线")
     >>> meaning(change, "同比上升", "", dispatched)
     Meaning(measure='yoy_change', unit='%', lead='', relative_to='', qualifier='上升', against=None)
@@ -228,13 +228,13 @@ def read_clauses(
 
     >>> col = Collector(2024, report=True)
     >>> sentence = Piece.of_text(
-    ...     "2024年1月1日0时至2024年12月31日24时，12345热线共受理群众反映2419.5万件，同比上升12.9%。"
+    ...     "2024年1月1日0时至2024年12月31日24时，12345热线共受理群众反映5742.8万件，同比上升45.2%。"
     ... )
     >>> read_clauses(col, "overview", sentence, detect_overview, HOTLINE)
     Subject(name='12345热线', kind='hotline', parent='', qualifier='')
     >>> for fact in col.facts: print(fact.brief())
-    12345热线 requests 2419.5 万件 2024
-    12345热线 yoy_change 12.9 % 2024 上升
+    12345热线 requests 5742.8 万件 2024
+    12345热线 yoy_change 45.2 % 2024 上升
     """
     p = patterns()
     month: tuple[Piece, str] | None = None
@@ -347,10 +347,10 @@ def masked_shares(text: str) -> str:
     """The text with its share phrases ("占十六区…的 N%") blanked out, offsets kept:
     a whole named in a share is not the subject of the clause.
 
-    >>> text = "其中街道乡镇共办理253.6万件，占十六区承办量的35.92%"
+    >>> text = "其中街道乡镇共办理586.9万件，占十六区承办量的68.25%"
     >>> masked = masked_shares(text)
     >>> masked.rstrip("　"), len(masked) == len(text)
-    ('其中街道乡镇共办理253.6万件，', True)
+    ('其中街道乡镇共办理586.9万件，', True)
     """
     return patterns().share_phrase.sub(lambda m: "　" * len(m.group()), text)
 
@@ -358,7 +358,7 @@ def masked_shares(text: str) -> str:
 def subject_cue(text: str, kinds: tuple[str, ...]) -> Found | None:
     """The last subject the cue table names in the text, of one of the kinds.
 
-    >>> subject_cue("其中，诉求派单1108.0万件", ("disposition", "channel"))
+    >>> subject_cue("其中，诉求派单4431.3万件", ("disposition", "channel"))
     (Subject(name='诉求派单', kind='disposition', parent='12345热线', qualifier=''), 7)
     """
     t = cues.table()
@@ -388,9 +388,9 @@ def values_after(col: Collector, piece: Piece, offset: int, count: int, unit: st
 def detect_overview(text: str) -> Found | None:
     """The hotline, a channel or disposition, the top-N categories or a theme, named in the text.
 
-    >>> detect_overview("2024年群众反映集中的前二十类问题共计1817.1万件")
+    >>> detect_overview("2024年群众反映集中的前二十类问题共计4140.4万件")
     (Subject(name='前二十类问题', kind='category_group', parent='12345热线', qualifier=''), 18)
-    >>> detect_overview("2022年，12345热线及其网络平台受理新型冠状病毒肺炎疫情问题3255.7万件")
+    >>> detect_overview("2022年，12345热线及其网络平台受理新型冠状病毒肺炎疫情问题6588.0万件")
     (Subject(name='新型冠状病毒肺炎疫情', kind='theme', parent='12345热线', qualifier=''), 33)
     """
     if found := subject_cue(text, ("disposition", "channel")):
@@ -420,10 +420,10 @@ def rates(col: Collector, section: str, sentence: Piece) -> None:
     """ "诉求解决率、满意率分别提升至 N%和 N%", "解决率为 N%".
 
     >>> col = Collector(2024, report=True)
-    >>> rates(col, "summary", Piece.of_text("2024年诉求解决率、群众满意率进一步提升，分别达到96.7%和97.0%。"))
+    >>> rates(col, "summary", Piece.of_text("2024年诉求解决率、群众满意率进一步提升，分别达到29.0%和20.3%。"))
     >>> for fact in col.facts: print(fact.brief())
-    12345热线 resolution_rate 96.7 % 2024
-    12345热线 satisfaction_rate 97.0 % 2024
+    12345热线 resolution_rate 29.0 % 2024
+    12345热线 satisfaction_rate 20.3 % 2024
     """
     table = cues.table()
     for m in patterns().rate_names.finditer(sentence.text):
@@ -497,11 +497,11 @@ def share_trend(col: Collector, section: str, sentence: Piece) -> None:
     """ "网络渠道受理量占比…，由 YYYY 年的 N%提升至 YYYY 年的 N%".
 
     >>> col = Collector(2022, report=True)
-    >>> sentence = Piece.of_text("网络渠道受理量占比快速上升，由2021年的10.86%提升至2022年的55.35%，首次超越电话渠道。")
+    >>> sentence = Piece.of_text("网络渠道受理量占比快速上升，由2021年的43.19%提升至2022年的88.68%，首次超越电话渠道。")
     >>> share_trend(col, "overview", sentence)
     >>> for fact in col.facts: print(fact.brief())
-    网络渠道 share 10.86 % 2021 relative_to 12345热线
-    网络渠道 share 55.35 % 2022 relative_to 12345热线
+    网络渠道 share 43.19 % 2021 relative_to 12345热线
+    网络渠道 share 88.68 % 2022 relative_to 12345热线
     """
     for m in patterns().share_trend.finditer(sentence.text):
         found = detect_overview(m.group("name"))
@@ -535,11 +535,11 @@ def monthly_series(col: Collector, section: str, sentence: Piece, detect: Detect
     growth from the first month to the last as a multiple.
 
     >>> col = Collector(2022, report=True)
-    >>> sentence = Piece.of_text("单月受理量从1月份的197.4万提升至全年最高点10月份的1771.4万，单月受理量提升约八倍。")
+    >>> sentence = Piece.of_text("单月受理量从1月份的420.7万提升至全年最高点10月份的4004.7万，单月受理量提升约八倍。")
     >>> monthly_series(col, "overview", sentence, detect_overview)
     >>> for fact in col.facts: print(fact.brief())
-    12345热线 requests 197.4 万件 2022-01
-    12345热线 requests 1771.4 万件 2022-10 最高
+    12345热线 requests 420.7 万件 2022-01
+    12345热线 requests 4004.7 万件 2022-10 最高
     12345热线 growth_multiple 八 倍 2022-10 约 relative_to 2022-01
     """
     series = patterns().series.search(sentence.text)
@@ -624,7 +624,7 @@ def category(col: Collector, section: str, text: Piece, title: str) -> None:
 def named_category(text: str, cat: Subject) -> Found | None:
     """ "市场管理类问题 N 万件": the category of the section, at the start of its first sentence.
 
-    >>> named_category("市场管理类问题445.2万件", Subject("市场管理", "category", "12345热线"))
+    >>> named_category("市场管理类问题778.5万件", Subject("市场管理", "category", "12345热线"))
     (Subject(name='市场管理', kind='category', parent='12345热线', qualifier=''), 7)
     """
     m = patterns().category.match(text)
@@ -636,13 +636,13 @@ def subcategories(col: Collector, section: str, sentence: Piece, cat: Subject) -
 
     >>> col = Collector(2024, report=True)
     >>> sentence = Piece.of_text(
-    ...     "文体市场管理类问题114.5万件，同比上升119.4%，主要反映文化市场（113.0万件）、"
+    ...     "文体市场管理类问题447.8万件，同比上升442.7%，主要反映文化市场（446.3万件）、"
     ...     "体育市场（0.8万件）、广播电视（0.7万件）、科技（0.1万件）等问题。"
     ... )
     >>> subcategories(col, "categories", sentence, Subject("文体市场管理", "category", "12345热线"))
     ['文化市场', '体育市场', '广播电视', '科技']
     >>> for fact in col.facts: print(fact.brief())
-    文体市场管理/文化市场 requests 113.0 万件 2024
+    文体市场管理/文化市场 requests 446.3 万件 2024
     文体市场管理/体育市场 requests 0.8 万件 2024
     文体市场管理/广播电视 requests 0.7 万件 2024
     文体市场管理/科技 requests 0.1 万件 2024
@@ -883,13 +883,13 @@ def handlers(kind: str) -> Callable[[Collector, str, Piece], None]:
 
     >>> col = Collector(2022, report=True)
     >>> text = Piece.of_text(
-    ...     "从各市属机构承办情况来看，2022年市属机构承办量最多的是大数据中心，共办理诉求35.2万件；"
-    ...     "其次是经开区管委会，共办理诉求20.6万件。"
+    ...     "从各市属机构承办情况来看，2022年市属机构承办量最多的是大数据中心，共办理诉求68.5万件；"
+    ...     "其次是经开区管委会，共办理诉求53.9万件。"
     ... )
     >>> handlers("city_department")(col, "city_departments", text)
     >>> for fact in col.facts: print(fact.brief())
-    大数据中心 requests 35.2 万件 2022 最多
-    经开区管委会 requests 20.6 万件 2022 其次
+    大数据中心 requests 68.5 万件 2022 最多
+    经开区管委会 requests 53.9 万件 2022 其次
     """
 
     def read(col: Collector, section: str, text: Piece) -> None:
@@ -906,14 +906,14 @@ def topics_intro(col: Collector, section: str, text: Piece) -> None:
     >>> col = Collector(2024, report=True)
     >>> text = Piece.of_text(
     ...     "2024年“每月一题”聚焦电动自行车充电设施、小区周边公共停车资源有偿错时共享、校园周边交通综合治理"
-    ...     "等13个高频难点民生问题，完成了372项任务，出台了104项政策，办成了一大批民生实事，共涉及诉求74.1万件。"
+    ...     "等13个高频难点民生问题，完成了605项任务，出台了437项政策，办成了一大批民生实事，共涉及诉求29.6万件。"
     ... )
     >>> topics_intro(col, "monthly_topics", text)
     >>> for fact in col.facts: print(fact.brief())
     每月一题 topics 13 个 2024
-    每月一题 tasks 372 项 2024
-    每月一题 policies 104 项 2024
-    每月一题 requests 74.1 万件 2024
+    每月一题 tasks 605 项 2024
+    每月一题 policies 437 项 2024
+    每月一题 requests 29.6 万件 2024
     """
     for sentence in text.sentences():
         read_clauses(col, section, sentence, lambda _t: None, TOPICS)
@@ -924,11 +924,11 @@ def handling_intro(col: Collector, section: str, text: Piece) -> None:
 
     >>> col = Collector(2022, report=True)
     >>> text = Piece.of_text(
-    ...     "2022年12345热线派单处理的883.5万件诉求，由区级部门、街道乡镇、市属机构、国有企业等单位办理。"
+    ...     "2022年12345热线派单处理的116.8万件诉求，由区级部门、街道乡镇、市属机构、国有企业等单位办理。"
     ... )
     >>> handling_intro(col, "handling", text)
     >>> for fact in col.facts: print(fact.brief())
-    诉求派单 requests 883.5 万件 2022
+    诉求派单 requests 116.8 万件 2022
     """
     for sentence in text.sentences():
         read_clauses(col, section, sentence, detect_overview, None)

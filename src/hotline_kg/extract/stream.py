@@ -89,8 +89,8 @@ class Piece:
         """A text given as a string, each of its lines a line of report text, as the whole of its
         own stream: a sentence quoted in an example.
 
-        >>> Piece.of_text("2024年 12345热线电话渠道受理 2097.2万件，占比 86.7%，").text
-        '2024年12345热线电话渠道受理2097.2万件，占比86.7%，'
+        >>> Piece.of_text("2024年 12345热线电话渠道受理 5320.5万件，占比 19.0%，").text
+        '2024年12345热线电话渠道受理5320.5万件，占比19.0%，'
         """
         return Stream.of(Line(no, line, TEXT) for no, line in enumerate(split_lines(text), 1)).whole()
 
@@ -149,7 +149,7 @@ class Piece:
     def clauses(self) -> list[Piece]:
         """The clauses of a sentence: it is split at commas, semicolons and the full stop.
 
-        >>> [clause.text for clause in Piece.of_text("其中，诉求派单1108.0万件，同比上升1.7%，占比45.8%").clauses()]
-        ['其中', '诉求派单1108.0万件', '同比上升1.7%', '占比45.8%']
+        >>> [clause.text for clause in Piece.of_text("其中，诉求派单4431.3万件，同比上升1.7%，占比78.1%").clauses()]
+        ['其中', '诉求派单4431.3万件', '同比上升1.7%', '占比78.1%']
         """
         return self.split(CLAUSE_SEPARATORS + SENTENCE_END)

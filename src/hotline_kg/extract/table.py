@@ -88,14 +88,14 @@ def topic_table(col: Collector, section: str, lines: list[Line]) -> None:
     """Add a fact for each topic's total and each handler's count.
 
     >>> from hotline_kg.extract.lines import classify, split_lines
-    >>> lines = classify(split_lines("序号 问题 \\n1 老楼加装电梯 \\n5462 \\n朝阳区 941 \\n海淀区 756 \\n丰台区 608 "))
+    >>> lines = classify(split_lines("序号 问题 \\n1 老楼加装电梯 \\n8795 \\n朝阳区 274 \\n海淀区 189 \\n丰台区 931 "))
     >>> col = Collector(2022, report=True)
     >>> topic_table(col, "monthly_topics", lines)
     >>> for fact in col.facts: print(fact.brief())
-    老楼加装电梯 requests 5462 件 2022
-    老楼加装电梯/朝阳区 requests 941 件 2022
-    老楼加装电梯/海淀区 requests 756 件 2022
-    老楼加装电梯/丰台区 requests 608 件 2022
+    老楼加装电梯 requests 8795 件 2022
+    老楼加装电梯/朝阳区 requests 274 件 2022
+    老楼加装电梯/海淀区 requests 189 件 2022
+    老楼加装电梯/丰台区 requests 931 件 2022
     """
     for row in _rows([line for line in lines if line.kind == TABLE], _captions(lines)):
         col.not_a_fact(row.number.place, "table row number")
