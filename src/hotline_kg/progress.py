@@ -86,11 +86,14 @@ class Reading:
             self.progress.finish("read")
         return data
 
-    def close(self) -> None:
-        """Close the stream; a line left unfinished (the reader stopped on an error) is ended."""
+    def stop(self) -> None:
+        """End a line left unfinished (the reader stopped on an error), so the error has its own."""
         if not self.ended:
             self.ended = True
             self.progress.abandon()
+
+    def close(self) -> None:
+        self.stop()
         self.raw.close()
 
     def __enter__(self) -> Reading:

@@ -20,6 +20,7 @@ This module imports nothing of the server: anything may import it.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import types
 import typing
@@ -164,12 +165,17 @@ def read(name: str) -> Any:
     """One setting alone: its environment variable, else its default, checked as ``Settings``
     checks it (ValueError naming the variable). No other variable is read, so that one set wrong
     stops only what uses it."""
-    field = Settings.model_fields.get(name) or Switches.model_fields[name]
-    one = create_model("One", __base__=_Variables, **{name: (field.annotation, field)})
     try:
-        return getattr(one(), name)
+        return getattr(_alone(name)(), name)
     except ValidationError as err:
         raise ValueError("; ".join(problems(err))) from None
+
+
+@functools.cache
+def _alone(name: str) -> type[BaseSettings]:
+    """A settings class of the one field ``name`` (made once per name)."""
+    field = Settings.model_fields.get(name) or Switches.model_fields[name]
+    return create_model("One", __base__=_Variables, **{name: (field.annotation, field)})
 
 
 def default_base() -> str:

@@ -179,9 +179,7 @@ def _shown(stream: IO[bytes], path: Path) -> Iterator[IO[bytes]]:
     try:
         yield reading  # type: ignore[misc]
     finally:
-        if not reading.ended:
-            reading.ended = True
-            reading.progress.abandon()
+        reading.stop()
 
 
 #: Line-based files go into an on-disk store in pieces of about this many bytes, cut at line
