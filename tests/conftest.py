@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,20 @@ FACTS = ROOT / "data" / "facts"
 #: The canonical deployment, and its vocabulary's namespace.
 SITE = Site()
 HL = SITE.hl
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One validation cache for the whole run, shared by the xdist workers and the commands the
+    tests start (``$HOTLINE_KG_VALIDATION_CACHE``): the suite builds and validates the same
+    project many times, and a unit validated once with the same triples and shapes is not
+    validated again. Tests of validation itself pass changed data, which is validated anew."""
+    if not hasattr(config, "workerinput") and not os.environ.get(VALIDATION_CACHE):
+        folder = tempfile.mkdtemp(prefix="hotline-kg-validation-")
+        os.environ[VALIDATION_CACHE] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+VALIDATION_CACHE = "HOTLINE_KG_VALIDATION_CACHE"
 
 
 def report_text(body: str) -> str:
@@ -74,6 +89,14 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     result = rdf_build.build(Site(), rdf_build.Inputs(ROOT), dt.date(2026, 11, 22))
     rdf_build.write_dir(out, rdf_build.with_checksums(result.files))
     return result, out
+
+
+@pytest.fixture(scope="session")
+def shapes() -> list[Any]:
+    """The shapes of shapes/ as validation reads them (read them, do not change them)."""
+    from hotline_kg import validate
+
+    return validate.load_shapes(SITE, ROOT / "shapes")
 
 
 @pytest.fixture(scope="session")

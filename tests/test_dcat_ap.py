@@ -66,11 +66,6 @@ def metadata(built) -> Graph:
     return Graph().parse(out / "void.ttl")
 
 
-@pytest.fixture(scope="module")
-def shapes() -> list[Graph]:
-    return validate.load_shapes(SITE, ROOT / "shapes")
-
-
 # --- the vendored shapes ----------------------------------------------------------------------------
 
 

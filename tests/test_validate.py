@@ -18,11 +18,6 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def shapes() -> list[Graph]:
-    return validate.load_shapes(SITE, ROOT / "shapes")
-
-
-@pytest.fixture(scope="module")
 def report_unit(built) -> Graph:
     """Ontology + reference + the 2024 report: what validation sees for one report."""
     result, _ = built

@@ -137,3 +137,13 @@ def test_build_does_not_replace_a_folder_that_is_not_a_build(tmp_path):
     done = hotline("build", "--root", str(ROOT), "--out", str(other))
     assert done.returncode == 2 and "not a previous build" in done.stderr
     assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_the_published_shapes_are_those_of_the_shapes_folder(dist):
+    """dist/shapes.ttl holds the project's shapes as written, nothing the validator added to them."""
+    from rdflib.compare import isomorphic
+
+    from hotline_kg import validate
+
+    published = Graph().parse(dist / "shapes.ttl")
+    assert isomorphic(published, validate.merged(validate.load_shapes(SITE, ROOT / "shapes")))

@@ -178,7 +178,8 @@ def _build(args: argparse.Namespace) -> int:
         built = rdf_build.build(site, rdf_build.Inputs(args.root), last_change(args.root))
         shapes = validate.load_shapes(site, args.root / "shapes")
         metadata = Graph().parse(data=built.files["void.ttl"], format="turtle")
-        report = validate.validate_units(validate.built_units(site, built.graphs, metadata), shapes)
+        units = validate.built_units(site, built.graphs, metadata)
+        report = validate.validate_units(units, shapes, args.validation_cache)
     except (BuildError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         print(f"nothing written; {args.out} is unchanged", file=sys.stderr)
@@ -236,7 +237,7 @@ def run_validate(args: argparse.Namespace) -> int:
             named, _ = validate.read_data([args.dist / "hotline.nq.gz"])
             metadata = Graph().parse(args.dist / "void.ttl")
             units = validate.built_units(site, named, metadata)
-        report = validate.validate_units(units, shapes)
+        report = validate.validate_units(units, shapes, args.validation_cache)
     except (OSError, ValueError, SyntaxError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -8,13 +8,21 @@ time grows with the data, not with a union of every year. Results are merged
 The metadata unit (void.ttl: catalogue, datasets, distributions, the SPARQL service) is also
 checked against the DCAT-AP 3.0.1 shapes vendored in shapes/dcat-ap-3.0.1/ — mandatory,
 range and recommended. Any result of theirs stops the build, a recommended warning too.
+
+With a cache folder (``--validation-cache``), the results of each unit and shapes file are kept
+under a hash of what decides them: the unit's triples, the shapes file's text, and the versions of
+pyshacl, rdflib, pyoxigraph and this module. A unit validated before with the same inputs is not validated
+again; anything else (a changed triple, a shapes edit, an upgrade, an unreadable entry) is.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
+import os
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -23,7 +31,7 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, QB, RDF, RDFS, SH, SKOS
-from rdflib.term import Node
+from rdflib.term import BNode, Node
 
 from hotline_kg.rdf.vocab import Site
 
@@ -38,13 +46,22 @@ DCAT_AP = "dcat-ap-3.0.1"
 DCAT_AP_FILES = ("shapes.ttl", "range.ttl", "shapes_recommended.ttl")
 
 
-class UnitShapes(Graph):
+class Shapes(Graph):
+    """A shapes file as a graph, with ``digest``: a hash of the text it was read from (the key of
+    its results in the validation cache)."""
+
+    def __init__(self, text: str | bytes = "") -> None:
+        super().__init__()
+        self.digest = hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
+
+
+class UnitShapes(Shapes):
     """Shapes that check only the validation units named in ``units`` (the DCAT-AP shapes: the
     metadata unit). ``source`` names them in each message; with ``blocking``, any result of
     theirs — a sh:Warning too — makes the report not conform."""
 
-    def __init__(self, source: str, units: frozenset[str], blocking: bool = True) -> None:
-        super().__init__()
+    def __init__(self, source: str, units: frozenset[str], text: bytes = b"", blocking: bool = True) -> None:
+        super().__init__(text)
         self.source = source
         self.units = units
         self.blocking = blocking
@@ -71,6 +88,7 @@ class Result:
 class Report:
     results: list[Result]
     timings: dict[str, float]  # unit → seconds
+    cached: frozenset[str] = frozenset()  # units whose every result was read from the cache
 
     @property
     def counts(self) -> Counter[str]:
@@ -96,7 +114,7 @@ def load_shapes(site: Site, folder: Path) -> list[Graph]:
     for path in paths:
         text = site.rebase(path.read_text(encoding="utf-8"))
         try:
-            graphs.append(Graph().parse(data=text, format="turtle", publicID=site.base))
+            graphs.append(Shapes(site.base + "\n" + text).parse(data=text, format="turtle", publicID=site.base))
         except Exception as err:  # rdflib raises several types for bad Turtle
             raise ValueError(f"{path}: not valid Turtle: {err}") from err
     return graphs + dcat_ap_shapes(folder / DCAT_AP)
@@ -113,9 +131,10 @@ def dcat_ap_shapes(folder: Path) -> list[Graph]:
                 f"{path}: missing — the DCAT-AP 3.0.1 shapes the catalogue description (void.ttl) is validated "
                 f"with ({', '.join(DCAT_AP_FILES)} from SEMICeu/DCAT-AP releases/3.0.1/html/shacl/, CC BY 4.0)"
             )
-        shapes = UnitShapes(f"DCAT-AP 3.0.1 {name}", frozenset({METADATA_UNIT}))
+        text, base = path.read_bytes(), path.resolve().as_uri()
+        shapes = UnitShapes(f"DCAT-AP 3.0.1 {name}", frozenset({METADATA_UNIT}), base.encode() + b"\n" + text)
         try:
-            shapes.parse(path, format="turtle")
+            shapes.parse(data=text, format="turtle", publicID=base)
         except Exception as err:  # rdflib raises several types for bad Turtle
             raise ValueError(f"{path}: not valid Turtle: {err}") from err
         graphs.append(shapes)
@@ -132,46 +151,130 @@ def merged(shapes: list[Graph]) -> Graph:
     return whole
 
 
-def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph]) -> Report:
+def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph], cache: Path | None = None) -> Report:
     """Validate each (name, data graph) unit with pyshacl; merge the results.
 
     Shapes with SHACL-SPARQL constraints run against a copy of the data in an
     Oxigraph store (oxrdflib), whose SPARQL engine answers their joins in
-    milliseconds; the core shapes run on the in-memory rdflib graph."""
+    milliseconds; the core shapes run on the in-memory rdflib graph. With ``cache``, the
+    results of a unit and a shapes file validated before are read from there (``cache_key``)."""
     import pyshacl  # heavy: loaded only by the commands that validate
 
     seen: dict[tuple[str, ...], Result] = {}
     timings = {}
+    cached = set()
     for name, data in units:
         started = time.perf_counter()
+        triples = data.serialize(format="nt", encoding="utf-8")
+        data_digest = _data_digest(data, triples) if cache is not None else None
         fast: Graph | None = None
+        validated = False
         for shapes_graph in shapes:
             if isinstance(shapes_graph, UnitShapes) and name not in shapes_graph.units:
                 continue
-            target = data
-            if (None, SH.sparql, None) in shapes_graph:
-                if fast is None:
-                    fast = Graph(store="Oxigraph")
-                    # read by Oxigraph's own parser: ten times as fast as rdflib's adding one triple at a time
-                    fast.parse(data=data.serialize(format="nt", encoding="utf-8"), format="ox-nt")
-                target = fast
-            _, results_graph, text = pyshacl.validate(
-                target,
-                shacl_graph=shapes_graph,
-                inference="none",
-                allow_warnings=True,
-                allow_infos=True,
-                advanced=True,
-                inplace=target is fast,
-            )
-            if not isinstance(results_graph, Graph):
-                raise ValueError(f"the shapes cannot be applied: {text}")
-            for result in _results(results_graph, data, name, shapes_graph):
+            key = cache_key(name, data_digest, shapes_graph) if cache is not None else None
+            results = _cached(cache, key)
+            if results is None:
+                target = data
+                if (None, SH.sparql, None) in shapes_graph:
+                    if fast is None:
+                        fast = Graph(store="Oxigraph")
+                        # read by Oxigraph's own parser: ten times as fast as rdflib's adding one triple at a time
+                        fast.parse(data=triples, format="ox-nt")
+                    target = fast
+                _, results_graph, text = pyshacl.validate(
+                    target,
+                    shacl_graph=_copy(shapes_graph),
+                    inference="none",
+                    allow_warnings=True,
+                    allow_infos=True,
+                    advanced=True,
+                    inplace=target is fast,
+                )
+                if not isinstance(results_graph, Graph):
+                    raise ValueError(f"the shapes cannot be applied: {text}")
+                results = list(_results(results_graph, data, name, shapes_graph))
+                _keep(cache, key, results)
+                validated = True
+            for result in results:
                 seen.setdefault(result.key, result)
         timings[name] = time.perf_counter() - started
+        if not validated:
+            cached.add(name)
     order = list(SEVERITIES.values())
     ordered = sorted(seen.values(), key=lambda r: (order.index(r.severity), r.shape, r.focus, r.message))
-    return Report(ordered, timings)
+    return Report(ordered, timings, frozenset(cached))
+
+
+def _copy(shapes: Graph) -> Graph:
+    """A copy of a shapes graph for pyshacl, which adds triples of its own to the graph it is given
+    (owl:Class rdfs:subClassOf rdfs:Class …): the shapes stay as written, for dist/shapes.ttl and the
+    next unit. Its prefixes are the file's, as the messages name the classes with them."""
+    copy = Graph(bind_namespaces="none")
+    for prefix, namespace in shapes.namespaces():
+        copy.bind(prefix, namespace)
+    copy += shapes
+    return copy
+
+
+# --- the validation cache ---------------------------------------------------------------------------
+
+
+def _data_digest(data: Graph, triples: bytes) -> str | None:
+    """A hash of a unit's triples (its N-Triples lines, sorted), or None when it has a blank node:
+    blank node labels change from one reading to the next, so such a unit is never cached."""
+    if any(isinstance(term, BNode) for triple in data for term in triple):
+        return None
+    return hashlib.sha256(b"\n".join(sorted(triples.splitlines()))).hexdigest()
+
+
+def cache_key(unit: str, data_digest: str | None, shapes: Graph) -> str | None:
+    """The name of a unit's results for one shapes file: a hash of the unit's name and triples,
+    the shapes file's text, and the versions of pyshacl, rdflib, pyoxigraph and this module. None when the
+    unit or the shapes have no digest (blank nodes in the data; shapes not read from a file)."""
+    import pyoxigraph
+    import pyshacl
+    import rdflib
+
+    if data_digest is None or not isinstance(shapes, Shapes):
+        return None
+    versions = (pyshacl.__version__, rdflib.__version__, pyoxigraph.__version__, _code_digest())
+    parts = (*versions, unit, data_digest, shapes.digest)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A hash of this module: a change in how results are read makes every entry old."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _cached(cache: Path | None, key: str | None) -> list[Result] | None:
+    """The results kept under ``key``, or None: no cache, no entry, or one that cannot be read
+    as results (it is validated again, and the entry written anew)."""
+    if cache is None or key is None:
+        return None
+    try:
+        return [Result(**item) for item in json.loads((cache / f"{key}.json").read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _keep(cache: Path | None, key: str | None, results: list[Result]) -> None:
+    """Write the results under ``key``, atomically (a reader sees the whole entry or none); a
+    cache that cannot be written is left alone: validation does not depend on it."""
+    if cache is None or key is None:
+        return
+    temp = None
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=cache, suffix=".part")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump([r.__dict__ for r in results], out, ensure_ascii=False)
+        os.replace(temp, cache / f"{key}.json")
+    except OSError:
+        if temp is not None:
+            Path(temp).unlink(missing_ok=True)
 
 
 def _results(results: Graph, data: Graph, unit: str, shapes: Graph) -> Iterable[Result]:
@@ -315,9 +418,10 @@ def summary(report: Report) -> str:
     counts = report.counts
     head = "conforms" if report.conforms else "does not conform"
     blocking = f" ({report.blocking_warnings} of them blocking)" if report.blocking_warnings else ""
+    timings = ", ".join(f"{u} {'cached' if u in report.cached else f'{t:.1f} s'}" for u, t in report.timings.items())
     lines = [
         f"{head}: {counts['Violation']} violations, {counts['Warning']} warnings{blocking}, {counts['Info']} infos"
-        f" ({', '.join(f'{u} {t:.1f} s' for u, t in report.timings.items())})"
+        f" ({timings})"
     ]
     for r in report.results:
         path = f" [{r.path}]" if r.path else ""
@@ -332,6 +436,7 @@ def as_json(report: Report) -> str:
             "conforms": report.conforms,
             "counts": dict(report.counts),
             "timings": report.timings,
+            "cached": sorted(report.cached),
             "results": [r.__dict__ for r in report.results],
         },
         ensure_ascii=False,

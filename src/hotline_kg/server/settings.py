@@ -76,6 +76,15 @@ class Settings(_Variables):
         "serve",
         metavar="URL",
     )
+    validation_cache: Path | None = _setting(
+        None,
+        "keep each validation's results in this folder, under a hash of the data, the shapes and the "
+        "validator's version: a unit validated before with the same inputs is not validated again "
+        "(none: validate everything)",
+        "build",
+        "validate",
+        metavar="DIR",
+    )
     host: str = _setting(DEFAULT_HOST, "address to listen on", "serve")
     port: int = _setting(8000, "port to listen on", "serve")
     timeout: float = _setting(
