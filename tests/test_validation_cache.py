@@ -113,5 +113,3 @@ def test_build_and_validate_take_the_cache_as_an_option_and_a_variable(tmp_path)
     assert head.startswith("conforms:")
     for name in ("reference", "report/2022", "report/2024", "metadata"):
         assert f"{name} cached" in head, head
-    without = hotline("validate", "--root", project, "--dist", out)
-    assert "cached" not in without.stdout.splitlines()[0]

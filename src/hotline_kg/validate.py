@@ -47,11 +47,12 @@ DCAT_AP_FILES = ("shapes.ttl", "range.ttl", "shapes_recommended.ttl")
 
 
 class Shapes(Graph):
-    """A shapes file as a graph, with ``digest``: a hash of the text it was read from (the key of
-    its results in the validation cache)."""
+    """A shapes file as a graph: ``name``, the file's name, and ``digest``, a hash of the text it
+    was read from (the key of its results in the validation cache)."""
 
-    def __init__(self, text: str | bytes = "") -> None:
+    def __init__(self, text: str | bytes = "", name: str = "") -> None:
         super().__init__()
+        self.name = name
         self.digest = hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
 
 
@@ -61,7 +62,7 @@ class UnitShapes(Shapes):
     theirs — a sh:Warning too — makes the report not conform."""
 
     def __init__(self, source: str, units: frozenset[str], text: bytes = b"", blocking: bool = True) -> None:
-        super().__init__(text)
+        super().__init__(text, source)
         self.source = source
         self.units = units
         self.blocking = blocking
@@ -114,7 +115,8 @@ def load_shapes(site: Site, folder: Path) -> list[Graph]:
     for path in paths:
         text = site.rebase(path.read_text(encoding="utf-8"))
         try:
-            graphs.append(Shapes(site.base + "\n" + text).parse(data=text, format="turtle", publicID=site.base))
+            shapes = Shapes(site.base + "\n" + text, path.name)
+            graphs.append(shapes.parse(data=text, format="turtle", publicID=site.base))
         except Exception as err:  # rdflib raises several types for bad Turtle
             raise ValueError(f"{path}: not valid Turtle: {err}") from err
     return graphs + dcat_ap_shapes(folder / DCAT_AP)
