@@ -276,6 +276,11 @@ def test_protocol_dataset_over_named_graphs(served_files):
     assert not ask(url, f"ASK FROM <{EX}graph/one> {{ <{EX}two> a ?t }}")
     overridden = f"ASK FROM <{EX}graph/one> {{ <{EX}two> a ?t }}"
     assert ask(url, overridden, **{"default-graph-uri": f"{EX}graph/two"})
+    # either parameter names the whole dataset: the part it leaves out is empty, not the store's
+    any_named = f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert ask(url, any_named)
+    assert not ask(url, any_named, **{"default-graph-uri": f"{EX}graph/one"})
+    assert not ask(url, f"ASK {{ <{EX}one> a ?t }}", **{"named-graph-uri": f"{EX}graph/one"})
 
 
 @pytest.mark.parametrize(

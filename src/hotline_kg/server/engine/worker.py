@@ -154,12 +154,13 @@ def _answer(
     """A query's answer, serialised. ``counted=False``: the caller knows the result is within
     the row limit (it was, and the graph has not changed), so it is not counted."""
     kwargs: dict[str, object] = {"base_iri": base_iri} if base_iri else {}
-    if default_graphs:
+    if default_graphs or named_graphs:
+        # the Protocol: default-graph-uri and named-graph-uri name the whole dataset; the part
+        # they leave out is empty (no named graph, or an empty default graph), not the store's
         kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
     else:
         kwargs["use_default_graph_as_union"] = dataset.union
-    if named_graphs:
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
     result = dataset.store.query(query, **kwargs)  # type: ignore[arg-type]
     if isinstance(result, ox.QueryBoolean):
         fmt = SOLUTION_FORMATS[solutions_type]
