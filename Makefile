@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 
-.PHONY: install facts build validate serve test check bench bench-large soak fuzz real-texts lint clean
+.PHONY: install facts build validate serve test check bench bench-large soak fuzz conformance real-texts lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +83,13 @@ soak: build
 fuzz: build
 	$(BIN)/python bench/fuzz.py --requests 100000 --clients 4
 	$(BIN)/python bench/fuzz_pipeline.py --examples 3000 --build-examples 300
+
+## conformance: the W3C SPARQL 1.0 and 1.1 query test suites (../shared/w3c/rdf-tests-sparql) through
+## `hotline-kg serve` over each engine (embedded in memory and on disk, the Oxigraph server, Virtuoso), and
+## to each remote engine alone; results in bench/results/conformance.md and .json (exit 1 if the wrapper
+## fails a test its engine passes alone)
+conformance: install
+	$(BIN)/python bench/conformance.py
 
 ## real-texts: the extractor on the real published texts of tests/fixtures/real against their hand-written
 ## keys, the tuned texts and each held-back set apart; results in bench/results/real-texts-after.md

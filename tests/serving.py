@@ -93,9 +93,4 @@ def engine(name: str, dump: Path, folder: Path, timeout: float = 2, max_rows: in
             pytest.fail(f"{name} did not start: {err}\n{log.read_text(errors='replace')[-2000:]}")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        local.stop(proc)

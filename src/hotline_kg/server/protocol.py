@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pyparsing import ParseException
+from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
 from hotline_kg.formats import ALIASES
@@ -110,12 +111,17 @@ def full_parse(query: str, graphs: frozenset[str]) -> Parsed:
     form = type(body).__name__ if not hasattr(body, "name") else body.name
     if service:
         raise Refused("SERVICE is not allowed: this endpoint does not fetch from other services")
+    # FROM <data.ttl> and FROM :g as the engine reads them: against the query's BASE and PREFIXes
     default, named = [], []
-    for clause in body.get("datasetClause") or []:
-        if "default" in clause:
-            default.append(str(clause["default"]))
-        if "named" in clause:
-            named.append(str(clause["named"]))
+    try:
+        prologue = translatePrologue(tree[0], None)
+        for clause in body.get("datasetClause") or []:
+            if "default" in clause:
+                default.append(str(prologue.absolutize(clause["default"])))
+            if "named" in clause:
+                named.append(str(prologue.absolutize(clause["named"])))
+    except Exception as err:  # rdflib: an undeclared prefix, a BASE it cannot join …
+        raise Refused(f"malformed query: {err}") from err
     foreign = [g for g in default + named if g not in graphs]
     if foreign:
         raise Refused(
@@ -123,6 +129,15 @@ def full_parse(query: str, graphs: frozenset[str]) -> Parsed:
             "(the endpoint never fetches data from elsewhere)"
         )
     return Parsed(form, tuple(default), tuple(named))
+
+
+def declares_base(query: str) -> bool:
+    """Whether a query has a BASE declaration of its own (outside its strings and comments)."""
+    kept = NOISE_RE.sub(lambda m: "<>" if m.group(0).startswith("<") else " ", query)
+    return BASE_RE.search(kept) is not None
+
+
+BASE_RE = re.compile(r"(?<![\w:?$])BASE\s*<>", re.IGNORECASE)
 
 
 def _nesting(bare: str) -> int:

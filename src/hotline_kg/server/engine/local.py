@@ -135,6 +135,16 @@ def isql(sql_port: int, statements: str, password: str = "dba") -> str:
     return done.stdout
 
 
+def stop(process: subprocess.Popen[bytes], seconds: float = 20) -> None:
+    """End a process: SIGTERM, then SIGKILL if it is still there after ``seconds``."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_for_port(port: int, process: subprocess.Popen[bytes] | None, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -199,7 +199,11 @@ class RemoteEngine:
         self, text: str, default_graphs: list[str], named_graphs: list[str], media_type: str, limit: float
     ) -> Answer:
         assert self._client is not None
-        if self.base_iri:  # relative IRIs resolve against the dataset's base; a BASE in the query still wins
+        from hotline_kg.server.protocol import declares_base  # protocol imports this package
+
+        # relative IRIs resolve against the dataset's base, unless the query has a BASE of its own
+        # (not both: Virtuoso refuses a second BASE, though SPARQL allows it)
+        if self.base_iri and not declares_base(text):
             text = f"BASE <{self.base_iri}> {text}"
         if not default_graphs and not named_graphs and self._explicit_dataset:
             default_graphs = named_graphs = self._graphs
