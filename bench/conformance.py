@@ -225,7 +225,7 @@ def store_send(store: ox.Store) -> Send:
     def send(query: str, dataset: list[tuple[str, str]], accept: str) -> Reply:
         default = [ox.NamedNode(v) for k, v in dataset if k == "default-graph-uri"]
         named = [ox.NamedNode(v) for k, v in dataset if k == "named-graph-uri"]
-        kwargs = {"default_graph": default, "named_graphs": named} if dataset else {"use_default_graph_as_union": True}
+        kwargs = {"default_graph": default, "named_graphs": named} if dataset else {}  # none: the query's FROM
         try:
             answer = store.query(query, **kwargs)  # type: ignore[arg-type]
             if isinstance(answer, ox.QueryTriples):
@@ -432,7 +432,10 @@ def main(argv: list[str] | None = None) -> int:
         dump = Path(tmp) / "suite.nq"
         unreadable = write_dataset(dataset_files(tests), dump)
         if set(EMBEDDED) & set(args.engines):  # the embedded engine alone: pyoxigraph in this process
+            started = time.monotonic()
             results[EMBEDDED_ALONE] = in_process_alone(dump, tests, unreadable)
+            counts = Counter(o.status for o in results[EMBEDDED_ALONE])
+            print(f"{EMBEDDED_ALONE}: {dict(counts)} ({time.monotonic() - started:.0f} s)", file=sys.stderr)
         for engine in args.engines:
             folder = Path(tmp) / engine
             folder.mkdir()

@@ -276,8 +276,13 @@ def test_protocol_dataset_over_named_graphs(served_files):
     assert not ask(url, f"ASK FROM <{EX}graph/one> {{ <{EX}two> a ?t }}")
     overridden = f"ASK FROM <{EX}graph/one> {{ <{EX}two> a ?t }}"
     assert ask(url, overridden, **{"default-graph-uri": f"{EX}graph/two"})
+    # FROM as the engine reads it: a relative IRI against the query's BASE, a prefixed name expanded
+    assert ask(url, f"BASE <{EX}graph/> ASK FROM <one> {{ <{EX}one> a ?t }}")
+    assert ask(url, f"PREFIX g: <{EX}graph/> ASK FROM g:one {{ <{EX}one> a ?t }}")
+    outside = httpx.get(url + "/sparql", params={"query": f"PREFIX g: <{EX}> ASK FROM g:other {{ ?s ?p ?o }}"})
+    assert outside.status_code == 400 and f"not {EX}other" in outside.text
     # either parameter names the whole dataset: the part it leaves out is empty, not the store's
-    any_named = f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    any_named = "ASK { GRAPH ?g { ?s ?p ?o } }"
     assert ask(url, any_named)
     assert not ask(url, any_named, **{"default-graph-uri": f"{EX}graph/one"})
     assert not ask(url, f"ASK {{ <{EX}one> a ?t }}", **{"named-graph-uri": f"{EX}graph/one"})
