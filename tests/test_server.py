@@ -255,6 +255,24 @@ def ask(url: str, query: str, **params: str | list[str]) -> bool:
     return r.json()["boolean"]
 
 
+def test_a_graph_that_does_not_exist_matches_nothing(server):
+    """Over every engine. Virtuoso, asked with the dataset named (as the wrapper names it), answers a
+    GRAPH <g> outside it with one empty solution: ASK true, COUNT(*) 1; the wrapper names <g>."""
+    url, _ = server
+    assert not ask(url, "ASK { GRAPH <urn:nothing> { ?s ?p ?o } }")
+    assert not ask(url, "PREFIX u: <urn:> ASK { GRAPH u:nothing { <urn:a> <urn:b> <urn:c> } }")
+    count = q(url, "SELECT (COUNT(*) AS ?n) { GRAPH <urn:nothing> { ?s ?p ?o } }").json()
+    assert count["results"]["bindings"][0]["n"]["value"] == "0"
+    assert ask(url, f"ASK {{ GRAPH <{BASE}graph/reference> {{ ?s ?p ?o }} }}")
+    only_2024 = {"named-graph-uri": f"{BASE}graph/report/2024", "default-graph-uri": f"{BASE}graph/report/2024"}
+    assert not ask(url, "ASK { GRAPH <urn:nothing> { ?s ?p ?o } }", **only_2024)
+    left_out = q(url, f"ASK {{ GRAPH <{BASE}graph/reference> {{ ?s ?p ?o }} }}", **only_2024)
+    # false, or (Virtuoso) a refusal that names the engine's limitation: never a wrong true
+    assert (left_out.status_code == 200 and left_out.json()["boolean"] is False) or (
+        left_out.status_code == 400 and "Virtuoso" in left_out.text
+    ), left_out.text
+
+
 @pytest.mark.slow
 def test_files_given_on_the_command_line(served_files):
     url = served_files

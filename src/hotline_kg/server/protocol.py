@@ -11,6 +11,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urljoin
 
 from pyparsing import ParseException
 from rdflib.plugins.sparql.algebra import translatePrologue
@@ -139,6 +140,33 @@ def declares_base(query: str) -> bool:
 
 
 BASE_RE = re.compile(r"(?<![\w:?$])BASE\s*<>", re.IGNORECASE)
+
+
+def constant_graphs(query: str) -> list[str] | None:
+    """The graphs a query names in GRAPH <iri> or GRAPH prefix:name, resolved against its PREFIX
+    and BASE declarations; None when one cannot be resolved (an undeclared prefix).
+
+    >>> constant_graphs("BASE <http://x/> PREFIX g: <urn:g:> ASK { GRAPH <a> {} GRAPH g:b {} GRAPH ?v {} }")
+    ['http://x/a', 'urn:g:b']
+    """
+    kept = NOISE_RE.sub(lambda m: m.group(0) if m.group(0).startswith("<") else " " * len(m.group(0)), query)
+    prefixes = {m.group(1) or "": m.group(2) for m in PREFIX_DECL_RE.finditer(kept)}
+    base = next((m.group(1) for m in BASE_DECL_RE.finditer(kept)), "")
+    graphs = []
+    for match in GRAPH_RE.finditer(kept):
+        iri, prefix, local = match.group(1), match.group(2) or "", match.group(3)
+        if iri is not None:
+            graphs.append(urljoin(base, iri) if base else iri)
+        elif prefix in prefixes:
+            graphs.append(prefixes[prefix] + local)
+        else:
+            return None
+    return graphs
+
+
+PREFIX_DECL_RE = re.compile(r"(?<![\w:?$])PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^<>\s]*)>", re.IGNORECASE)
+BASE_DECL_RE = re.compile(r"(?<![\w:?$])BASE\s*<([^<>\s]*)>", re.IGNORECASE)
+GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.-]*))", re.IGNORECASE)
 
 
 def _nesting(bare: str) -> int:

@@ -199,7 +199,7 @@ class RemoteEngine:
         self, text: str, default_graphs: list[str], named_graphs: list[str], media_type: str, limit: float
     ) -> Answer:
         assert self._client is not None
-        from hotline_kg.server.protocol import declares_base  # protocol imports this package
+        from hotline_kg.server.protocol import constant_graphs, declares_base  # protocol imports this package
 
         # relative IRIs resolve against the dataset's base, unless the query has a BASE of its own
         # (not both: Virtuoso refuses a second BASE, though SPARQL allows it)
@@ -207,6 +207,12 @@ class RemoteEngine:
             text = f"BASE <{self.base_iri}> {text}"
         if not default_graphs and not named_graphs and self._explicit_dataset:
             default_graphs = named_graphs = self._graphs
+        if self.flavour == "virtuoso":
+            given = bool(default_graphs or named_graphs)
+            absent = self._absent_graphs(constant_graphs(text), named_graphs if given else self._graphs)
+            if absent and not given:  # naming a graph names the whole dataset: ours, as without one
+                default_graphs = named_graphs = self._graphs
+            named_graphs = [*named_graphs, *absent]
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]
         if self.flavour == "virtuoso":  # its anytime limit, a little under ours: it stops, and says so (S1TAT)
@@ -226,6 +232,22 @@ class RemoteEngine:
                 reason = str(err) or type(err).__name__
                 raise Unavailable(f"the SPARQL engine at {self.url} cannot be reached: {reason}") from err
         raise AssertionError("unreachable")
+
+    def _absent_graphs(self, graphs: list[str] | None, named: list[str]) -> list[str]:
+        """Virtuoso answers a GRAPH <g> outside the named graphs of the request with one empty
+        solution (ASK true, COUNT(*) 1), and rightly once <g> is named. The graphs of the query
+        that exist nowhere, to be named: they add no data. One of the store's graphs left out of
+        the request's dataset cannot be named without adding its data: QueryFailed, saying so."""
+        if not graphs:
+            return []
+        outside = [g for g in dict.fromkeys(graphs) if g not in named]
+        held = [g for g in outside if g in self._graphs or g.startswith(VIRTUOSO_SYSTEM_GRAPHS)]
+        if held:
+            raise QueryFailed(
+                f"GRAPH <{held[0]}> names a graph outside the dataset of this request, which Virtuoso, the "
+                "engine behind this endpoint, answers wrongly; name it with named-graph-uri, or leave it out"
+            )
+        return outside
 
     async def _send(
         self, text: str, params: list[tuple[str, str]], accept: str, solutions_type: str, graph_type: str
