@@ -255,6 +255,27 @@ def ask(url: str, query: str, **params: str | list[str]) -> bool:
     return r.json()["boolean"]
 
 
+def test_a_boolean_expression_is_a_boolean(server):
+    """Over every engine. Virtuoso gives a comparison, IN, sameTerm and the other tests as the
+    integers 0 and 1; the wrapper reads which variables hold them and answers booleans."""
+    url, _ = server
+    query = (
+        "SELECT ?iri ((1 IN (1, 2)) AS ?in) ((3 NOT IN (1, 2)) AS ?notin) (sameTerm(1, 2) AS ?same) "
+        "((1 < 2) AS ?lt) (STRLEN('abc') AS ?n) WHERE { BIND(isIRI(<urn:x>) AS ?iri) }"
+    )
+    row = q(url, query).json()["results"]["bindings"][0]
+    boolean = "http://www.w3.org/2001/XMLSchema#boolean"
+    values = {name: (row[name]["value"], row[name]["datatype"]) for name in ("in", "notin", "same", "lt", "iri")}
+    assert values == {
+        "in": ("true", boolean),
+        "notin": ("true", boolean),
+        "same": ("false", boolean),
+        "lt": ("true", boolean),
+        "iri": ("true", boolean),
+    }
+    assert row["n"]["value"] == "3" and row["n"]["datatype"].endswith("#integer")
+
+
 def test_a_graph_that_does_not_exist_matches_nothing(server):
     """Over every engine. Virtuoso, asked with the dataset named (as the wrapper names it), answers a
     GRAPH <g> outside it with one empty solution: ASK true, COUNT(*) 1; the wrapper names <g>."""

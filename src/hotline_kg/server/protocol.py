@@ -14,8 +14,9 @@ from functools import lru_cache
 from urllib.parse import urljoin
 
 from pyparsing import ParseException
-from rdflib.plugins.sparql.algebra import translatePrologue
+from rdflib.plugins.sparql.algebra import translatePrologue, translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from hotline_kg.formats import ALIASES
 from hotline_kg.server.engine.base import QueryTimeout
@@ -70,6 +71,71 @@ async def check(query: str, graphs: frozenset[str], limit: float) -> Parsed:
         return await asyncio.wait_for(future, limit)
     except TimeoutError:
         raise QueryTimeout(f"checking the query took longer than {limit:g} s; it was not run") from None
+
+
+async def boolean_variables(query: str, limit: float) -> frozenset[str]:
+    """The variables a query binds to a boolean expression (``bound_to_booleans``), read in the
+    parser's thread under the time limit as ``check`` reads a query."""
+    if not BINDS_RE.search(NOISE_RE.sub(" ", query)):
+        return frozenset()
+    future = asyncio.wrap_future(_CHECKER.submit(bound_to_booleans, query))
+    try:
+        return await asyncio.wait_for(future, limit)
+    except TimeoutError:
+        raise QueryTimeout(f"checking the query took longer than {limit:g} s; it was not run") from None
+
+
+#: An expression bound to a variable: SELECT (… AS ?v), BIND (… AS ?v).
+BINDS_RE = re.compile(r"\bAS\s*[?$]", re.IGNORECASE)
+#: Expressions whose value is an xsd:boolean (SPARQL 1.1 §17): comparisons and IN, the logical
+#: operators, and the functions that test.
+BOOLEAN_EXPRESSIONS = frozenset(
+    {
+        "RelationalExpression",
+        "ConditionalAndExpression",
+        "ConditionalOrExpression",
+        "UnaryNot",
+        "Builtin_sameTerm",
+        "Builtin_BOUND",
+        "Builtin_isIRI",
+        "Builtin_isBLANK",
+        "Builtin_isLITERAL",
+        "Builtin_isNUMERIC",
+        "Builtin_REGEX",
+        "Builtin_CONTAINS",
+        "Builtin_STRSTARTS",
+        "Builtin_STRENDS",
+        "Builtin_LANGMATCHES",
+        "Builtin_EXISTS",
+        "Builtin_NOTEXISTS",
+    }
+)
+
+
+@lru_cache(maxsize=1024)
+def bound_to_booleans(query: str) -> frozenset[str]:
+    """The variables a query binds (SELECT (… AS ?v), BIND) to a boolean expression; none for a
+    query that rdflib cannot read (the engine will say what is wrong with it).
+
+    >>> sorted(bound_to_booleans("SELECT ((1 IN (1, 2)) AS ?in) (STRLEN('a') AS ?n) { BIND(?x < 2 AS ?lt) }"))
+    ['in', 'lt']
+    """
+    try:
+        algebra = translateQuery(parseQuery(query)).algebra
+    except Exception:  # rdflib raises many types for what it cannot read
+        return frozenset()
+    found: set[str] = set()
+    stack: list[object] = [algebra]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            expr = node.get("expr") if node.name == "Extend" else None
+            if isinstance(expr, CompValue) and expr.name in BOOLEAN_EXPRESSIONS:
+                found.add(str(node["var"]))
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return frozenset(found)
 
 
 #: The thread that runs full parses, one at a time (one parser, shared).

@@ -199,17 +199,17 @@ class RemoteEngine:
         self, text: str, default_graphs: list[str], named_graphs: list[str], media_type: str, limit: float
     ) -> Answer:
         assert self._client is not None
-        from hotline_kg.server.protocol import constant_graphs, declares_base  # protocol imports this package
+        from hotline_kg.server import protocol  # it imports this package
 
         # relative IRIs resolve against the dataset's base, unless the query has a BASE of its own
         # (not both: Virtuoso refuses a second BASE, though SPARQL allows it)
-        if self.base_iri and not declares_base(text):
+        if self.base_iri and not protocol.declares_base(text):
             text = f"BASE <{self.base_iri}> {text}"
         if not default_graphs and not named_graphs and self._explicit_dataset:
             default_graphs = named_graphs = self._graphs
         if self.flavour == "virtuoso":
             given = bool(default_graphs or named_graphs)
-            absent = self._absent_graphs(constant_graphs(text), named_graphs if given else self._graphs)
+            absent = self._absent_graphs(protocol.constant_graphs(text), named_graphs if given else self._graphs)
             if absent and not given:  # naming a graph names the whole dataset: ours, as without one
                 default_graphs = named_graphs = self._graphs
             named_graphs = [*named_graphs, *absent]
@@ -223,9 +223,11 @@ class RemoteEngine:
             accept = f"{N_TRIPLES}, {formats.TEXT};q=0.75, {JSON_RESULTS};q=0.25"
         else:
             accept = f"{JSON_RESULTS}, {N_TRIPLES};q=0.25"
+        # Virtuoso gives the value of a comparison, IN, sameTerm … as the integer 0 or 1
+        booleans = await protocol.boolean_variables(text, limit) if self.flavour == "virtuoso" else frozenset()
         for attempt in range(1 + RETRIES):
             try:
-                return await self._send(text, params, accept, solutions_type, graph_type)
+                return await self._send(text, params, accept, solutions_type, graph_type, booleans)
             except httpx.TransportError as err:
                 if attempt < RETRIES and not isinstance(err, httpx.TimeoutException):
                     continue  # a pooled connection the engine closed (it restarted): once more, on a new one
@@ -250,7 +252,13 @@ class RemoteEngine:
         return outside
 
     async def _send(
-        self, text: str, params: list[tuple[str, str]], accept: str, solutions_type: str, graph_type: str
+        self,
+        text: str,
+        params: list[tuple[str, str]],
+        accept: str,
+        solutions_type: str,
+        graph_type: str,
+        booleans: frozenset[str] = frozenset(),
     ) -> Answer:
         assert self._client is not None
         request = self._client.stream(
@@ -272,7 +280,7 @@ class RemoteEngine:
             ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype in (JSON_RESULTS, formats.JSON):
                 data = await self._read_solutions(response)
-                return _solutions_answer(data, solutions_type)
+                return _solutions_answer(data, solutions_type, booleans)
             if formats.GRAPH_ALIASES.get(ctype, ctype) == N_TRIPLES:
                 data = await self._read_triples(response)
                 return _graph_answer(data, graph_type)
@@ -316,7 +324,9 @@ def _cut_short() -> QueryTimeout:
     return QueryTimeout("the engine's answer was cut short (the engine stopped the query); retry later")
 
 
-def _solutions_answer(data: bytes, solutions_type: str) -> Answer:
+def _solutions_answer(data: bytes, solutions_type: str, booleans: frozenset[str] = frozenset()) -> Answer:
+    """An engine's JSON results as ``solutions_type``; the integers 0 and 1 of the variables in
+    ``booleans`` (bound to boolean expressions) as false and true."""
     if CANCELLED in data[-200:]:
         raise _cut_short()
     try:
@@ -337,7 +347,7 @@ def _solutions_answer(data: bytes, solutions_type: str) -> Answer:
     if "results" not in parsed or "bindings" not in parsed.get("results", {}):
         raise _cut_short()
     head = {"vars": list(parsed.get("head", {}).get("vars", []))}
-    bindings = [{k: _term(v) for k, v in row.items()} for row in parsed["results"]["bindings"]]
+    bindings = [{k: _term(v, k in booleans) for k, v in row.items()} for row in parsed["results"]["bindings"]]
     body = json.dumps({"head": head, "results": {"bindings": bindings}}, ensure_ascii=False).encode()
     if solutions_type != JSON_RESULTS:
         results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
@@ -345,12 +355,15 @@ def _solutions_answer(data: bytes, solutions_type: str) -> Answer:
     return Answer("solutions", body, solutions_type)
 
 
-def _term(value: dict[str, str]) -> dict[str, str]:
-    """A term as the SPARQL JSON results format writes it now (Virtuoso still writes "typed-literal")."""
+def _term(value: dict[str, str], boolean: bool = False) -> dict[str, str]:
+    """A term as the SPARQL JSON results format writes it now (Virtuoso still writes "typed-literal");
+    with ``boolean``, the integer 0 or 1 of a boolean expression as the boolean it stands for."""
     if value.get("type") == "typed-literal":
         value = {**value, "type": "literal"}
     if value.get("datatype") == str(XSD.string):
         value = {k: v for k, v in value.items() if k != "datatype"}
+    if boolean and value.get("datatype") == str(XSD.integer) and value.get("value") in ("0", "1"):
+        value = {**value, "datatype": str(XSD.boolean), "value": "true" if value["value"] == "1" else "false"}
     return value
 
 
