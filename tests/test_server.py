@@ -276,6 +276,16 @@ def test_a_boolean_expression_is_a_boolean(server):
     assert row["n"]["value"] == "3" and row["n"]["datatype"].endswith("#integer")
 
 
+def test_lang_of_a_literal_without_a_language_tag_is_empty(server):
+    """Over every engine. Virtuoso leaves LANG("a") unbound; SPARQL says "" (and an error, unbound,
+    for an IRI); the wrapper writes LANG so that Virtuoso answers as SPARQL says."""
+    url, _ = server
+    rows = q(url, 'SELECT ?l (LANG(?l) AS ?v) { VALUES ?l { "a" "b"@zh <urn:x> } }').json()["results"]["bindings"]
+    langs = {row["l"]["value"]: row.get("v", {}).get("value") for row in rows}
+    assert langs == {"a": "", "b": "zh", "urn:x": None}
+    assert ask(url, 'ASK { FILTER(LANG("a") = "") }')
+
+
 def test_a_graph_that_does_not_exist_matches_nothing(server):
     """Over every engine. Virtuoso, asked with the dataset named (as the wrapper names it), answers a
     GRAPH <g> outside it with one empty solution: ASK true, COUNT(*) 1; the wrapper names <g>."""

@@ -230,6 +230,35 @@ def constant_graphs(query: str) -> list[str] | None:
     return graphs
 
 
+def lang_as_defined(query: str) -> str:
+    """The query with each LANG(x) written so that a literal without a language tag gives "", as
+    SPARQL says, on an engine whose LANG leaves it unbound (Virtuoso): IF(isLiteral(x),
+    COALESCE(LANG(x), ""), LANG(x)), an IRI or blank node still an error. A LANG inside the
+    argument of another is left as it is (the query unchanged).
+
+    >>> lang_as_defined('SELECT (LANG(?l) AS ?v) { FILTER(LANGMATCHES(?l, "*")) }')
+    'SELECT (IF(isLiteral(?l), COALESCE(LANG(?l), ""), LANG(?l)) AS ?v) { FILTER(LANGMATCHES(?l, "*")) }'
+    """
+    masked = NOISE_RE.sub(lambda m: " " * len(m.group(0)), query)
+    spans = []
+    for match in LANG_CALL_RE.finditer(masked):
+        depth, end = 1, match.end()
+        while end < len(masked) and depth:
+            depth += {"(": 1, ")": -1}.get(masked[end], 0)
+            end += 1
+        if depth:
+            return query  # unbalanced: the engine will say so
+        spans.append((match.start(), match.end(), end - 1))
+    if any(a < c < b for a, _, b in spans for c, _, _ in spans):
+        return query
+    for start, open_end, close in reversed(spans):
+        arg = query[open_end:close]
+        query = f'{query[:start]}IF(isLiteral({arg}), COALESCE(LANG({arg}), ""), LANG({arg})){query[close + 1 :]}'
+    return query
+
+
+#: A call of LANG (not LANGMATCHES, a prefixed name or a variable).
+LANG_CALL_RE = re.compile(r"(?<![\w:?$])LANG\s*\(", re.IGNORECASE)
 PREFIX_DECL_RE = re.compile(r"(?<![\w:?$])PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^<>\s]*)>", re.IGNORECASE)
 BASE_DECL_RE = re.compile(r"(?<![\w:?$])BASE\s*<([^<>\s]*)>", re.IGNORECASE)
 GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.-]*))", re.IGNORECASE)
