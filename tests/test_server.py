@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -284,6 +285,19 @@ def test_lang_of_a_literal_without_a_language_tag_is_empty(server):
     langs = {row["l"]["value"]: row.get("v", {}).get("value") for row in rows}
     assert langs == {"a": "", "b": "zh", "urn:x": None}
     assert ask(url, 'ASK { FILTER(LANG("a") = "") }')
+
+
+def test_sum_and_avg_over_no_solutions_are_zero(server):
+    """Over every engine. Virtuoso leaves SUM and AVG over no solutions unbound; SPARQL says 0."""
+    url, _ = server
+    empty = q(url, "SELECT (SUM(?o) AS ?s) (AVG(?o) AS ?a) { ?x <urn:nothing> ?o }").json()["results"]["bindings"]
+    assert [(row["s"]["value"], row["a"]["value"]) for row in empty] == [("0", "0")]
+    some = q(url, "SELECT (SUM(?o) AS ?s) (AVG(?o) AS ?a) { VALUES ?o { 1 2 } }").json()["results"]["bindings"]
+    assert Decimal(some[0]["s"]["value"]) == 3 and Decimal(some[0]["a"]["value"]) == Decimal("1.5")
+    grouped = "SELECT ?g (SUM(?o) AS ?s) { VALUES (?g ?o) { (1 1) (1 2) (2 5) } } GROUP BY ?g ORDER BY ?g"
+    rows = q(url, grouped).json()["results"]["bindings"]
+    assert [(row["g"]["value"], row["s"]["value"]) for row in rows] == [("1", "3"), ("2", "5")]
+    assert q(url, "SELECT ?g (SUM(?o) AS ?s) { ?g <urn:nothing> ?o } GROUP BY ?g").json()["results"]["bindings"] == []
 
 
 def test_a_graph_that_does_not_exist_matches_nothing(server):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -233,32 +234,57 @@ def constant_graphs(query: str) -> list[str] | None:
 def lang_as_defined(query: str) -> str:
     """The query with each LANG(x) written so that a literal without a language tag gives "", as
     SPARQL says, on an engine whose LANG leaves it unbound (Virtuoso): IF(isLiteral(x),
-    COALESCE(LANG(x), ""), LANG(x)), an IRI or blank node still an error. A LANG inside the
-    argument of another is left as it is (the query unchanged).
+    COALESCE(LANG(x), ""), LANG(x)), an IRI or blank node still an error.
 
     >>> lang_as_defined('SELECT (LANG(?l) AS ?v) { FILTER(LANGMATCHES(?l, "*")) }')
     'SELECT (IF(isLiteral(?l), COALESCE(LANG(?l), ""), LANG(?l)) AS ?v) { FILTER(LANGMATCHES(?l, "*")) }'
     """
+    return _rewrite_calls(query, LANG_CALL_RE, lambda _, x: f'IF(isLiteral({x}), COALESCE(LANG({x}), ""), LANG({x}))')
+
+
+def empty_sums_as_zero(query: str) -> str:
+    """The query with each SUM(…) and AVG(…) written so that over no solutions it gives 0, as SPARQL
+    says, on an engine that leaves it unbound (Virtuoso): IF(COUNT(*) = 0, 0, SUM(…)); over
+    solutions whose values cannot be added it is still an error.
+
+    Only a query of one SELECT without GROUP BY is written anew: with GROUP BY there is no empty
+    group, and Virtuoso's compiler fails on the rewrite in a grouped subquery (SQ156).
+
+    >>> empty_sums_as_zero("SELECT (SUM(DISTINCT ?n) AS ?s) (avg(?n) AS ?a) { ?x ?p ?n }")
+    'SELECT (IF(COUNT(*) = 0, 0, SUM(DISTINCT ?n)) AS ?s) (IF(COUNT(*) = 0, 0, avg(?n)) AS ?a) { ?x ?p ?n }'
+    """
+    bare = NOISE_RE.sub(" ", query)
+    if GROUP_BY_RE.search(bare) or len(FORM_RE.findall(bare)) > 1:
+        return query
+    return _rewrite_calls(query, SUM_CALL_RE, lambda name, x: f"IF(COUNT(*) = 0, 0, {name}({x}))")
+
+
+def _rewrite_calls(query: str, call_re: re.Pattern[str], written: Callable[[str, str], str]) -> str:
+    """Each call ``call_re`` finds (outside strings, IRIs and comments), written anew by
+    ``written(name, argument text)``. A call inside the argument of another leaves the query as it
+    is, as does an unbalanced one (the engine will say what is wrong with it)."""
     masked = NOISE_RE.sub(lambda m: " " * len(m.group(0)), query)
     spans = []
-    for match in LANG_CALL_RE.finditer(masked):
+    for match in call_re.finditer(masked):
         depth, end = 1, match.end()
         while end < len(masked) and depth:
             depth += {"(": 1, ")": -1}.get(masked[end], 0)
             end += 1
         if depth:
-            return query  # unbalanced: the engine will say so
-        spans.append((match.start(), match.end(), end - 1))
-    if any(a < c < b for a, _, b in spans for c, _, _ in spans):
+            return query
+        spans.append((match.start(), match.group(1), match.end(), end - 1))
+    if any(a < c < b for a, _, _, b in spans for c, _, _, _ in spans):
         return query
-    for start, open_end, close in reversed(spans):
-        arg = query[open_end:close]
-        query = f'{query[:start]}IF(isLiteral({arg}), COALESCE(LANG({arg}), ""), LANG({arg})){query[close + 1 :]}'
+    for start, name, open_end, close in reversed(spans):
+        query = query[:start] + written(name, query[open_end:close]) + query[close + 1 :]
     return query
 
 
 #: A call of LANG (not LANGMATCHES, a prefixed name or a variable).
-LANG_CALL_RE = re.compile(r"(?<![\w:?$])LANG\s*\(", re.IGNORECASE)
+LANG_CALL_RE = re.compile(r"(?<![\w:?$])(LANG)\s*\(", re.IGNORECASE)
+GROUP_BY_RE = re.compile(r"(?<![\w:?$])GROUP\s+BY\b", re.IGNORECASE)
+#: A call of the aggregates SUM and AVG.
+SUM_CALL_RE = re.compile(r"(?<![\w:?$])(SUM|AVG)\s*\(", re.IGNORECASE)
 PREFIX_DECL_RE = re.compile(r"(?<![\w:?$])PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^<>\s]*)>", re.IGNORECASE)
 BASE_DECL_RE = re.compile(r"(?<![\w:?$])BASE\s*<([^<>\s]*)>", re.IGNORECASE)
 GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.-]*))", re.IGNORECASE)

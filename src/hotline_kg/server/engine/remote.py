@@ -203,8 +203,8 @@ class RemoteEngine:
 
         # relative IRIs resolve against the dataset's base, unless the query has a BASE of its own
         # (not both: Virtuoso refuses a second BASE, though SPARQL allows it)
-        if self.flavour == "virtuoso":  # its LANG of a literal without a language tag is unbound, not ""
-            text = protocol.lang_as_defined(text)
+        if self.flavour == "virtuoso":  # its LANG("a") and its SUM and AVG over nothing are unbound, not "" and 0
+            text = protocol.empty_sums_as_zero(protocol.lang_as_defined(text))
         if self.base_iri and not protocol.declares_base(text):
             text = f"BASE <{self.base_iri}> {text}"
         if not default_graphs and not named_graphs and self._explicit_dataset:
