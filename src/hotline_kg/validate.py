@@ -160,7 +160,6 @@ def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph], cach
     Oxigraph store (oxrdflib), whose SPARQL engine answers their joins in
     milliseconds; the core shapes run on the in-memory rdflib graph. With ``cache``, the
     results of a unit and a shapes file validated before are read from there (``cache_key``)."""
-    import pyshacl  # heavy: loaded only by the commands that validate
 
     seen: dict[tuple[str, ...], Result] = {}
     timings = {}
@@ -174,7 +173,7 @@ def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph], cach
         for shapes_graph in shapes:
             if isinstance(shapes_graph, UnitShapes) and name not in shapes_graph.units:
                 continue
-            key = cache_key(name, data_digest, shapes_graph) if cache is not None else None
+            key = cache_key(name, data_digest, shapes_graph)
             results = _cached(cache, key)
             if results is None:
                 target = data
@@ -184,18 +183,7 @@ def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph], cach
                         # read by Oxigraph's own parser: ten times as fast as rdflib's adding one triple at a time
                         fast.parse(data=triples, format="ox-nt")
                     target = fast
-                _, results_graph, text = pyshacl.validate(
-                    target,
-                    shacl_graph=_copy(shapes_graph),
-                    inference="none",
-                    allow_warnings=True,
-                    allow_infos=True,
-                    advanced=True,
-                    inplace=target is fast,
-                )
-                if not isinstance(results_graph, Graph):
-                    raise ValueError(f"the shapes cannot be applied: {text}")
-                results = list(_results(results_graph, data, name, shapes_graph))
+                results = _validated(target, shapes_graph, data, name, inplace=target is fast)
                 _keep(cache, key, results)
                 validated = True
             for result in results:
@@ -206,6 +194,25 @@ def validate_units(units: Iterable[tuple[str, Graph]], shapes: list[Graph], cach
     order = list(SEVERITIES.values())
     ordered = sorted(seen.values(), key=lambda r: (order.index(r.severity), r.shape, r.focus, r.message))
     return Report(ordered, timings, frozenset(cached))
+
+
+def _validated(target: Graph, shapes: Graph, data: Graph, unit: str, inplace: bool) -> list[Result]:
+    """The results of one shapes graph on ``target`` (``data`` or its Oxigraph copy, which pyshacl
+    may use in place)."""
+    import pyshacl  # heavy: loaded only by the commands that validate
+
+    _, results_graph, text = pyshacl.validate(
+        target,
+        shacl_graph=_copy(shapes),
+        inference="none",
+        allow_warnings=True,
+        allow_infos=True,
+        advanced=True,
+        inplace=inplace,
+    )
+    if not isinstance(results_graph, Graph):
+        raise ValueError(f"the shapes cannot be applied: {text}")
+    return list(_results(results_graph, data, unit, shapes))
 
 
 def _copy(shapes: Graph) -> Graph:

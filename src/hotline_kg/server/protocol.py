@@ -200,13 +200,20 @@ def full_parse(query: str, graphs: frozenset[str]) -> Parsed:
     return Parsed(form, tuple(default), tuple(named))
 
 
+def _blanked(query: str, keep_iris: bool = False) -> str:
+    """The query with its comments and strings (and its IRIs, unless ``keep_iris``) as spaces,
+    every other character where it was: what a pattern finds there is code, at its place."""
+
+    def blank(match: re.Match[str]) -> str:
+        text = match.group(0)
+        return text if keep_iris and text.startswith("<") else " " * len(text)
+
+    return NOISE_RE.sub(blank, query)
+
+
 def declares_base(query: str) -> bool:
     """Whether a query has a BASE declaration of its own (outside its strings and comments)."""
-    kept = NOISE_RE.sub(lambda m: "<>" if m.group(0).startswith("<") else " ", query)
-    return BASE_RE.search(kept) is not None
-
-
-BASE_RE = re.compile(r"(?<![\w:?$])BASE\s*<>", re.IGNORECASE)
+    return BASE_DECL_RE.search(_blanked(query, keep_iris=True)) is not None
 
 
 def constant_graphs(query: str) -> list[str] | None:
@@ -216,7 +223,7 @@ def constant_graphs(query: str) -> list[str] | None:
     >>> constant_graphs("BASE <http://x/> PREFIX g: <urn:g:> ASK { GRAPH <a> {} GRAPH g:b {} GRAPH ?v {} }")
     ['http://x/a', 'urn:g:b']
     """
-    kept = NOISE_RE.sub(lambda m: m.group(0) if m.group(0).startswith("<") else " " * len(m.group(0)), query)
+    kept = _blanked(query, keep_iris=True)
     prefixes = {m.group(1) or "": m.group(2) for m in PREFIX_DECL_RE.finditer(kept)}
     base = next((m.group(1) for m in BASE_DECL_RE.finditer(kept)), "")
     graphs = []
@@ -263,7 +270,7 @@ def _rewrite_calls(query: str, call_re: re.Pattern[str], written: Callable[[str,
     """Each call ``call_re`` finds (outside strings, IRIs and comments), written anew by
     ``written(name, argument text)``. A call inside the argument of another leaves the query as it
     is, as does an unbalanced one (the engine will say what is wrong with it)."""
-    masked = NOISE_RE.sub(lambda m: " " * len(m.group(0)), query)
+    masked = _blanked(query)
     spans = []
     for match in call_re.finditer(masked):
         depth, end = 1, match.end()

@@ -203,18 +203,15 @@ class RemoteEngine:
 
         # relative IRIs resolve against the dataset's base, unless the query has a BASE of its own
         # (not both: Virtuoso refuses a second BASE, though SPARQL allows it)
-        if self.flavour == "virtuoso":  # its LANG("a") and its SUM and AVG over nothing are unbound, not "" and 0
-            text = protocol.empty_sums_as_zero(protocol.lang_as_defined(text))
         if self.base_iri and not protocol.declares_base(text):
             text = f"BASE <{self.base_iri}> {text}"
         if not default_graphs and not named_graphs and self._explicit_dataset:
             default_graphs = named_graphs = self._graphs
+        booleans: frozenset[str] = frozenset()
         if self.flavour == "virtuoso":
-            given = bool(default_graphs or named_graphs)
-            absent = self._absent_graphs(protocol.constant_graphs(text), named_graphs if given else self._graphs)
-            if absent and not given:  # naming a graph names the whole dataset: ours, as without one
-                default_graphs = named_graphs = self._graphs
-            named_graphs = [*named_graphs, *absent]
+            text, default_graphs, named_graphs = self._as_virtuoso_answers_right(text, default_graphs, named_graphs)
+            # it gives the value of a comparison, IN, sameTerm … as the integer 0 or 1
+            booleans = await protocol.boolean_variables(text, limit)
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]
         if self.flavour == "virtuoso":  # its anytime limit, a little under ours: it stops, and says so (S1TAT)
@@ -225,8 +222,6 @@ class RemoteEngine:
             accept = f"{N_TRIPLES}, {formats.TEXT};q=0.75, {JSON_RESULTS};q=0.25"
         else:
             accept = f"{JSON_RESULTS}, {N_TRIPLES};q=0.25"
-        # Virtuoso gives the value of a comparison, IN, sameTerm … as the integer 0 or 1
-        booleans = await protocol.boolean_variables(text, limit) if self.flavour == "virtuoso" else frozenset()
         for attempt in range(1 + RETRIES):
             try:
                 return await self._send(text, params, accept, solutions_type, graph_type, booleans)
@@ -236,6 +231,21 @@ class RemoteEngine:
                 reason = str(err) or type(err).__name__
                 raise Unavailable(f"the SPARQL engine at {self.url} cannot be reached: {reason}") from err
         raise AssertionError("unreachable")
+
+    def _as_virtuoso_answers_right(
+        self, text: str, default_graphs: list[str], named_graphs: list[str]
+    ) -> tuple[str, list[str], list[str]]:
+        """The query and its dataset as Virtuoso answers them as SPARQL says: LANG("a") and SUM and
+        AVG over nothing written so that they give "" and 0 (Virtuoso leaves them unbound), and the
+        graphs of its GRAPH <g> that exist nowhere named (``_absent_graphs``)."""
+        from hotline_kg.server import protocol  # it imports this package
+
+        text = protocol.empty_sums_as_zero(protocol.lang_as_defined(text))
+        given = bool(default_graphs or named_graphs)
+        absent = self._absent_graphs(protocol.constant_graphs(text), named_graphs if given else self._graphs)
+        if absent and not given:  # naming a graph names the whole dataset: ours, as without one
+            default_graphs = named_graphs = self._graphs
+        return text, default_graphs, [*named_graphs, *absent]
 
     def _absent_graphs(self, graphs: list[str] | None, named: list[str]) -> list[str]:
         """Virtuoso answers a GRAPH <g> outside the named graphs of the request with one empty
