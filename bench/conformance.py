@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import w3c_suite as suite
 
 from hotline_kg.server.engine import local
-from hotline_kg.server.protocol import declares_base
+from hotline_kg.server.query_text import declares_base
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT.parent / "shared" / "w3c" / "rdf-tests-sparql"

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
@@ -298,6 +299,52 @@ def test_sum_and_avg_over_no_solutions_are_zero(server):
     rows = q(url, grouped).json()["results"]["bindings"]
     assert [(row["g"]["value"], row["s"]["value"]) for row in rows] == [("1", "3"), ("2", "5")]
     assert q(url, "SELECT ?g (SUM(?o) AS ?s) { ?g <urn:nothing> ?o } GROUP BY ?g").json()["results"]["bindings"] == []
+
+
+def test_integer_division_is_decimal(server):
+    """Over every engine. Virtuoso divides integers as integers (1/3 = 0); SPARQL says a decimal.
+    The wrapper multiplies the dividend by 1.0, and leaves the slash of a property path alone."""
+    url, _ = server
+    query = "SELECT (1/3 AS ?third) (4/2 AS ?two) (1e0/4 AS ?d) (SUM(?n)/COUNT(?n) AS ?mean) { VALUES ?n { 1 2 } }"
+    row = q(url, query).json()["results"]["bindings"][0]
+    decimal, double = "http://www.w3.org/2001/XMLSchema#decimal", "http://www.w3.org/2001/XMLSchema#double"
+    assert {name: row[name]["datatype"] for name in row} == {
+        "third": decimal,
+        "two": decimal,
+        "d": double,
+        "mean": decimal,
+    }
+    assert abs(Decimal(row["third"]["value"]) - Decimal(1) / 3) < Decimal("1e-14")
+    assert Decimal(row["two"]["value"]) == 2 and float(row["d"]["value"]) == 0.25
+    assert Decimal(row["mean"]["value"]) == Decimal("1.5")
+    rdfs = "http://www.w3.org/2000/01/rdf-schema#"
+    path = q(url, f"SELECT (COUNT(*) AS ?n) {{ ?s a/<{rdfs}label> ?l }}").json()["results"]["bindings"]
+    joined = q(url, f"SELECT (COUNT(*) AS ?n) {{ ?s a ?c . ?c <{rdfs}label> ?l }}").json()["results"]["bindings"]
+    assert int(path[0]["n"]["value"]) == int(joined[0]["n"]["value"]) > 0
+
+
+def test_literals_of_the_data_come_back_as_the_dump_holds_them(server):
+    """Over every engine. Virtuoso keeps booleans as 0 and 1 and durations as months (P1Y as 12);
+    the wrapper reads them back as written. Every boolean and duration of the dump, by SELECT and
+    by CONSTRUCT, is the term the dump holds."""
+    url, dist = server
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    held = {
+        (quad.subject.value, quad.predicate.value, quad.object.value, quad.object.datatype.value)
+        for quad in ox.parse(gzip.decompress((dist / "hotline.nq.gz").read_bytes()), format=ox.RdfFormat.N_QUADS)
+        if isinstance(quad.object, ox.Literal) and quad.object.datatype.value in (xsd + "boolean", xsd + "duration")
+    }
+    assert {dt for *_, dt in held} == {xsd + "boolean", xsd + "duration"}
+    where = f"{{ ?s ?p ?o FILTER(DATATYPE(?o) IN (<{xsd}boolean>, <{xsd}duration>)) }}"
+    rows = q(url, "SELECT ?s ?p ?o " + where).json()["results"]["bindings"]
+    answered = {(r["s"]["value"], r["p"]["value"], r["o"]["value"], r["o"]["datatype"]) for r in rows}
+    assert answered == held
+    graph = q(url, "CONSTRUCT " + where.split(" FILTER")[0] + " } " + where, "application/n-triples")
+    triples = {
+        (t.subject.value, t.predicate.value, t.object.value, t.object.datatype.value)
+        for t in ox.parse(graph.content, format=ox.RdfFormat.N_TRIPLES)
+    }
+    assert triples == held
 
 
 def test_a_graph_that_does_not_exist_matches_nothing(server):

@@ -31,6 +31,7 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import httpx
@@ -39,6 +40,7 @@ import pyoxigraph as ox
 from hotline_kg import formats
 from hotline_kg.formats import GRAPH_FORMATS, SOLUTION_FORMATS
 from hotline_kg.rdf.vocab import XSD
+from hotline_kg.server.engine import virtuoso
 from hotline_kg.server.engine.base import (
     GRAPH_TYPES,
     Answer,
@@ -50,6 +52,7 @@ from hotline_kg.server.engine.base import (
     Unavailable,
     types_for,
 )
+from hotline_kg.server.query_text import declares_base, in_parser_thread
 
 JSON_RESULTS = formats.SPARQL_JSON.media
 N_TRIPLES = formats.N_TRIPLES.media
@@ -199,19 +202,19 @@ class RemoteEngine:
         self, text: str, default_graphs: list[str], named_graphs: list[str], media_type: str, limit: float
     ) -> Answer:
         assert self._client is not None
-        from hotline_kg.server import protocol  # it imports this package
-
         # relative IRIs resolve against the dataset's base, unless the query has a BASE of its own
         # (not both: Virtuoso refuses a second BASE, though SPARQL allows it)
-        if self.base_iri and not protocol.declares_base(text):
+        if self.base_iri and not declares_base(text):
             text = f"BASE <{self.base_iri}> {text}"
         if not default_graphs and not named_graphs and self._explicit_dataset:
             default_graphs = named_graphs = self._graphs
         booleans: frozenset[str] = frozenset()
         if self.flavour == "virtuoso":
-            text, default_graphs, named_graphs = self._as_virtuoso_answers_right(text, default_graphs, named_graphs)
-            # it gives the value of a comparison, IN, sameTerm … as the integer 0 or 1
-            booleans = await protocol.boolean_variables(text, limit)
+            try:
+                text, booleans = await in_parser_thread(virtuoso.rewritten, text, limit=limit)
+            except TimeoutError:
+                raise QueryTimeout(f"checking the query took longer than {limit:g} s; it was not run") from None
+            default_graphs, named_graphs = self._virtuoso_dataset(text, default_graphs, named_graphs)
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]
         if self.flavour == "virtuoso":  # its anytime limit, a little under ours: it stops, and says so (S1TAT)
@@ -232,20 +235,16 @@ class RemoteEngine:
                 raise Unavailable(f"the SPARQL engine at {self.url} cannot be reached: {reason}") from err
         raise AssertionError("unreachable")
 
-    def _as_virtuoso_answers_right(
+    def _virtuoso_dataset(
         self, text: str, default_graphs: list[str], named_graphs: list[str]
-    ) -> tuple[str, list[str], list[str]]:
-        """The query and its dataset as Virtuoso answers them as SPARQL says: LANG("a") and SUM and
-        AVG over nothing written so that they give "" and 0 (Virtuoso leaves them unbound), and the
-        graphs of its GRAPH <g> that exist nowhere named (``_absent_graphs``)."""
-        from hotline_kg.server import protocol  # it imports this package
-
-        text = protocol.empty_sums_as_zero(protocol.lang_as_defined(text))
+    ) -> tuple[list[str], list[str]]:
+        """The request's dataset, with the graphs of the query's GRAPH <g> that exist nowhere named
+        (``_absent_graphs``)."""
         given = bool(default_graphs or named_graphs)
-        absent = self._absent_graphs(protocol.constant_graphs(text), named_graphs if given else self._graphs)
+        absent = self._absent_graphs(virtuoso.constant_graphs(text), named_graphs if given else self._graphs)
         if absent and not given:  # naming a graph names the whole dataset: ours, as without one
             default_graphs = named_graphs = self._graphs
-        return text, default_graphs, [*named_graphs, *absent]
+        return default_graphs, [*named_graphs, *absent]
 
     def _absent_graphs(self, graphs: list[str] | None, named: list[str]) -> list[str]:
         """Virtuoso answers a GRAPH <g> outside the named graphs of the request with one empty
@@ -292,13 +291,22 @@ class RemoteEngine:
             ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype in (JSON_RESULTS, formats.JSON):
                 data = await self._read_solutions(response)
-                return _solutions_answer(data, solutions_type, booleans)
+                return _solutions_answer(data, solutions_type, booleans, self._literal)
             if formats.GRAPH_ALIASES.get(ctype, ctype) == N_TRIPLES:
                 data = await self._read_triples(response)
-                return _graph_answer(data, graph_type)
+                return _graph_answer(data, graph_type, self._literal)
             raise Unavailable(
                 f"the SPARQL engine at {self.url} answered in {ctype or 'no media type'}, not JSON or N-Triples"
             )
+
+    def _literal(self, value: str, datatype: str | None) -> str:
+        """A literal of the engine's answer as the data holds it (over Virtuoso: ``virtuoso.literal``)."""
+        if self.flavour != "virtuoso":
+            return value
+        try:
+            return virtuoso.literal(value, datatype)
+        except virtuoso.Inexact as err:
+            raise QueryFailed(str(err)) from None
 
     async def _read_solutions(self, response: httpx.Response) -> bytes:
         counter = _RowCounter()
@@ -332,13 +340,32 @@ def _error(status: int, message: str, url: str = "") -> Exception:
     return Unavailable(f"the SPARQL engine{' at ' + url if url else ''} answered HTTP {status}: {first}")
 
 
+#: How a literal of an answer is read: (lexical form, datatype IRI) → lexical form.
+Literals = Callable[[str, "str | None"], str]
+
+
+def _as_written(value: str, datatype: str | None) -> str:
+    return value
+
+
+def _read_back(triple: ox.Triple, literal: Literals) -> ox.Triple:
+    term = triple.object
+    if isinstance(term, ox.Literal) and term.language is None:
+        value = literal(term.value, term.datatype.value)
+        if value != term.value:
+            return ox.Triple(triple.subject, triple.predicate, ox.Literal(value, datatype=term.datatype))
+    return triple
+
+
 def _cut_short() -> QueryTimeout:
     return QueryTimeout("the engine's answer was cut short (the engine stopped the query); retry later")
 
 
-def _solutions_answer(data: bytes, solutions_type: str, booleans: frozenset[str] = frozenset()) -> Answer:
+def _solutions_answer(
+    data: bytes, solutions_type: str, booleans: frozenset[str] = frozenset(), literal: Literals = _as_written
+) -> Answer:
     """An engine's JSON results as ``solutions_type``; the integers 0 and 1 of the variables in
-    ``booleans`` (bound to boolean expressions) as false and true."""
+    ``booleans`` (bound to boolean expressions) as false and true, each literal as ``literal`` reads it."""
     if CANCELLED in data[-200:]:
         raise _cut_short()
     try:
@@ -359,7 +386,7 @@ def _solutions_answer(data: bytes, solutions_type: str, booleans: frozenset[str]
     if "results" not in parsed or "bindings" not in parsed.get("results", {}):
         raise _cut_short()
     head = {"vars": list(parsed.get("head", {}).get("vars", []))}
-    bindings = [{k: _term(v, k in booleans) for k, v in row.items()} for row in parsed["results"]["bindings"]]
+    bindings = [{k: _term(v, k in booleans, literal) for k, v in row.items()} for row in parsed["results"]["bindings"]]
     body = json.dumps({"head": head, "results": {"bindings": bindings}}, ensure_ascii=False).encode()
     if solutions_type != JSON_RESULTS:
         results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
@@ -367,11 +394,14 @@ def _solutions_answer(data: bytes, solutions_type: str, booleans: frozenset[str]
     return Answer("solutions", body, solutions_type)
 
 
-def _term(value: dict[str, str], boolean: bool = False) -> dict[str, str]:
-    """A term as the SPARQL JSON results format writes it now (Virtuoso still writes "typed-literal");
-    with ``boolean``, the integer 0 or 1 of a boolean expression as the boolean it stands for."""
+def _term(value: dict[str, str], boolean: bool = False, literal: Literals = _as_written) -> dict[str, str]:
+    """A term as the SPARQL JSON results format writes it now (Virtuoso still writes "typed-literal"),
+    its lexical form as ``literal`` reads it; with ``boolean``, the integer 0 or 1 of a boolean
+    expression as the boolean it stands for."""
     if value.get("type") == "typed-literal":
         value = {**value, "type": "literal"}
+    if value.get("type") == "literal" and "datatype" in value:
+        value = {**value, "value": literal(value.get("value", ""), value["datatype"])}
     if value.get("datatype") == str(XSD.string):
         value = {k: v for k, v in value.items() if k != "datatype"}
     if boolean and value.get("datatype") == str(XSD.integer) and value.get("value") in ("0", "1"):
@@ -379,11 +409,12 @@ def _term(value: dict[str, str], boolean: bool = False) -> dict[str, str]:
     return value
 
 
-def _graph_answer(data: bytes, graph_type: str) -> Answer:
+def _graph_answer(data: bytes, graph_type: str, literal: Literals = _as_written) -> Answer:
+    """An engine's N-Triples as ``graph_type``, each literal as ``literal`` reads it."""
     if CANCELLED in data[-200:] or (data and not data.rstrip(b" \t").endswith(b"\n")):
         raise _cut_short()
     try:
-        triples = [quad.triple for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+        triples = [_read_back(quad.triple, literal) for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
     except SyntaxError:
         raise _cut_short() from None
     if graph_type == N_TRIPLES:

@@ -1,0 +1,376 @@
+"""Where Virtuoso answers otherwise than SPARQL says, and how the wrapper makes it right.
+
+Over Virtuoso the query is written anew before it is sent (``rewritten``) and the terms of its
+answer are read back as the data holds them (``literal``):
+
+- LANG of a literal without a language tag is unbound → ``IF(isLiteral(x), COALESCE(LANG(x), ""), LANG(x))``;
+- SUM and AVG over no solutions are unbound → ``IF(COUNT(*) = 0, 0, SUM(…))``;
+- integer ÷ integer is an integer (1/3 = 0) → the dividend times 1.0, a decimal;
+- comparisons, IN, sameTerm … bound to a variable are 0 or 1 → read as false and true;
+- booleans of the data are written 0 and 1 → false and true;
+- xsd:duration values are kept as a number of months (P1Y as 12) → written again as a duration;
+  a duration kept as seconds is not exact (PT1S as 1.1), and is refused (``Inexact``).
+
+The graph parts of a request (GRAPH <g> of a graph outside the request's dataset) are mended in
+``remote.RemoteEngine``. Each case has a test over every engine in ``tests/test_server.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from functools import lru_cache
+from urllib.parse import urljoin
+
+from pyparsing import ParseResults
+from rdflib.plugins.sparql import parser
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from hotline_kg.rdf.vocab import XSD
+from hotline_kg.server.query_text import BASE_DECL_RE, FORM_RE, NOISE_RE, PREFIX_DECL_RE, blanked
+
+
+class Inexact(Exception):
+    """A value Virtuoso keeps in a form that cannot be read back as the data held it."""
+
+
+@lru_cache(maxsize=1024)
+def rewritten(query: str) -> tuple[str, frozenset[str]]:
+    """The query as Virtuoso answers it as SPARQL says, and the variables it binds to a boolean
+    expression (``bound_to_booleans``: their 0 and 1 are read back as false and true)."""
+    text = decimal_division(empty_sums_as_zero(lang_as_defined(query)))
+    return text, bound_to_booleans(text)
+
+
+# --- the terms of an answer ---------------------------------------------------------------------------------
+
+BOOLEAN = str(XSD.boolean)
+DURATIONS = frozenset({str(XSD.duration), str(XSD.yearMonthDuration), str(XSD.dayTimeDuration)})
+MONTHS_RE = re.compile(r"-?\d+")
+
+
+def literal(value: str, datatype: str | None) -> str:
+    """A literal's lexical form as Virtuoso writes it, as the data holds it (in canonical form).
+
+    >>> literal("1", BOOLEAN), literal("12", str(XSD.duration)), literal("-14", str(XSD.duration))
+    ('true', 'P1Y', '-P1Y2M')
+    """
+    if datatype == BOOLEAN and value in ("0", "1"):
+        return "true" if value == "1" else "false"
+    if datatype in DURATIONS and not value.startswith(("P", "-P")):
+        if not MONTHS_RE.fullmatch(value):
+            raise Inexact(
+                f"Virtuoso, the engine behind this endpoint, keeps xsd:duration values with days, hours, minutes or "
+                f'seconds as a number it cannot give back exactly ("{value}"); this answer holds one, so it is not '
+                "given (load durations of years and months only)"
+            )
+        months = abs(int(value))
+        years, months = divmod(months, 12)
+        parts = (f"{years}Y" if years else "") + (f"{months}M" if months else "")
+        return ("-" if value.startswith("-") and parts else "") + ("P" + parts if parts else "PT0S")
+    return value
+
+
+# --- the query ------------------------------------------------------------------------------------------------
+
+#: An expression bound to a variable: SELECT (… AS ?v), BIND (… AS ?v).
+BINDS_RE = re.compile(r"\bAS\s*[?$]", re.IGNORECASE)
+#: Expressions whose value is an xsd:boolean (SPARQL 1.1 §17): comparisons and IN, the logical
+#: operators, and the functions that test.
+BOOLEAN_EXPRESSIONS = frozenset(
+    {
+        "RelationalExpression",
+        "ConditionalAndExpression",
+        "ConditionalOrExpression",
+        "UnaryNot",
+        "Builtin_sameTerm",
+        "Builtin_BOUND",
+        "Builtin_isIRI",
+        "Builtin_isBLANK",
+        "Builtin_isLITERAL",
+        "Builtin_isNUMERIC",
+        "Builtin_REGEX",
+        "Builtin_CONTAINS",
+        "Builtin_STRSTARTS",
+        "Builtin_STRENDS",
+        "Builtin_LANGMATCHES",
+        "Builtin_EXISTS",
+        "Builtin_NOTEXISTS",
+    }
+)
+
+
+def bound_to_booleans(query: str) -> frozenset[str]:
+    """The variables a query binds (SELECT (… AS ?v), BIND) to a boolean expression; none for a
+    query that rdflib cannot read (the engine will say what is wrong with it).
+
+    >>> sorted(bound_to_booleans("SELECT ((1 IN (1, 2)) AS ?in) (STRLEN('a') AS ?n) { BIND(?x < 2 AS ?lt) }"))
+    ['in', 'lt']
+    """
+    if not BINDS_RE.search(NOISE_RE.sub(" ", query)):
+        return frozenset()
+    try:
+        algebra = translateQuery(parseQuery(query)).algebra
+    except Exception:  # rdflib raises many types for what it cannot read
+        return frozenset()
+    found: set[str] = set()
+    for node in _nodes(algebra):
+        expr = node.get("expr") if node.name == "Extend" else None
+        if isinstance(expr, CompValue) and expr.name in BOOLEAN_EXPRESSIONS:
+            found.add(str(node["var"]))
+    return frozenset(found)
+
+
+def decimal_division(query: str) -> str:
+    """The query with each division written so that integer ÷ integer is a decimal, as SPARQL
+    says, on an engine that divides integers as integers (Virtuoso: 1/3 = 0):
+    ``IF(DATATYPE(a / b) = xsd:integer, a * 1.0 / b, a / b)``. Over Virtuoso only integer ÷ integer
+    gives an integer, and only there is the dividend made a decimal (times 1.0 would make a double
+    a decimal too). The slash of a property path is left as it is. Unwritable for divisions the
+    wrapper cannot place: more than ``MAX_DIVISIONS``, or in a query with codepoint escapes.
+
+    >>> decimal_division("SELECT (?a / 2 AS ?h) { ?s <urn:p>/<urn:q> ?a }")[:80]
+    'SELECT (IF(DATATYPE(?a / 2) = <http://www.w3.org/2001/XMLSchema#integer>, ?a * '
+    """
+    if "/" not in blanked(query):
+        return query
+    read = _expressions(query)
+    if read is None:  # rdflib cannot read it: the engine will say what is wrong with it
+        return query
+    code = NOISE_RE.sub(lambda m: " " * len(m.group()) if m.group().startswith("#") else m.group(), query)
+    operands, products, divided = (
+        {_trimmed(code, span) for span in read[0]},
+        {_trimmed(code, span) for span in read[1]},
+        read[2],
+    )
+    if not divided:
+        return query
+    if divided > MAX_DIVISIONS:
+        raise Unwritable(
+            f"this query divides {divided} times; Virtuoso, the engine behind this endpoint, divides integers as "
+            f"integers (1/3 = 0), and the wrapper writes at most {MAX_DIVISIONS} divisions so that it does not"
+        )
+    chains: dict[tuple[int, int], Chain] = {}
+    for start, end in products:
+        chain = _chain(code, start, end, operands)
+        if chain is not None and "/" in chain[1::2]:
+            chains[start, end] = chain
+    if sum(chain[1::2].count("/") for chain in chains.values()) != divided or not _nested(list(chains)):
+        raise Unwritable(
+            "Virtuoso, the engine behind this endpoint, divides integers as integers (1/3 = 0), and the wrapper "
+            "could not place the divisions of this query to write them so that it does not"
+        )
+
+    def render(start: int, end: int) -> str:
+        """The text from ``start`` to ``end`` with each division chain in it written anew."""
+        out, at = [], start
+        for a, b in sorted(chains):
+            if a < at or b > end:
+                continue
+            out += [query[at:a], written(chains[a, b])]
+            at = b
+        return "".join([*out, query[at:end]])
+
+    def written(chain: Chain) -> str:
+        text = render(*chain[0])
+        for operator, span in zip(chain[1::2], chain[2::2], strict=True):
+            right = render(*span)
+            if operator == "*":
+                text = f"{text} * {right}"
+            else:
+                text = f"IF(DATATYPE({text} / {right}) = <{XSD.integer}>, {text} * 1.0 / {right}, {text} / {right})"
+        return text
+
+    return render(0, len(query))
+
+
+class Unwritable(Exception):
+    """A query the wrapper cannot write so that the engine answers it as SPARQL says."""
+
+
+#: Divisions a query may hold over Virtuoso: each is written with its operands three times.
+MAX_DIVISIONS = 8
+#: A product: the span of its first operand, then each operator ("*" or "/") and the next operand's span.
+Chain = tuple
+
+
+def _chain(code: str, start: int, end: int, operands: set[tuple[int, int]]) -> Chain | None:
+    """A product's operands and operators (``code``: the query with its comments blanked); None if
+    the recorded operands do not tile it."""
+    ends: dict[int, int] = {}
+    for a, b in operands:
+        if start <= a and b <= end:
+            ends[a] = max(ends.get(a, a), b)
+    chain: list = []
+    at = start
+    while at in ends:
+        chain.append((at, ends[at]))
+        at = ends[at]
+        if at == end:
+            return tuple(chain)
+        while at < end and code[at].isspace():
+            at += 1
+        if at >= end or code[at] not in "*/":
+            return None
+        chain.append(code[at])
+        at += 1
+        while at < end and code[at].isspace():
+            at += 1
+    return None
+
+
+def _trimmed(code: str, span: tuple[int, int]) -> tuple[int, int]:
+    """A span without the white space and comments around it (``code``: the query with its
+    comments blanked), which a match may take in."""
+    start, end = span
+    while start < end and code[start].isspace():
+        start += 1
+    while end > start and code[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _nested(spans: list[tuple[int, int]]) -> bool:
+    """Whether spans are nested or apart, none overlapping another in part."""
+    return not any(a < c < b < d for a, b in spans for c, d in spans)
+
+
+_RECORDING = threading.local()
+
+
+def _recorder(kind: int) -> Callable[..., None]:
+    def matched(text: str, start: int, end: int, *_: object, **__: object) -> None:
+        found = getattr(_RECORDING, "found", None)
+        if found is not None and text == found[2]:
+            found[kind].add((start, end))
+
+    return matched
+
+
+def _ignored(*_: object, **__: object) -> None:
+    return None
+
+
+# Where rdflib's parser matched each unary expression and each product: pyparsing's debug actions
+# give the span of a match. They record only while _expressions reads a query, in its own thread.
+parser.UnaryExpression.set_debug_actions(_ignored, _recorder(0), _ignored)
+parser.MultiplicativeExpression.set_debug_actions(_ignored, _recorder(1), _ignored)
+
+
+def _expressions(query: str) -> tuple[set[tuple[int, int]], set[tuple[int, int]], int] | None:
+    """The spans of the query's unary expressions and products, and how many divisions it holds;
+    None if rdflib cannot read it."""
+    _RECORDING.found = (set(), set(), query)
+    try:
+        tree = parseQuery(query)
+    except Exception:  # rdflib raises many types for what it cannot read
+        return None
+    finally:
+        operands, products, _ = _RECORDING.found
+        _RECORDING.found = None
+    divided = 0
+    for node in _nodes(tree):
+        if node.name == "MultiplicativeExpression":
+            ops = node.get("op") or []
+            divided += int(ops == "/") if isinstance(ops, str) else list(ops).count("/")
+    if divided and not products:  # rdflib read another text: the query's with its \u escapes decoded
+        raise Unwritable(
+            "Virtuoso, the engine behind this endpoint, divides integers as integers (1/3 = 0); the wrapper writes "
+            "divisions so that it does not, but not in a query with \\u escapes: write the characters themselves"
+        )
+    return operands, products, divided
+
+
+def _nodes(tree: object) -> list[CompValue]:
+    """Every node of a parse tree or an algebra."""
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            found.append(node)
+            stack.extend(node.values())
+        elif isinstance(node, ParseResults | list | tuple):
+            stack.extend(node)
+    return found
+
+
+def constant_graphs(query: str) -> list[str] | None:
+    """The graphs a query names in GRAPH <iri> or GRAPH prefix:name, resolved against its PREFIX
+    and BASE declarations; None when one cannot be resolved (an undeclared prefix).
+
+    >>> constant_graphs("BASE <http://x/> PREFIX g: <urn:g:> ASK { GRAPH <a> {} GRAPH g:b {} GRAPH ?v {} }")
+    ['http://x/a', 'urn:g:b']
+    """
+    kept = blanked(query, keep_iris=True)
+    prefixes = {m.group(1) or "": m.group(2) for m in PREFIX_DECL_RE.finditer(kept)}
+    base = next((m.group(1) for m in BASE_DECL_RE.finditer(kept)), "")
+    graphs = []
+    for match in GRAPH_RE.finditer(kept):
+        iri, prefix, local = match.group(1), match.group(2) or "", match.group(3)
+        if iri is not None:
+            graphs.append(urljoin(base, iri) if base else iri)
+        elif prefix in prefixes:
+            graphs.append(prefixes[prefix] + local)
+        else:
+            return None
+    return graphs
+
+
+def lang_as_defined(query: str) -> str:
+    """The query with each LANG(x) written so that a literal without a language tag gives "", as
+    SPARQL says, on an engine whose LANG leaves it unbound (Virtuoso): IF(isLiteral(x),
+    COALESCE(LANG(x), ""), LANG(x)), an IRI or blank node still an error.
+
+    >>> lang_as_defined('SELECT (LANG(?l) AS ?v) { FILTER(LANGMATCHES(?l, "*")) }')
+    'SELECT (IF(isLiteral(?l), COALESCE(LANG(?l), ""), LANG(?l)) AS ?v) { FILTER(LANGMATCHES(?l, "*")) }'
+    """
+    return _rewrite_calls(query, LANG_CALL_RE, lambda _, x: f'IF(isLiteral({x}), COALESCE(LANG({x}), ""), LANG({x}))')
+
+
+def empty_sums_as_zero(query: str) -> str:
+    """The query with each SUM(…) and AVG(…) written so that over no solutions it gives 0, as SPARQL
+    says, on an engine that leaves it unbound (Virtuoso): IF(COUNT(*) = 0, 0, SUM(…)); over
+    solutions whose values cannot be added it is still an error.
+
+    Only a query of one SELECT without GROUP BY is written anew: with GROUP BY there is no empty
+    group, and Virtuoso's compiler fails on the rewrite in a grouped subquery (SQ156).
+
+    >>> empty_sums_as_zero("SELECT (SUM(DISTINCT ?n) AS ?s) (avg(?n) AS ?a) { ?x ?p ?n }")
+    'SELECT (IF(COUNT(*) = 0, 0, SUM(DISTINCT ?n)) AS ?s) (IF(COUNT(*) = 0, 0, avg(?n)) AS ?a) { ?x ?p ?n }'
+    """
+    bare = NOISE_RE.sub(" ", query)
+    if GROUP_BY_RE.search(bare) or len(FORM_RE.findall(bare)) > 1:
+        return query
+    return _rewrite_calls(query, SUM_CALL_RE, lambda name, x: f"IF(COUNT(*) = 0, 0, {name}({x}))")
+
+
+def _rewrite_calls(query: str, call_re: re.Pattern[str], written: Callable[[str, str], str]) -> str:
+    """Each call ``call_re`` finds (outside strings, IRIs and comments), written anew by
+    ``written(name, argument text)``. A call inside the argument of another leaves the query as it
+    is, as does an unbalanced one (the engine will say what is wrong with it)."""
+    masked = blanked(query)
+    spans = []
+    for match in call_re.finditer(masked):
+        depth, end = 1, match.end()
+        while end < len(masked) and depth:
+            depth += {"(": 1, ")": -1}.get(masked[end], 0)
+            end += 1
+        if depth:
+            return query
+        spans.append((match.start(), match.group(1), match.end(), end - 1))
+    if any(a < c < b for a, _, _, b in spans for c, _, _, _ in spans):
+        return query
+    for start, name, open_end, close in reversed(spans):
+        query = query[:start] + written(name, query[open_end:close]) + query[close + 1 :]
+    return query
+
+
+#: A call of LANG (not LANGMATCHES, a prefixed name or a variable).
+LANG_CALL_RE = re.compile(r"(?<![\w:?$])(LANG)\s*\(", re.IGNORECASE)
+GROUP_BY_RE = re.compile(r"(?<![\w:?$])GROUP\s+BY\b", re.IGNORECASE)
+#: A call of the aggregates SUM and AVG.
+SUM_CALL_RE = re.compile(r"(?<![\w:?$])(SUM|AVG)\s*\(", re.IGNORECASE)
+GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.-]*))", re.IGNORECASE)
