@@ -4,6 +4,7 @@ Over Virtuoso the query is written anew before it is sent (``rewritten``) and th
 answer are read back as the data holds them (``literal``):
 
 - LANG of a literal without a language tag is unbound → ``IF(isLiteral(x), COALESCE(LANG(x), ""), LANG(x))``;
+- DATATYPE of a literal without a datatype of its own is unbound → xsd:string or rdf:langString;
 - SUM and AVG over no solutions are unbound → ``IF(COUNT(*) = 0, 0, SUM(…))``;
 - integer ÷ integer is an integer (1/3 = 0) → the dividend times 1.0, a decimal;
 - comparisons, IN, sameTerm … bound to a variable are 0 or 1 → read as false and true;
@@ -41,7 +42,7 @@ class Inexact(Exception):
 def rewritten(query: str) -> tuple[str, frozenset[str]]:
     """The query as Virtuoso answers it as SPARQL says, and the variables it binds to a boolean
     expression (``bound_to_booleans``: their 0 and 1 are read back as false and true)."""
-    text = decimal_division(empty_sums_as_zero(lang_as_defined(query)))
+    text = decimal_division(empty_sums_as_zero(lang_as_defined(datatype_as_defined(query))))
     return text, bound_to_booleans(text)
 
 
@@ -133,7 +134,7 @@ def decimal_division(query: str) -> str:
     wrapper cannot place: more than ``MAX_DIVISIONS``, or in a query with codepoint escapes.
 
     >>> decimal_division("SELECT (?a / 2 AS ?h) { ?s <urn:p>/<urn:q> ?a }")[:80]
-    'SELECT (IF(DATATYPE(?a / 2) = <http://www.w3.org/2001/XMLSchema#integer>, ?a * '
+    'SELECT (IF(DATATYPE(?a / 2) = <http://www.w3.org/2001/XMLSchema#integer>, ?a * 1'
     """
     if "/" not in blanked(query):
         return query
@@ -330,6 +331,24 @@ def lang_as_defined(query: str) -> str:
     return _rewrite_calls(query, LANG_CALL_RE, lambda _, x: f'IF(isLiteral({x}), COALESCE(LANG({x}), ""), LANG({x}))')
 
 
+def datatype_as_defined(query: str) -> str:
+    """The query with each DATATYPE(x) written so that a literal without a datatype of its own gives
+    xsd:string, or rdf:langString with a language tag, as SPARQL says, on an engine that leaves it
+    unbound (Virtuoso); an IRI or blank node still an error.
+
+    >>> datatype_as_defined('SELECT (DATATYPE(?l) AS ?t) {}')[:70]
+    'SELECT (IF(isLiteral(?l), COALESCE(DATATYPE(?l), IF(LANG(?l) = "", <ht'
+    """
+    return _rewrite_calls(
+        query,
+        DATATYPE_CALL_RE,
+        lambda _, x: (
+            f"IF(isLiteral({x}), COALESCE(DATATYPE({x}), "
+            f'IF(LANG({x}) = "", <{XSD.string}>, <{LANG_STRING}>)), DATATYPE({x}))'
+        ),
+    )
+
+
 def empty_sums_as_zero(query: str) -> str:
     """The query with each SUM(…) and AVG(…) written so that over no solutions it gives 0, as SPARQL
     says, on an engine that leaves it unbound (Virtuoso): IF(COUNT(*) = 0, 0, SUM(…)); over
@@ -371,6 +390,9 @@ def _rewrite_calls(query: str, call_re: re.Pattern[str], written: Callable[[str,
 #: A call of LANG (not LANGMATCHES, a prefixed name or a variable).
 LANG_CALL_RE = re.compile(r"(?<![\w:?$])(LANG)\s*\(", re.IGNORECASE)
 GROUP_BY_RE = re.compile(r"(?<![\w:?$])GROUP\s+BY\b", re.IGNORECASE)
+#: A call of DATATYPE.
+DATATYPE_CALL_RE = re.compile(r"(?<![\w:?$])(DATATYPE)\s*\(", re.IGNORECASE)
+LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 #: A call of the aggregates SUM and AVG.
 SUM_CALL_RE = re.compile(r"(?<![\w:?$])(SUM|AVG)\s*\(", re.IGNORECASE)
 GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.-]*))", re.IGNORECASE)
