@@ -36,7 +36,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import httpx
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from rdflib import Graph, Literal
 from rdflib.term import Node
 
@@ -208,20 +207,7 @@ def compare_all(queries: list[str], urls: dict[str, str], tally: Tally, clients:
 def generated(count: int, run_seed: int) -> list[str]:
     """``count`` queries from the strategies: valid from the grammar, and one in four nearly valid."""
     made: list[str] = []
-
-    @seed(run_seed)
-    @settings(
-        max_examples=count,
-        phases=[Phase.generate],
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(ss.queries() | ss.queries() | ss.queries() | ss.mutated())
-    def put(query: str) -> None:
-        made.append(query)
-
-    put()
+    ss.each_example(ss.queries() | ss.queries() | ss.queries() | ss.mutated(), count, run_seed, made.append)
     return made
 
 

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,24 +176,9 @@ def run(host: str, port: int, total: int, clients: int, tally: Tally, server: Se
     for t in threads:
         t.start()
 
-    def generate(count: int, chunk_seed: int) -> None:
-        @seed(chunk_seed)
-        @settings(
-            max_examples=count,
-            phases=[Phase.generate],
-            database=None,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(items(ss.sparql_texts))
-        def put(item: tuple[bytes, bool]) -> None:
-            work.put(item)
-
-        put()
-
     # in chunks, each a fresh run of its own seed: one run remembers every example it made
     for i, start in enumerate(range(0, total, CHUNK)):
-        generate(min(CHUNK, total - start), run_seed + i)
+        ss.each_example(items(ss.sparql_texts), min(CHUNK, total - start), run_seed + i, work.put)
     for _ in threads:
         work.put(None)
     for t in threads:

@@ -17,13 +17,37 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+
+def each_example(strategy: st.SearchStrategy[T], count: int, run_seed: int, use: Callable[[T], object]) -> None:
+    """``use`` each of ``count`` examples of ``strategy``, the same ones for the same seed
+    (Hypothesis's generate phase only: nothing to shrink, no database)."""
+
+    @seed(run_seed)
+    @settings(
+        max_examples=count,
+        phases=[Phase.generate],
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def each(example: T) -> None:
+        use(example)
+
+    each()
+
 
 # --- the dataset's vocabulary ---------------------------------------------------------------------
 

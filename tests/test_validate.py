@@ -343,11 +343,11 @@ def test_observation_moved_to_another_report(shapes, report_unit):
     assert found(results, "Violation", "but its data set is derived from")
 
 
-def test_a_source_page_is_optional_and_a_positive_integer(shapes, report_unit):
-    page = Literal(7, datatype=XSD.positiveInteger)
+def test_a_source_page_is_optional_and_an_integer_of_1_or_more(shapes, report_unit):
+    page = Literal(7, datatype=XSD.integer)
     results = validate_changed(shapes, report_unit, lambda g: g.add((REQUESTS, HL.sourcePage, page)))
     assert not [r.message for r in results if r.severity == "Violation"]
-    for bad in (Literal("0", datatype=XSD.positiveInteger), Literal("7"), Literal(7, datatype=XSD.integer)):
+    for bad in (Literal("0", datatype=XSD.integer), Literal("7"), Literal(7, datatype=XSD.positiveInteger)):
         results = validate_changed(
             shapes, report_unit, lambda g, bad=bad: g.add((REQUESTS, HL.sourcePage, bad)), only=CORE
         )
@@ -356,8 +356,8 @@ def test_a_source_page_is_optional_and_a_positive_integer(shapes, report_unit):
 
 def test_more_source_pages_than_source_lines(shapes, report_unit):
     def two_pages(g: Graph) -> None:
-        g.add((REQUESTS, HL.sourcePage, Literal(7, datatype=XSD.positiveInteger)))
-        g.add((REQUESTS, HL.sourcePage, Literal(8, datatype=XSD.positiveInteger)))
+        g.add((REQUESTS, HL.sourcePage, Literal(7, datatype=XSD.integer)))
+        g.add((REQUESTS, HL.sourcePage, Literal(8, datatype=XSD.integer)))
 
     assert len(set(report_unit.objects(REQUESTS, HL.sourceLine))) == 1
     results = validate_changed(shapes, report_unit, two_pages, only=CONSISTENCY)

@@ -266,9 +266,11 @@ def _observation(g: Graph, site: Site, ontology: Graph, dataset: URIRef, report:
     g.add((node, PROV.wasDerivedFrom, report))
     g.add((node, hl.report, report))
     for line, page, quote in o.sources:
-        g.add((node, hl.sourceLine, Literal(line, datatype=XSD.positiveInteger)))
+        # xsd:integer, not xsd:positiveInteger: Oxigraph stores a derived type as xsd:integer, and the
+        # endpoint must answer the terms the dumps hold (the shapes ask for 1 or more)
+        g.add((node, hl.sourceLine, Literal(line, datatype=XSD.integer)))
         if page is not None:
-            g.add((node, hl.sourcePage, Literal(page, datatype=XSD.positiveInteger)))
+            g.add((node, hl.sourcePage, Literal(page, datatype=XSD.integer)))
         g.add((node, hl.quote, Literal(quote, lang="zh")))
     label = {}
     for lit in ontology.objects(measure, RDFS.label):

@@ -39,6 +39,11 @@ MEASURE_SLUGS = tuple(sorted({kebab(m.term) for m in MEASURES.values()} | {kebab
 UNIT_SLUGS = tuple(sorted(u.slug for u in UNITS.values()))
 
 
+#: A 1-based line or page: xsd:integer, 1 or more, as the graph writes it (not xsd:positiveInteger, which
+#: Oxigraph stores as xsd:integer).
+POSITIVE_INTEGER = {"base": "integer", "minimum": 1}
+
+
 @dataclass(frozen=True)
 class Column:
     """A column of the observations table: its CSVW datatype, what it means, and (``rdf``) how
@@ -132,13 +137,13 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "source_line",
-        "positiveInteger",
+        POSITIVE_INTEGER,
         "the 1-based line of the report text (data/raw) the figure is first printed on",
         rdf={"propertyUrl": "{hl}sourceLine"},
     ),
     Column(
         "source_page",
-        "positiveInteger",
+        POSITIVE_INTEGER,
         "the 1-based page of the report PDF that line is on; empty for a report text without pages",
         required=False,
         rdf={"propertyUrl": "{hl}sourcePage"},
@@ -151,7 +156,7 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "other_source_lines",
-        "positiveInteger",
+        POSITIVE_INTEGER,
         "further lines that state the same figure again, separated by spaces (their quotes are in the graph); "
         "empty if none",
         required=False,
@@ -159,7 +164,7 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "other_source_pages",
-        "positiveInteger",
+        POSITIVE_INTEGER,
         "the pages of those lines, separated by spaces; empty if none or without pages",
         required=False,
         rdf={"propertyUrl": "{hl}sourcePage", "separator": LIST_SEPARATOR},

@@ -4,7 +4,8 @@ Where to look:
 
 - a request enters at ``app.create_app``, which mounts the routers below (and starts the engine);
 - the SPARQL endpoint, ``/sparql``: ``sparql`` (reading the request, negotiation, the answer
-  cache ``cache``, the Service Description), with the Protocol's checks in ``protocol``;
+  cache ``cache``, the Service Description), with the Protocol's checks in ``protocol`` (a query's
+  text, and rdflib's parser in a thread of its own: ``query_text``);
 - each page is made in ``views/``: ``home`` (``/``), ``query`` (``/query``), ``search``
   (``/search``), ``resource`` (``/id/…``, ``/def/hotline``), ``dumps`` (``/dumps/…``, ``/catalog``,
   ``/reports/…`` …); the queries they run: ``queries``;
@@ -13,7 +14,8 @@ Where to look:
 - the limits on each client and connection: ``limits``; the home page's charts: ``charts``; the
   search index: ``search``; the OpenAPI description: ``openapi``;
 - the store behind it all: ``engine/`` (``base.Engine``, ``embedded`` with ``inputs``, ``stores``
-  and ``worker``, ``remote``, ``local``);
+  and ``worker``, ``remote`` with ``virtuoso`` (where Virtuoso answers otherwise than SPARQL says,
+  and how the wrapper makes it right), ``local``);
 - shared responses (templates, errors, 404, cache policies): ``responses``; the HTML templates:
   ``templates/``.
 
