@@ -356,6 +356,13 @@ def test_a_graph_that_does_not_exist_matches_nothing(server):
     count = q(url, "SELECT (COUNT(*) AS ?n) { GRAPH <urn:nothing> { ?s ?p ?o } }").json()
     assert count["results"]["bindings"][0]["n"]["value"] == "0"
     assert ask(url, f"ASK {{ GRAPH <{BASE}graph/reference> {{ ?s ?p ?o }} }}")
+    # the graph from VALUES or BIND: Virtuoso's ASK and COUNT were true and 1 there too
+    assert not ask(url, "ASK { VALUES ?g { <urn:nothing> } GRAPH ?g { ?s ?p ?o } }")
+    bound = q(url, "PREFIX u: <urn:> SELECT (COUNT(*) AS ?n) { BIND(u:nothing AS ?g) GRAPH ?g { ?s ?p ?o } }").json()
+    assert bound["results"]["bindings"][0]["n"]["value"] == "0"
+    # GRAPH ?g {} lists the named graphs (Virtuoso gave none)
+    listed = q(url, "SELECT ?g { GRAPH ?g { } }").json()["results"]["bindings"]
+    assert {row["g"]["value"] for row in listed} >= {f"{BASE}graph/reference", f"{BASE}graph/ontology"}
     only_2024 = {"named-graph-uri": f"{BASE}graph/report/2024", "default-graph-uri": f"{BASE}graph/report/2024"}
     assert not ask(url, "ASK { GRAPH <urn:nothing> { ?s ?p ?o } }", **only_2024)
     left_out = q(url, f"ASK {{ GRAPH <{BASE}graph/reference> {{ ?s ?p ?o }} }}", **only_2024)

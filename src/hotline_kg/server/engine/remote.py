@@ -241,7 +241,7 @@ class RemoteEngine:
         """The request's dataset, with the graphs of the query's GRAPH <g> that exist nowhere named
         (``_absent_graphs``)."""
         given = bool(default_graphs or named_graphs)
-        absent = self._absent_graphs(virtuoso.constant_graphs(text), named_graphs if given else self._graphs)
+        absent = self._absent_graphs(virtuoso.graphs_named(text), named_graphs if given else self._graphs)
         if absent and not given:  # naming a graph names the whole dataset: ours, as without one
             default_graphs = named_graphs = self._graphs
         return default_graphs, [*named_graphs, *absent]

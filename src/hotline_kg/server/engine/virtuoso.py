@@ -12,8 +12,12 @@ answer are read back as the data holds them (``literal``):
 - xsd:duration values are kept as a number of months (P1Y as 12) → written again as a duration;
   a duration kept as seconds is not exact (PT1S as 1.1), and is refused (``Inexact``).
 
-The graph parts of a request (GRAPH <g> of a graph outside the request's dataset) are mended in
-``remote.RemoteEngine``. Each case has a test over every engine in ``tests/test_server.py``.
+- GRAPH ?g { } gives no solution → the graphs that hold a triple (``every_graph_listed``).
+
+The graph parts of a request are mended in ``remote.RemoteEngine``: ASK and COUNT of a GRAPH on
+a graph outside the request's dataset (GRAPH <g>, or GRAPH ?g with ?g from VALUES or BIND) give
+true and 1; the graphs of ``graphs_named`` that exist nowhere are named in the request.
+Each case has a test over every engine in ``tests/test_server.py``.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ class Inexact(Exception):
 def rewritten(query: str) -> tuple[str, frozenset[str]]:
     """The query as Virtuoso answers it as SPARQL says, and the variables it binds to a boolean
     expression (``bound_to_booleans``: their 0 and 1 are read back as false and true)."""
-    text = decimal_division(empty_sums_as_zero(lang_as_defined(datatype_as_defined(query))))
+    text = every_graph_listed(datatype_as_defined(query))
+    text = decimal_division(empty_sums_as_zero(lang_as_defined(text)))
     return text, bound_to_booleans(text)
 
 
@@ -298,18 +303,24 @@ def _nodes(tree: object) -> list[CompValue]:
     return found
 
 
-def constant_graphs(query: str) -> list[str] | None:
-    """The graphs a query names in GRAPH <iri> or GRAPH prefix:name, resolved against its PREFIX
-    and BASE declarations; None when one cannot be resolved (an undeclared prefix).
+def graphs_named(query: str) -> list[str] | None:
+    """The IRIs a query may use as a graph, resolved against its PREFIX and BASE declarations: those
+    of its GRAPH <iri> and GRAPH prefix:name, and, when it has a GRAPH ?var, every IRI it holds
+    (VALUES or BIND may give one to the variable). None when one cannot be resolved (an
+    undeclared prefix: the engine will say so).
 
-    >>> constant_graphs("BASE <http://x/> PREFIX g: <urn:g:> ASK { GRAPH <a> {} GRAPH g:b {} GRAPH ?v {} }")
+    >>> graphs_named("BASE <http://x/> PREFIX g: <urn:g:> ASK { GRAPH <a> {} GRAPH g:b {} FILTER(?o = g:c) }")
     ['http://x/a', 'urn:g:b']
+    >>> graphs_named("PREFIX g: <urn:g:> ASK { VALUES ?v { g:c <d> } GRAPH ?v { ?s ?p ?o } }")
+    ['urn:g:c', 'd']
     """
     kept = blanked(query, keep_iris=True)
     prefixes = {m.group(1) or "": m.group(2) for m in PREFIX_DECL_RE.finditer(kept)}
     base = next((m.group(1) for m in BASE_DECL_RE.finditer(kept)), "")
+    body = PREFIX_DECL_RE.sub(" ", BASE_DECL_RE.sub(" ", kept))
+    found = IRI_RE.finditer(body) if GRAPH_VAR_RE.search(body) else GRAPH_RE.finditer(body)
     graphs = []
-    for match in GRAPH_RE.finditer(kept):
+    for match in found:
         iri, prefix, local = match.group(1), match.group(2) or "", match.group(3)
         if iri is not None:
             graphs.append(urljoin(base, iri) if base else iri)
@@ -317,7 +328,23 @@ def constant_graphs(query: str) -> list[str] | None:
             graphs.append(prefixes[prefix] + local)
         else:
             return None
-    return graphs
+    return list(dict.fromkeys(graphs))
+
+
+def every_graph_listed(query: str) -> str:
+    """The query with each GRAPH ?g {} (an empty pattern: one solution per named graph, SPARQL says)
+    written as the graphs that hold a triple, on an engine that gives it no solution (Virtuoso;
+    it keeps no empty graph).
+
+    >>> every_graph_listed("SELECT ?g { GRAPH ?g { } }")
+    'SELECT ?g { { SELECT DISTINCT ?g WHERE { GRAPH ?g { ?hotline_kg_s ?hotline_kg_p ?hotline_kg_o } } } }'
+    """
+    code = blanked(query)
+    for match in reversed(list(EMPTY_GRAPH_RE.finditer(code))):
+        var = match.group(1)
+        written = f"{{ SELECT DISTINCT {var} WHERE {{ GRAPH {var} {{ ?hotline_kg_s ?hotline_kg_p ?hotline_kg_o }} }} }}"
+        query = query[: match.start()] + written + query[match.end() :]
+    return query
 
 
 def lang_as_defined(query: str) -> str:
@@ -396,3 +423,8 @@ LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 #: A call of the aggregates SUM and AVG.
 SUM_CALL_RE = re.compile(r"(?<![\w:?$])(SUM|AVG)\s*\(", re.IGNORECASE)
 GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.-]*))", re.IGNORECASE)
+#: GRAPH with a variable; GRAPH ?g { } with an empty pattern.
+GRAPH_VAR_RE = re.compile(r"(?<![\w:?$])GRAPH\s*[?$]\w+", re.IGNORECASE)
+EMPTY_GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*([?$]\w+)\s*\{\s*\}", re.IGNORECASE)
+#: An IRI, written whole or as a prefixed name (not a variable, nor a keyword of a name).
+IRI_RE = re.compile(r"<([^<>\s]*)>|(?<![\w:?$.-])([A-Za-z][\w.-]*)?:((?:[\w-]|\.(?=[\w-]))*)")
