@@ -347,6 +347,31 @@ def test_literals_of_the_data_come_back_as_the_dump_holds_them(server):
     assert triples == held
 
 
+def right_or_refused_naming_virtuoso(response: httpx.Response, right: object) -> None:
+    """The answer SPARQL gives, or (over Virtuoso) a refusal that names the engine: never another."""
+    if response.status_code == 400:
+        assert "Virtuoso" in response.text, response.text
+    else:
+        assert response.status_code == 200 and response.json()["results"]["bindings"] == right, response.text
+
+
+def test_what_virtuoso_answers_wrongly_is_refused(server):
+    """Over every engine. Virtuoso reads integers beyond 64 bits as other numbers, drops that a triple
+    pattern's subject and object are one variable next to an OPTIONAL, and stops the whole query at
+    a division by zero: the embedded store and the Oxigraph server answer; over Virtuoso, a 400 that
+    names it."""
+    url, _ = server
+    big = "3123341724822987348115456"
+    right_or_refused_naming_virtuoso(
+        q(url, f"SELECT ?n {{ VALUES ?n {{ {big} }} }}"),
+        [{"n": {"type": "literal", "value": big, "datatype": "http://www.w3.org/2001/XMLSchema#integer"}}],
+    )
+    count = "SELECT (COUNT(*) AS ?c) WHERE { ?p ?x ?p . "
+    alone = q(url, count + "}").json()["results"]["bindings"]
+    right_or_refused_naming_virtuoso(q(url, count + "OPTIONAL { ?p ?x ?o } }"), alone)
+    right_or_refused_naming_virtuoso(q(url, "SELECT (1/0 AS ?x) {}"), [{}])
+
+
 def test_a_graph_that_does_not_exist_matches_nothing(server):
     """Over every engine. Virtuoso, asked with the dataset named (as the wrapper names it), answers a
     GRAPH <g> outside it with one empty solution: ASK true, COUNT(*) 1; the wrapper names <g>."""

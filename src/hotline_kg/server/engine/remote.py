@@ -214,6 +214,8 @@ class RemoteEngine:
                 text, booleans = await in_parser_thread(virtuoso.rewritten, text, limit=limit)
             except TimeoutError:
                 raise QueryTimeout(f"checking the query took longer than {limit:g} s; it was not run") from None
+            except virtuoso.Unwritable as err:
+                raise QueryFailed(str(err)) from None
             default_graphs, named_graphs = self._virtuoso_dataset(text, default_graphs, named_graphs)
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]
