@@ -372,6 +372,23 @@ def test_what_virtuoso_answers_wrongly_is_refused(server):
     right_or_refused_naming_virtuoso(q(url, "SELECT (1/0 AS ?x) {}"), [{}])
 
 
+def test_a_number_in_a_triple_pattern_matches_the_term(server):
+    """Over every engine. Virtuoso matches a number or boolean object by value: 0 matched the data's
+    false, 5e0 its decimal 5. SPARQL matches the term; the wrapper writes such a pattern as a variable
+    and a FILTER on its datatype and value, and leaves that variable out of the answer."""
+    url, _ = server
+    qb = "http://purl.org/linked-data/cube#"
+    falses = q(url, f"SELECT * {{ ?c <{qb}componentRequired> false }}").json()
+    assert falses["head"]["vars"] == ["c"] and len(falses["results"]["bindings"]) > 0
+    assert q(url, f"SELECT * {{ ?c <{qb}componentRequired> 0 }}").json()["results"]["bindings"] == []
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    row = q(url, f"SELECT ?v {{ ?o ?m ?v FILTER(DATATYPE(?v) = <{xsd}decimal>) }} LIMIT 1")
+    value = row.json()["results"]["bindings"][0]["v"]["value"]
+    as_decimal = f'ASK {{ ?o ?m "{value}"^^<{xsd}decimal> }}'
+    as_double = f'ASK {{ ?o ?m "{value}"^^<{xsd}double> }}'
+    assert ask(url, as_decimal) and not ask(url, as_double)
+
+
 def test_a_graph_that_does_not_exist_matches_nothing(server):
     """Over every engine. Virtuoso, asked with the dataset named (as the wrapper names it), answers a
     GRAPH <g> outside it with one empty solution: ASK true, COUNT(*) 1; the wrapper names <g>."""

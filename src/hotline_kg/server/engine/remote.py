@@ -387,8 +387,12 @@ def _solutions_answer(
         return Answer("boolean", body, solutions_type)
     if "results" not in parsed or "bindings" not in parsed.get("results", {}):
         raise _cut_short()
-    head = {"vars": list(parsed.get("head", {}).get("vars", []))}
-    bindings = [{k: _term(v, k in booleans, literal) for k, v in row.items()} for row in parsed["results"]["bindings"]]
+    # the variables the wrapper added to the query (virtuoso.OWN_VARIABLE) are left out
+    head = {"vars": [v for v in parsed.get("head", {}).get("vars", []) if not v.startswith(virtuoso.OWN_VARIABLE)]}
+    bindings = [
+        {k: _term(v, k in booleans, literal) for k, v in row.items() if not k.startswith(virtuoso.OWN_VARIABLE)}
+        for row in parsed["results"]["bindings"]
+    ]
     body = json.dumps({"head": head, "results": {"bindings": bindings}}, ensure_ascii=False).encode()
     if solutions_type != JSON_RESULTS:
         results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)

@@ -12,7 +12,9 @@ answer are read back as the data holds them (``literal``):
 - xsd:duration values are kept as a number of months (P1Y as 12) → written again as a duration;
   a duration kept as seconds is not exact (PT1S as 1.1), and is refused (``Inexact``).
 
-- GRAPH ?g { } gives no solution → the graphs that hold a triple (``every_graph_listed``).
+- GRAPH ?g { } gives no solution → the graphs that hold a triple (``every_graph_listed``);
+- a number or boolean as a triple's object matches by value (0 matches false) → by the term
+  (``terms_matched_as_terms``).
 
 The graph parts of a request are mended in ``remote.RemoteEngine``: ASK and COUNT of a GRAPH on
 a graph outside the request's dataset (GRAPH <g>, or GRAPH ?g with ?g from VALUES or BIND) give
@@ -47,7 +49,7 @@ def rewritten(query: str) -> tuple[str, frozenset[str]]:
     """The query as Virtuoso answers it as SPARQL says, and the variables it binds to a boolean
     expression (``bound_to_booleans``: their 0 and 1 are read back as false and true)."""
     refuse_what_it_answers_wrongly(query)
-    text = every_graph_listed(datatype_as_defined(query))
+    text = every_graph_listed(datatype_as_defined(terms_matched_as_terms(query)))
     text = decimal_division(empty_sums_as_zero(lang_as_defined(text)))
     return text, bound_to_booleans(text)
 
@@ -70,7 +72,8 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
                 f"Virtuoso, the engine behind this endpoint, reads integers beyond 64 bits as other numbers "
                 f"({match.group()[:30]}); write it as a decimal ({match.group()[:30]}.0)"
             )
-    same = SAME_ENDS_RE.search(blanked(query, keep_iris=True))
+    kept = blanked(query, keep_iris=True)
+    same = SAME_ENDS_RE.search(kept)
     if same and OPTIONAL_RE.search(code):
         raise Unwritable(
             f"Virtuoso, the engine behind this endpoint, answers a triple pattern whose subject and object are one "
@@ -85,6 +88,19 @@ INTEGER_RE = re.compile(r"(?<![\w.:?$])[+-]?\d+(?![\w.])")
 SAME_ENDS_RE = re.compile(
     r"(?<![\w:?$])([?$]\w+)\s+(?:[?$]\w+|<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*|a)\s+\1(?!\w)"
 )
+#: A number, true or false, or a literal typed as one, as the object of a triple pattern: after a
+#: predicate (a variable, an IRI, a prefixed name, a, or a path's closing bracket or modifier), before
+#: the end of the triple. (A literal's quotes are blanked: its ^^type is what is left.)
+NUMBER_OBJECT_RE = re.compile(
+    r"(?:[?$]\w+|<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*|(?<![\w:?$])a|\)|(?<=[\w>)])[*+?])(\s+)"
+    r"((?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|true|false)|\s*\^\^\s*(?:xsd:|<http://www\.w3\.org/2001/XMLSchema#)"
+    r"(?:integer|decimal|double|float|boolean|int|long|short|byte|\w+Integer|unsigned\w+)>?)\s*(?=[.;,}\]])"
+)
+#: A CONSTRUCT's template (its opening bracket), and the short form CONSTRUCT WHERE.
+CONSTRUCT_RE = re.compile(r"(?<![\w:?$])CONSTRUCT\s*\{", re.IGNORECASE)
+CONSTRUCT_WHERE_RE = re.compile(r"(?<![\w:?$])CONSTRUCT\s+WHERE\b", re.IGNORECASE)
+#: The variables the wrapper adds to a query; left out of the answer.
+OWN_VARIABLE = "hotline_kg_"
 OPTIONAL_RE = re.compile(r"(?<![\w:?$])OPTIONAL\b", re.IGNORECASE)
 
 
@@ -366,6 +382,58 @@ def graphs_named(query: str) -> list[str] | None:
         else:
             return None
     return list(dict.fromkeys(graphs))
+
+
+def terms_matched_as_terms(query: str) -> str:
+    """The query with each number or boolean that is the object of a triple pattern (``583``,
+    ``false``, ``"583"^^xsd:decimal``) matched as SPARQL matches it, by the term, on an engine that
+    matches it by value (Virtuoso: 583 matches 583.0, 0 matches false): a variable of the wrapper's
+    own in its place, and FILTER(DATATYPE(?v) = DATATYPE(583) && !(?v != 583)) in its group. The
+    wrapper leaves its own variables out of the answer.
+
+    >>> terms_matched_as_terms("SELECT * { ?s <urn:p> 0 ; <urn:q> ?o }").replace("DATATYPE", "DT")
+    'SELECT * { ?s <urn:p> ?hotline_kg_0 ; <urn:q> ?o  FILTER(DT(?hotline_kg_0) = DT(0) && !(?hotline_kg_0 != 0))}'
+    """
+    kept = blanked(query, keep_iris=True)
+    template = CONSTRUCT_RE.search(kept)
+    skip = (template.end(), _group_end(kept, template.end()) or len(kept)) if template else (0, 0)
+    found = [m for m in NUMBER_OBJECT_RE.finditer(kept) if not skip[0] <= m.start(2) < skip[1]]
+    if not found:
+        return query
+    if CONSTRUCT_WHERE_RE.search(kept):
+        raise Unwritable(
+            "Virtuoso, the engine behind this endpoint, matches a number or a boolean in a triple pattern by its value "
+            "(0 matches false), where SPARQL matches the term; the wrapper writes such a pattern anew, but not in the "
+            "short CONSTRUCT WHERE form: write CONSTRUCT { … } WHERE { … }"
+        )
+    edits: list[tuple[int, int, str]] = []
+    for n, match in enumerate(found):
+        start = match.start(1)  # the gap after the predicate (a literal's quotes are blanks in ``kept``)
+        while start < match.end(2) and query[start].isspace():
+            start += 1
+        term, var = query[start : match.end(2)], f"?{OWN_VARIABLE}{n}"
+        close = _group_end(kept, match.end(2))
+        if close is None:
+            return query  # unbalanced: the engine will say what is wrong with it
+        edits.append((start, match.end(2), var))
+        # !(… != …), not … = …: Virtuoso puts the constant of an equality back into the pattern
+        edits.append((close, close, f" FILTER(DATATYPE({var}) = DATATYPE({term}) && !({var} != {term}))"))
+    for start, end, text in sorted(edits, reverse=True):
+        query = query[:start] + text + query[end:]
+    return query
+
+
+def _group_end(code: str, at: int) -> int | None:
+    """Where the group around ``at`` closes (its "}"), or None."""
+    depth = 0
+    for i in range(at, len(code)):
+        if code[i] == "{":
+            depth += 1
+        elif code[i] == "}":
+            if depth == 0:
+                return i
+            depth -= 1
+    return None
 
 
 def every_graph_listed(query: str) -> str:
