@@ -389,6 +389,17 @@ def test_a_number_in_a_triple_pattern_matches_the_term(server):
     assert ask(url, as_decimal) and not ask(url, as_double)
 
 
+def test_a_dataset_of_named_graphs_only_has_an_empty_default_graph(server):
+    """Over every engine. FROM NAMED without FROM (or named-graph-uri alone) leaves the default graph
+    empty; Virtuoso took its whole store for it, its own graphs too."""
+    url, _ = server
+    reference = f"{BASE}graph/reference"
+    union = "ASK { { ?o ?x 5 } UNION { ?s ?name 7 . OPTIONAL { <http://example.org/a> ?name 7 } } }"
+    assert not ask(url, union.replace("ASK", f"ASK FROM NAMED <{reference}>"))
+    assert not ask(url, union, **{"named-graph-uri": reference})
+    assert not ask(url, "ASK { ?s ?p ?o }", **{"named-graph-uri": reference})
+
+
 def test_a_graph_that_does_not_exist_matches_nothing(server):
     """Over every engine. Virtuoso, asked with the dataset named (as the wrapper names it), answers a
     GRAPH <g> outside it with one empty solution: ASK true, COUNT(*) 1; the wrapper names <g>."""

@@ -241,11 +241,14 @@ class RemoteEngine:
         self, text: str, default_graphs: list[str], named_graphs: list[str]
     ) -> tuple[list[str], list[str]]:
         """The request's dataset, with the graphs of the query's GRAPH <g> that exist nowhere named
-        (``_absent_graphs``)."""
+        (``_absent_graphs``). A part of the dataset the request leaves out is empty, as the Protocol
+        says: Virtuoso would take its whole store (its own graphs too) for a default graph not given."""
         given = bool(default_graphs or named_graphs)
         absent = self._absent_graphs(virtuoso.graphs_named(text), named_graphs if given else self._graphs)
         if absent and not given:  # naming a graph names the whole dataset: ours, as without one
             default_graphs = named_graphs = self._graphs
+        if given and not default_graphs:
+            default_graphs = [virtuoso.NO_GRAPH]
         return default_graphs, [*named_graphs, *absent]
 
     def _absent_graphs(self, graphs: list[str] | None, named: list[str]) -> list[str]:

@@ -57,13 +57,13 @@ def rewritten(query: str) -> tuple[str, frozenset[str]]:
 def refuse_what_it_answers_wrongly(query: str) -> None:
     """Unwritable for a query Virtuoso answers wrongly and the wrapper cannot write anew: an integer
     beyond 64 bits (Virtuoso reads 3123341724822987348115456 as another number), or a triple pattern
-    whose subject and object are one variable next to an OPTIONAL (Virtuoso drops that they are one).
+    with one variable twice next to an OPTIONAL (Virtuoso drops that they are one).
 
     >>> try:
     ...     refuse_what_it_answers_wrongly("SELECT * { ?s <urn:p> ?s OPTIONAL { ?s ?q ?o } }")
     ... except Unwritable as err:
-    ...     print(str(err)[:96])
-    Virtuoso, the engine behind this endpoint, answers a triple pattern whose subject and object are
+    ...     print(str(err)[:95])
+    Virtuoso, the engine behind this endpoint, answers a triple pattern with one variable twice (?s
     """
     code = blanked(query)
     for match in INTEGER_RE.finditer(code):
@@ -76,17 +76,17 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
     same = SAME_ENDS_RE.search(kept)
     if same and OPTIONAL_RE.search(code):
         raise Unwritable(
-            f"Virtuoso, the engine behind this endpoint, answers a triple pattern whose subject and object are one "
-            f"variable ({same.group(1)} … {same.group(1)}) wrongly next to an OPTIONAL (it matches every triple); "
-            f"write the object as a variable of its own and FILTER(sameTerm({same.group(1)}, ?that))"
+            f"Virtuoso, the engine behind this endpoint, answers a triple pattern with one variable twice "
+            f"({same.group(1)} … {same.group(1)}) wrongly next to an OPTIONAL (it matches every triple); "
+            f"write the second as a variable of its own and FILTER(sameTerm({same.group(1)}, ?that))"
         )
 
 
 #: An integer literal (not part of a name, a variable, a decimal or a double).
 INTEGER_RE = re.compile(r"(?<![\w.:?$])[+-]?\d+(?![\w.])")
-#: A triple pattern whose subject and object are one variable: ?s <p> ?s, ?s ?p ?s, ?s a ?s.
+#: A triple pattern with one variable twice: ?s <p> ?s, ?s ?s <o>, <s> ?p ?p.
 SAME_ENDS_RE = re.compile(
-    r"(?<![\w:?$])([?$]\w+)\s+(?:[?$]\w+|<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*|a)\s+\1(?!\w)"
+    r"(?<![\w:?$])([?$]\w+)\s+(?:(?:[?$]\w+|<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*|a)\s+)?\1(?!\w)"
 )
 #: A number, true or false, or a literal typed as one, as the object of a triple pattern: after a
 #: predicate (a variable, an IRI, a prefixed name, a, or a path's closing bracket or modifier), before
@@ -99,6 +99,8 @@ NUMBER_OBJECT_RE = re.compile(
 #: A CONSTRUCT's template (its opening bracket), and the short form CONSTRUCT WHERE.
 CONSTRUCT_RE = re.compile(r"(?<![\w:?$])CONSTRUCT\s*\{", re.IGNORECASE)
 CONSTRUCT_WHERE_RE = re.compile(r"(?<![\w:?$])CONSTRUCT\s+WHERE\b", re.IGNORECASE)
+#: A graph that exists nowhere: the default graph of a request that names none (an empty one).
+NO_GRAPH = "urn:hotline-kg:no-graph"
 #: The variables the wrapper adds to a query; left out of the answer.
 OWN_VARIABLE = "hotline_kg_"
 OPTIONAL_RE = re.compile(r"(?<![\w:?$])OPTIONAL\b", re.IGNORECASE)
