@@ -78,11 +78,13 @@ soak: build
 
 ## fuzz: 100 000 fuzzed requests against a real server (SPARQL from the grammar, nearly valid
 ## queries, odd protocol requests: never a 5xx or a hang), then thousands of mutated report texts
-## through extract and mutated tables through build; results in bench/results/fuzz.md and
-## bench/results/fuzz-pipeline.md
+## through extract and mutated tables through build, then 20 000 queries through the wrapper over the
+## embedded store, the Oxigraph server and Virtuoso, their answers compared; results in
+## bench/results/fuzz.md, fuzz-pipeline.md and differential.md
 fuzz: build
 	$(BIN)/python bench/fuzz.py --requests 100000 --clients 4
 	$(BIN)/python bench/fuzz_pipeline.py --examples 3000 --build-examples 300
+	$(BIN)/python bench/differential.py --queries 20000
 
 ## conformance: the W3C SPARQL 1.0 and 1.1 query test suites (../shared/w3c/rdf-tests-sparql) through
 ## `hotline-kg serve` over each engine (embedded in memory and on disk, the Oxigraph server, Virtuoso), and

@@ -58,8 +58,9 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 KNOWN: dict[tuple[str, str], str] = {
     (r"(?<!\|)\|(?!\|)", "virtuoso"): (
         "a property path with alternatives (p|q): a pair joined by both is one solution in Oxigraph (the embedded "
-        "store and the Oxigraph server) and two in Virtuoso, as SPARQL's evaluation of an alternative path, a "
-        "Union, has it; the wrapper does not rewrite property paths"
+        "store and the Oxigraph server; by design, oxigraph#351) and two in Virtuoso (SPARQL 1.1 evaluates an "
+        "alternative as a Union; the W3C group has open issues on the multiplicity of path evaluation); the "
+        "wrapper does not rewrite property paths"
     ),
 }
 #: What leaves the rows of an answer open (which rows, or their values), but not how many there are.
