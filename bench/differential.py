@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import datetime as dt
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -283,6 +284,7 @@ def main() -> int:
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "differential.md")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the engines it started, as on Ctrl-C
     queries = generated(args.queries, args.seed)
     tally = Tally()
     started = time.monotonic()

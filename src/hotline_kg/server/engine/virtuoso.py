@@ -6,20 +6,22 @@ answer are read back as the data holds them (``literal``):
 - LANG of a literal without a language tag is unbound → ``IF(isLiteral(x), COALESCE(LANG(x), ""), LANG(x))``;
 - DATATYPE of a literal without a datatype of its own is unbound → xsd:string or rdf:langString;
 - SUM and AVG over no solutions are unbound → ``IF(COUNT(*) = 0, 0, SUM(…))``;
-- integer ÷ integer is an integer (1/3 = 0) → the dividend times 1.0, a decimal;
+- integer ÷ integer is an integer (1/3 = 0) → ``IF(DATATYPE(a / b) = xsd:integer, a * 1.0 / b, a / b)``;
+- GRAPH ?g { } gives no solution → the graphs that hold a triple (``every_graph_listed``);
+- a number or boolean as a triple's object matches by value (0 matches false) → by the term
+  (``terms_matched_as_terms``);
 - comparisons, IN, sameTerm … bound to a variable are 0 or 1 → read as false and true;
 - booleans of the data are written 0 and 1 → false and true;
 - xsd:duration values are kept as a number of months (P1Y as 12) → written again as a duration;
   a duration kept as seconds is not exact (PT1S as 1.1), and is refused (``Inexact``).
 
-- GRAPH ?g { } gives no solution → the graphs that hold a triple (``every_graph_listed``);
-- a number or boolean as a triple's object matches by value (0 matches false) → by the term
-  (``terms_matched_as_terms``).
-
-The graph parts of a request are mended in ``remote.RemoteEngine``: ASK and COUNT of a GRAPH on
-a graph outside the request's dataset (GRAPH <g>, or GRAPH ?g with ?g from VALUES or BIND) give
-true and 1; the graphs of ``graphs_named`` that exist nowhere are named in the request.
-Each case has a test over every engine in ``tests/test_server.py``.
+What it answers wrongly and cannot be written anew is refused (``refuse_what_it_answers_wrongly``,
+``Unwritable``): the wrapper answers 400, naming Virtuoso. The graph parts of a request are
+mended in ``remote.RemoteEngine``: ASK and COUNT of a GRAPH on a graph outside the request's
+dataset (GRAPH <g>, or GRAPH ?g with ?g from VALUES or BIND) give true and 1, so the graphs of
+``graphs_named`` that exist nowhere are named in the request; a request naming only named graphs
+gets an empty default graph (``NO_GRAPH``). Each case has a test over every engine in
+``tests/test_server.py``.
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ def rewritten(query: str) -> tuple[str, frozenset[str]]:
 
 def refuse_what_it_answers_wrongly(query: str) -> None:
     """Unwritable for a query Virtuoso answers wrongly and the wrapper cannot write anew: an integer
-    beyond 64 bits (Virtuoso reads 3123341724822987348115456 as another number), or a triple pattern
-    with one variable twice next to an OPTIONAL (Virtuoso drops that they are one).
+    beyond 64 bits (Virtuoso reads 3123341724822987348115456 as another number), a prefix not
+    declared (Virtuoso has its own; SPARQL none), a path of zero length inside GRAPH ?g (Virtuoso
+    matches it in no graph), or a triple pattern with one variable twice next to an OPTIONAL
+    (Virtuoso drops that they are one).
 
     >>> try:
     ...     refuse_what_it_answers_wrongly("SELECT * { ?s <urn:p> ?s OPTIONAL { ?s ?q ?o } }")
@@ -73,6 +77,17 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
                 f"({match.group()[:30]}); write it as a decimal ({match.group()[:30]}.0)"
             )
     kept = blanked(query, keep_iris=True)
+    declared = {m.group(1) or "" for m in PREFIX_DECL_RE.finditer(kept)}
+    body = PREFIX_DECL_RE.sub(" ", code)
+    undeclared = sorted({m.group(1) or "" for m in PREFIXED_RE.finditer(body)} - declared)
+    if undeclared:  # Virtuoso has prefixes of its own (rdfs:, bif: …): SPARQL has none
+        raise Unwritable(f"the prefix {undeclared[0]}: is not declared (PREFIX {undeclared[0]}: <…>)")
+    if GRAPH_VAR_RE.search(code) and ZERO_LENGTH_RE.search(kept):
+        raise Unwritable(
+            "Virtuoso, the engine behind this endpoint, matches a path of zero length (p* or p?) inside GRAPH ?g "
+            "in no graph, where SPARQL matches it in each graph that holds its node; name the graph, or leave "
+            "the path out of GRAPH ?g"
+        )
     same = SAME_ENDS_RE.search(kept)
     if same and OPTIONAL_RE.search(code):
         raise Unwritable(
@@ -82,6 +97,9 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
         )
 
 
+#: A prefixed name (its prefix); a path modifier that allows zero steps (p*, p?).
+PREFIXED_RE = re.compile(r"(?<![\w:?$.-])([A-Za-z][\w.-]*)?:(?:[\w-]|\.(?=[\w-]))*")
+ZERO_LENGTH_RE = re.compile(r"(?<=[\w>)])[*?](?![\w])")
 #: An integer literal (not part of a name, a variable, a decimal or a double).
 INTEGER_RE = re.compile(r"(?<![\w.:?$])[+-]?\d+(?![\w.])")
 #: A triple pattern with one variable twice: ?s <p> ?s, ?s ?s <o>, <s> ?p ?p.
