@@ -286,6 +286,10 @@ def test_lang_of_a_literal_without_a_language_tag_is_empty(server):
     langs = {row["l"]["value"]: row.get("v", {}).get("value") for row in rows}
     assert langs == {"a": "", "b": "zh", "urn:x": None}
     assert ask(url, 'ASK { FILTER(LANG("a") = "") }')
+    # DATATYPE of a variable an OPTIONAL left unbound is unbound (Virtuoso's isLiteral of it was true)
+    unbound = "SELECT ?x (DATATYPE(?l) AS ?dt) { ?x a <http://purl.org/linked-data/cube#DataSet> "
+    rows = q(url, unbound + "OPTIONAL { ?x <urn:nothing> ?l } }").json()["results"]["bindings"]
+    assert rows and all(set(row) == {"x"} for row in rows), rows
 
 
 def test_sum_and_avg_over_no_solutions_are_zero(server):
@@ -393,6 +397,8 @@ def test_a_number_in_a_triple_pattern_matches_the_term(server):
     falses = q(url, f"SELECT * {{ ?c <{qb}componentRequired> false }}").json()
     assert falses["head"]["vars"] == ["c"] and len(falses["results"]["bindings"]) > 0
     assert q(url, f"SELECT * {{ ?c <{qb}componentRequired> 0 }}").json()["results"]["bindings"] == []
+    graph = q(url, f"CONSTRUCT WHERE {{ ?c <{qb}componentRequired> false }}", "application/n-triples")
+    assert graph.status_code == 200 and len(graph.text.strip().splitlines()) == len(falses["results"]["bindings"])
     xsd = "http://www.w3.org/2001/XMLSchema#"
     row = q(url, f"SELECT ?v {{ ?o ?m ?v FILTER(DATATYPE(?v) = <{xsd}decimal>) }} LIMIT 1")
     value = row.json()["results"]["bindings"][0]["v"]["value"]

@@ -390,7 +390,7 @@ def graphs_named(query: str) -> list[str] | None:
     kept = blanked(query, keep_iris=True)
     prefixes = {m.group(1) or "": m.group(2) for m in PREFIX_DECL_RE.finditer(kept)}
     base = next((m.group(1) for m in BASE_DECL_RE.finditer(kept)), "")
-    body = PREFIX_DECL_RE.sub(" ", BASE_DECL_RE.sub(" ", kept))
+    body = FROM_RE.sub(" ", PREFIX_DECL_RE.sub(" ", BASE_DECL_RE.sub(" ", kept)))
     found = IRI_RE.finditer(body) if GRAPH_VAR_RE.search(body) else GRAPH_RE.finditer(body)
     graphs = []
     for match in found:
@@ -420,11 +420,15 @@ def terms_matched_as_terms(query: str) -> str:
     found = [m for m in NUMBER_OBJECT_RE.finditer(kept) if not skip[0] <= m.start(2) < skip[1]]
     if not found:
         return query
-    if CONSTRUCT_WHERE_RE.search(kept):
-        raise Unwritable(
-            "Virtuoso, the engine behind this endpoint, matches a number or a boolean in a triple pattern by its value "
-            "(0 matches false), where SPARQL matches the term; the wrapper writes such a pattern anew, but not in the "
-            "short CONSTRUCT WHERE form: write CONSTRUCT { … } WHERE { … }"
+    short = CONSTRUCT_WHERE_RE.search(kept)
+    if short:  # CONSTRUCT WHERE { P } as CONSTRUCT { P } WHERE { P }: the template keeps P as it is
+        opened = kept.find("{", short.end())
+        closed = _group_end(kept, opened + 1) if opened >= 0 else None
+        if closed is None:
+            return query
+        pattern = query[opened + 1 : closed]
+        return terms_matched_as_terms(
+            f"{query[: short.start()]}CONSTRUCT {{{pattern}}} WHERE {{{pattern}}}{query[closed + 1 :]}"
         )
     edits: list[tuple[int, int, str]] = []
     for n, match in enumerate(found):
@@ -475,12 +479,16 @@ def every_graph_listed(query: str) -> str:
 def lang_as_defined(query: str) -> str:
     """The query with each LANG(x) written so that a literal without a language tag gives "", as
     SPARQL says, on an engine whose LANG leaves it unbound (Virtuoso): IF(isLiteral(x),
-    COALESCE(LANG(x), ""), LANG(x)), an IRI or blank node still an error.
+    COALESCE(LANG(x), ""), LANG(x)), an IRI or blank node still an error. (Of a variable an
+    OPTIONAL left unbound, Virtuoso's LANG is "" still: an IF that gives it unbound, as
+    ``datatype_as_defined`` does, makes Virtuoso's comparisons of it true.)
 
-    >>> lang_as_defined('SELECT (LANG(?l) AS ?v) { FILTER(LANGMATCHES(?l, "*")) }')
-    'SELECT (IF(isLiteral(?l), COALESCE(LANG(?l), ""), LANG(?l)) AS ?v) { FILTER(LANGMATCHES(?l, "*")) }'
+    >>> lang_as_defined('SELECT (LANG(?l) AS ?v) { FILTER(LANGMATCHES(?l, "*")) }')[:90]
+    'SELECT (IF(BOUND(?l) && isLiteral(?l), COALESCE(LANG(?l), ""), LANG(?l)) AS ?v) { FILTER(L'
     """
-    return _rewrite_calls(query, LANG_CALL_RE, lambda _, x: f'IF(isLiteral({x}), COALESCE(LANG({x}), ""), LANG({x}))')
+    return _rewrite_calls(
+        query, LANG_CALL_RE, lambda _, x: f'IF({_bound(x)}isLiteral({x}), COALESCE(LANG({x}), ""), LANG({x}))'
+    )
 
 
 def datatype_as_defined(query: str) -> str:
@@ -489,14 +497,15 @@ def datatype_as_defined(query: str) -> str:
     unbound (Virtuoso); an IRI or blank node still an error.
 
     >>> datatype_as_defined('SELECT (DATATYPE(?l) AS ?t) {}')[:70]
-    'SELECT (IF(isLiteral(?l), COALESCE(DATATYPE(?l), IF(LANG(?l) = "", <ht'
+    'SELECT (IF(BOUND(?l), IF(isLiteral(?l), COALESCE(DATATYPE(?l), IF(LANG'
     """
     return _rewrite_calls(
         query,
         DATATYPE_CALL_RE,
-        lambda _, x: (
+        lambda _, x: _if_bound(
+            x,
             f"IF(isLiteral({x}), COALESCE(DATATYPE({x}), "
-            f'IF(LANG({x}) = "", <{XSD.string}>, <{LANG_STRING}>)), DATATYPE({x}))'
+            f'IF(LANG({x}) = "", <{XSD.string}>, <{LANG_STRING}>)), DATATYPE({x}))',
         ),
     )
 
@@ -518,13 +527,28 @@ def empty_sums_as_zero(query: str) -> str:
     return _rewrite_calls(query, SUM_CALL_RE, lambda name, x: f"IF(COUNT(*) = 0, 0, {name}({x}))")
 
 
+def _bound(x: str) -> str:
+    """``BOUND(x) && `` for a variable (Virtuoso's isLiteral of one an OPTIONAL left unbound is true)."""
+    return f"BOUND({x.strip()}) && " if VARIABLE_RE.fullmatch(x.strip()) else ""
+
+
+def _if_bound(x: str, expression: str) -> str:
+    """``expression`` of x; of a variable left unbound, the variable itself, unbound (Virtuoso's
+    isLiteral of one an OPTIONAL left unbound is true, and its LANG of one "")."""
+    return f"IF(BOUND({x.strip()}), {expression}, {x.strip()})" if VARIABLE_RE.fullmatch(x.strip()) else expression
+
+
 def _rewrite_calls(query: str, call_re: re.Pattern[str], written: Callable[[str, str], str]) -> str:
-    """Each call ``call_re`` finds (outside strings, IRIs and comments), written anew by
-    ``written(name, argument text)``. A call inside the argument of another leaves the query as it
-    is, as does an unbalanced one (the engine will say what is wrong with it)."""
+    """Each call ``call_re`` finds (outside strings, IRIs and comments, and outside GROUP BY, where
+    Virtuoso groups a written call wrongly), written anew by ``written(name, argument text)``. A
+    call inside the argument of another leaves the query as it is, as does an unbalanced one (the
+    engine will say what is wrong with it)."""
     masked = blanked(query)
+    grouping = [(m.end(), _clause_end(masked, m.end())) for m in GROUP_BY_RE.finditer(masked)]
     spans = []
     for match in call_re.finditer(masked):
+        if any(a <= match.start() < b for a, b in grouping):
+            continue
         depth, end = 1, match.end()
         while end < len(masked) and depth:
             depth += {"(": 1, ")": -1}.get(masked[end], 0)
@@ -539,6 +563,24 @@ def _rewrite_calls(query: str, call_re: re.Pattern[str], written: Callable[[str,
     return query
 
 
+def _clause_end(code: str, at: int) -> int:
+    """Where a clause that starts at ``at`` (GROUP BY …) ends: the next HAVING, ORDER BY, LIMIT,
+    OFFSET or VALUES, or a closing bracket, outside brackets of its own."""
+    depth = 0
+    for i in range(at, len(code)):
+        if code[i] in "({":
+            depth += 1
+        elif code[i] in ")}":
+            if depth == 0:
+                return i
+            depth -= 1
+        elif depth == 0 and CLAUSE_RE.match(code, i):
+            return i
+    return len(code)
+
+
+CLAUSE_RE = re.compile(r"(?<![\w:?$])(HAVING|ORDER\s+BY|LIMIT|OFFSET|VALUES)\b", re.IGNORECASE)
+VARIABLE_RE = re.compile(r"[?$]\w+")
 #: A call of LANG (not LANGMATCHES, a prefixed name or a variable).
 LANG_CALL_RE = re.compile(r"(?<![\w:?$])(LANG)\s*\(", re.IGNORECASE)
 GROUP_BY_RE = re.compile(r"(?<![\w:?$])GROUP\s+BY\b", re.IGNORECASE)
@@ -548,6 +590,8 @@ LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 #: A call of the aggregates SUM and AVG.
 SUM_CALL_RE = re.compile(r"(?<![\w:?$])(SUM|AVG)\s*\(", re.IGNORECASE)
 GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.-]*))", re.IGNORECASE)
+#: A dataset clause: FROM <g>, FROM NAMED g:x.
+FROM_RE = re.compile(r"(?<![\w:?$])FROM\s+(?:NAMED\s+)?(?:<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*)", re.IGNORECASE)
 #: GRAPH with a variable; GRAPH ?g { } with an empty pattern.
 GRAPH_VAR_RE = re.compile(r"(?<![\w:?$])GRAPH\s*[?$]\w+", re.IGNORECASE)
 EMPTY_GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*([?$]\w+)\s*\{\s*\}", re.IGNORECASE)
