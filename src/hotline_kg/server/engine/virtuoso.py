@@ -51,7 +51,7 @@ def rewritten(query: str) -> tuple[str, frozenset[str]]:
     """The query as Virtuoso answers it as SPARQL says, and the variables it binds to a boolean
     expression (``bound_to_booleans``: their 0 and 1 are read back as false and true)."""
     refuse_what_it_answers_wrongly(query)
-    text = every_graph_listed(datatype_as_defined(terms_matched_as_terms(query)))
+    text = every_graph_listed(terms_matched_as_terms(datatype_as_defined(query)))
     text = decimal_division(empty_sums_as_zero(lang_as_defined(text)))
     return text, bound_to_booleans(text)
 
