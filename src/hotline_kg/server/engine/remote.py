@@ -208,10 +208,11 @@ class RemoteEngine:
             text = f"BASE <{self.base_iri}> {text}"
         if not default_graphs and not named_graphs and self._explicit_dataset:
             default_graphs = named_graphs = self._graphs
-        booleans: frozenset[str] = frozenset()
+        written = virtuoso.Written(text, frozenset())
         if self.flavour == "virtuoso":
             try:
-                text, booleans = await in_parser_thread(virtuoso.rewritten, text, limit=limit)
+                written = await in_parser_thread(virtuoso.rewritten, text, limit=limit)
+                text = written.text
             except TimeoutError:
                 raise QueryTimeout(f"checking the query took longer than {limit:g} s; it was not run") from None
             except virtuoso.Unwritable as err:
@@ -227,9 +228,30 @@ class RemoteEngine:
             accept = f"{N_TRIPLES}, {formats.TEXT};q=0.75, {JSON_RESULTS};q=0.25"
         else:
             accept = f"{JSON_RESULTS}, {N_TRIPLES};q=0.25"
+        try:
+            return await self._sent(text, params, accept, solutions_type, graph_type, written.booleans)
+        except (QueryFailed, QuerySyntaxError) as err:
+            if written.plain is None or "SQ156" not in str(err):
+                raise
+            # Virtuoso's compiler failed on SUM/AVG written to give 0 over no solutions: the query as
+            # it was, its answer given only if those are bound (else it would be wrong: unbound, not 0)
+            sums = written.sums
+            return await self._sent(written.plain, params, accept, solutions_type, graph_type, written.booleans, sums)
+
+    async def _sent(
+        self,
+        text: str,
+        params: list[tuple[str, str]],
+        accept: str,
+        solutions_type: str,
+        graph_type: str,
+        booleans: frozenset[str],
+        bound: frozenset[str] = frozenset(),
+    ) -> Answer:
+        """``_send``, once more on a new connection if a pooled one had been closed."""
         for attempt in range(1 + RETRIES):
             try:
-                return await self._send(text, params, accept, solutions_type, graph_type, booleans)
+                return await self._send(text, params, accept, solutions_type, graph_type, booleans, bound)
             except httpx.TransportError as err:
                 if attempt < RETRIES and not isinstance(err, httpx.TimeoutException):
                     continue  # a pooled connection the engine closed (it restarted): once more, on a new one
@@ -275,6 +297,7 @@ class RemoteEngine:
         solutions_type: str,
         graph_type: str,
         booleans: frozenset[str] = frozenset(),
+        bound: frozenset[str] = frozenset(),
     ) -> Answer:
         assert self._client is not None
         request = self._client.stream(
@@ -296,7 +319,7 @@ class RemoteEngine:
             ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype in (JSON_RESULTS, formats.JSON):
                 data = await self._read_solutions(response)
-                return _solutions_answer(data, solutions_type, booleans, self._literal)
+                return _solutions_answer(data, solutions_type, booleans, self._literal, bound)
             if formats.GRAPH_ALIASES.get(ctype, ctype) == N_TRIPLES:
                 data = await self._read_triples(response)
                 return _graph_answer(data, graph_type, self._literal)
@@ -367,7 +390,11 @@ def _cut_short() -> QueryTimeout:
 
 
 def _solutions_answer(
-    data: bytes, solutions_type: str, booleans: frozenset[str] = frozenset(), literal: Literals = _as_written
+    data: bytes,
+    solutions_type: str,
+    booleans: frozenset[str] = frozenset(),
+    literal: Literals = _as_written,
+    bound: frozenset[str] = frozenset(),
 ) -> Answer:
     """An engine's JSON results as ``solutions_type``; the integers 0 and 1 of the variables in
     ``booleans`` (bound to boolean expressions) as false and true, each literal as ``literal`` reads it."""
@@ -390,6 +417,11 @@ def _solutions_answer(
         return Answer("boolean", body, solutions_type)
     if "results" not in parsed or "bindings" not in parsed.get("results", {}):
         raise _cut_short()
+    if any(name not in row for row in parsed["results"]["bindings"] for name in bound):
+        raise QueryFailed(
+            "Virtuoso, the engine behind this endpoint, leaves SUM and AVG over no solutions unbound (SPARQL: 0), "
+            "and its compiler fails on this query written so that it gives 0 (SQ156); the answer is not given"
+        )
     # the variables the wrapper added to the query (virtuoso.OWN_VARIABLE) are left out
     head = {"vars": [v for v in parsed.get("head", {}).get("vars", []) if not v.startswith(virtuoso.OWN_VARIABLE)]}
     bindings = [

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin
 
@@ -46,14 +47,54 @@ class Inexact(Exception):
     """A value Virtuoso keeps in a form that cannot be read back as the data held it."""
 
 
+@dataclass(frozen=True)
+class Written:
+    """A query as Virtuoso answers it as SPARQL says (``text``), and the variables it binds to a
+    boolean expression (``booleans``: their 0 and 1 are read back as false and true). ``plain``:
+    the query written without its SUM and AVG over no solutions as 0, for where Virtuoso's compiler
+    fails on that (SQ156); ``sums``: the variables bound to them, which must then be bound."""
+
+    text: str
+    booleans: frozenset[str]
+    plain: str | None = None
+    sums: frozenset[str] = frozenset()
+
+
 @lru_cache(maxsize=1024)
-def rewritten(query: str) -> tuple[str, frozenset[str]]:
-    """The query as Virtuoso answers it as SPARQL says, and the variables it binds to a boolean
-    expression (``bound_to_booleans``: their 0 and 1 are read back as false and true)."""
+def rewritten(query: str) -> Written:
+    """The query written as Virtuoso answers it as SPARQL says (``Written``); Unwritable where it
+    cannot be."""
     refuse_what_it_answers_wrongly(query)
-    text = every_graph_listed(terms_matched_as_terms(datatype_as_defined(query)))
-    text = decimal_division(empty_sums_as_zero(lang_as_defined(text)))
-    return text, bound_to_booleans(text)
+    text = lang_as_defined(every_graph_listed(terms_matched_as_terms(datatype_as_defined(query))))
+    summed = empty_sums_as_zero(text)
+    if summed == text:
+        text = decimal_division(text)
+        return Written(text, bound_to_booleans(text))
+    written, plain = decimal_division(summed), decimal_division(text)
+    return Written(written, bound_to_booleans(written), plain, summed_variables(query))
+
+
+def summed_variables(query: str) -> frozenset[str]:
+    """The variables a query binds to an expression with SUM or AVG in it: (… SUM(?x) … AS ?v).
+
+    >>> sorted(summed_variables("SELECT (SUM(?x) / 2 AS ?half) (COUNT(*) AS ?n) (AVG(?y) AS ?a) {}"))
+    ['a', 'half']
+    """
+    code = blanked(query)
+    found = set()
+    for match in BOUND_AS_RE.finditer(code):
+        depth, at = 0, match.start()
+        while at > 0:
+            at -= 1
+            if code[at] == ")":
+                depth += 1
+            elif code[at] == "(":
+                if depth == 0:
+                    break
+                depth -= 1
+        if SUM_CALL_RE.search(code, at, match.start()):
+            found.add(match.group(1)[1:])
+    return frozenset(found)
 
 
 def refuse_what_it_answers_wrongly(query: str) -> None:
@@ -587,6 +628,8 @@ GROUP_BY_RE = re.compile(r"(?<![\w:?$])GROUP\s+BY\b", re.IGNORECASE)
 #: A call of DATATYPE.
 DATATYPE_CALL_RE = re.compile(r"(?<![\w:?$])(DATATYPE)\s*\(", re.IGNORECASE)
 LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+#: The end of an expression bound to a variable: … AS ?v).
+BOUND_AS_RE = re.compile(r"(?<![\w:?$])AS\s*([?$]\w+)\s*\)", re.IGNORECASE)
 #: A call of the aggregates SUM and AVG.
 SUM_CALL_RE = re.compile(r"(?<![\w:?$])(SUM|AVG)\s*\(", re.IGNORECASE)
 GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.-]*))", re.IGNORECASE)
