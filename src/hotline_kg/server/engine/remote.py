@@ -21,6 +21,10 @@ The wrapper's guarantees hold whatever is behind it, because this client checks 
   a new connection, within the time limit; while the engine is down, each query is answered
   503 at once.
 
+Over Virtuoso the query is written so that Virtuoso answers it as SPARQL says, and the terms of
+its answer read back as the data holds them, or the query is refused (400) where it cannot be:
+``virtuoso`` (the query and the terms) and ``_virtuoso_dataset`` here (the graphs of a request).
+
 Updates, SERVICE, LOAD and FROM outside the dataset are refused in ``server.protocol`` before a
 query reaches any engine; this client only ever sends queries, never updates.
 """
@@ -235,8 +239,8 @@ class RemoteEngine:
                 raise
             # Virtuoso's compiler failed on SUM/AVG written to give 0 over no solutions: the query as
             # it was, its answer given only if those are bound (else it would be wrong: unbound, not 0)
-            sums = written.sums
-            return await self._sent(written.plain, params, accept, solutions_type, graph_type, written.booleans, sums)
+            plain, sums = written.plain, written.sums
+            return await self._sent(plain, params, accept, solutions_type, graph_type, written.booleans, sums)
 
     async def _sent(
         self,
