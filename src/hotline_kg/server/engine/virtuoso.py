@@ -450,7 +450,8 @@ def terms_matched_as_terms(query: str) -> str:
     ``false``, ``"583"^^xsd:decimal``) matched as SPARQL matches it, by the term, on an engine that
     matches it by value (Virtuoso: 583 matches 583.0, 0 matches false): a variable of the wrapper's
     own in its place, and FILTER(DATATYPE(?v) = DATATYPE(583) && !(?v != 583)) in its group. The
-    wrapper leaves its own variables out of the answer.
+    wrapper leaves its own variables out of the answer. Unwritable next to an OPTIONAL: Virtuoso
+    answers the query so written wrongly there.
 
     >>> terms_matched_as_terms("SELECT * { ?s <urn:p> 0 ; <urn:q> ?o }").replace("DATATYPE", "DT")
     'SELECT * { ?s <urn:p> ?hotline_kg_0 ; <urn:q> ?o  FILTER(DT(?hotline_kg_0) = DT(0) && !(?hotline_kg_0 != 0))}'
@@ -461,6 +462,12 @@ def terms_matched_as_terms(query: str) -> str:
     found = [m for m in NUMBER_OBJECT_RE.finditer(kept) if not skip[0] <= m.start(2) < skip[1]]
     if not found:
         return query
+    if OPTIONAL_RE.search(kept):  # Virtuoso answers such a query written anew wrongly next to an OPTIONAL
+        raise Unwritable(
+            "Virtuoso, the engine behind this endpoint, matches a number or a boolean in a triple pattern by its value "
+            "(0 matches false), where SPARQL matches the term, and the wrapper cannot write such a pattern anew next "
+            "to an OPTIONAL; write the object as a variable and compare it in a FILTER: ?s ?p ?v FILTER(?v = …)"
+        )
     short = CONSTRUCT_WHERE_RE.search(kept)
     if short:  # CONSTRUCT WHERE { P } as CONSTRUCT { P } WHERE { P }: the template keeps P as it is
         opened = kept.find("{", short.end())
