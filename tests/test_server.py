@@ -428,7 +428,7 @@ def test_a_dataset_of_named_graphs_only_has_an_empty_default_graph(server):
     empty; Virtuoso took its whole store for it, its own graphs too."""
     url, _ = server
     reference = f"{BASE}graph/reference"
-    union = "ASK { { ?o ?x \"five\" } UNION { ?s ?name \"seven\" . OPTIONAL { <http://example.org/a> ?name ?any } } }"
+    union = 'ASK { { ?o ?x "five" } UNION { ?s ?name "seven" . OPTIONAL { <http://example.org/a> ?name ?any } } }'
     assert not ask(url, union.replace("ASK", f"ASK FROM NAMED <{reference}>"))
     assert not ask(url, union, **{"named-graph-uri": reference})
     assert not ask(url, "ASK { ?s ?p ?o }", **{"named-graph-uri": reference})
