@@ -186,14 +186,22 @@ def columns(
     if engine in EMBEDDED:
         return {engine: lambda: wrapper(["--data", str(dump), "--store", engine], folder)}
     database = folder / "db"
+    return {engine: over(engine, database, folder), f"{engine} alone": lambda: remote_engine(engine, database)}
+
+
+def over(engine: str, database: Path, folder: Path, args: tuple[str, ...] = ()) -> Starter:
+    """How to start the wrapper (with ``args``) over a remote engine, the engine with it; alive
+    while both are."""
 
     @contextlib.contextmanager
-    def wrapped() -> Iterator[Running]:
-        with remote_engine(engine, database) as (alone, engine_alive), wrapper(["--engine", alone], folder) as running:
-            url, alive = running
+    def start() -> Iterator[Running]:
+        with (
+            remote_engine(engine, database) as (alone, engine_alive),
+            wrapper([*args, "--engine", alone], folder) as (url, alive),
+        ):
             yield url, lambda: alive() and engine_alive()
 
-    return {engine: wrapped, f"{engine} alone": lambda: remote_engine(engine, database)}
+    return start
 
 
 # --- running the tests -------------------------------------------------------------------------------------

@@ -91,6 +91,8 @@ class Tally:
     compared: Counter[str] = field(default_factory=Counter)  # how far: full, rows, status
     statuses: Counter[str] = field(default_factory=Counter)
     differences: list[Difference] = field(default_factory=list)
+    uncompared: Counter[str] = field(default_factory=Counter)  # per endpoint: cut short, or it had ended
+    ended: dict[str, list[str]] = field(default_factory=dict)  # per endpoint: the batches it ended in
 
 
 def decided(query: str) -> str:
@@ -154,8 +156,8 @@ def _comparable(term: Node) -> Node:
 
 def differ(query: str, reference: Reply, other: Reply, engine: str) -> Difference | None:
     """The difference between the reference's reply and an engine's, if any."""
-    if reference.status in (503, 504) or other.status in (503, 504):
-        return None  # a time limit: not an answer
+    if reference.status in CUT_SHORT or other.status in CUT_SHORT:
+        return None  # a time limit, or an engine that ended: not an answer
     if other.status >= 500 and other.status not in (503, 504):
         return Difference("failed", engine, query, f"HTTP {other.status}: {other.text}")
     if reference.status != 200 and other.status != 200:
@@ -186,24 +188,59 @@ def known(difference: Difference) -> str | None:
     return None
 
 
-def compare_all(queries: list[str], urls: dict[str, str], tally: Tally, clients: int = 3) -> None:
-    """Each query through every endpoint; the differences from the reference into ``tally``."""
+class Endpoint:
+    """An endpoint that can be started anew (``conformance.Starter``): its URL while it runs."""
 
-    def one(query: str) -> None:
+    def __init__(self, start: conformance.Starter) -> None:
+        self._start, self._stack = start, contextlib.ExitStack()
+        self.url, self.alive = self._stack.enter_context(start())
+
+    def restart(self) -> None:
+        self.close()
+        self._stack = contextlib.ExitStack()
+        self.url, self.alive = self._stack.enter_context(self._start())
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def compare_all(
+    queries: list[str], endpoints: dict[str, Endpoint], tally: Tally, clients: int = 3, batch: int = 300
+) -> None:
+    """Each query through every endpoint; the differences from the reference into ``tally``. After
+    each batch, an endpoint that has ended is started anew."""
+
+    def one(query: str) -> dict[str, Reply]:
         with httpx.Client(timeout=60, trust_env=False) as client:
-            replies = {name: ask(client, url, query) for name, url in urls.items()}
+            replies = {name: ask(client, endpoint.url, query) for name, endpoint in endpoints.items()}
         tally.queries += 1
         tally.compared[decided(query)] += 1
         for name, reply in replies.items():
             tally.statuses[f"{name} {reply.status}"] += 1
-        for engine in urls:
-            if engine != REFERENCE:
-                found = differ(query, replies[REFERENCE], replies[engine], engine)
-                if found is not None:
-                    tally.differences.append(found)
+        for engine in endpoints:
+            if engine == REFERENCE:
+                continue
+            if {replies[REFERENCE].status, replies[engine].status} & CUT_SHORT:
+                tally.uncompared[engine] += 1
+            found = differ(query, replies[REFERENCE], replies[engine], engine)
+            if found is not None:
+                tally.differences.append(found)
+        return replies
 
     with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, queries))
+        for at in range(0, len(queries), batch):
+            part = queries[at : at + batch]
+            replies = list(pool.map(one, part))
+            for name, endpoint in endpoints.items():
+                if endpoint.alive():
+                    continue
+                lost = [q for q, r in zip(part, replies, strict=True) if r[name].status in CUT_SHORT | {599}]
+                tally.ended.setdefault(name, []).append(min(lost, key=len) if lost else "(none unanswered)")
+                endpoint.restart()
+
+
+#: Statuses of an answer cut short (a time limit, or an engine that ended): not compared.
+CUT_SHORT = {503, 504}
 
 
 def generated(count: int, run_seed: int) -> list[str]:
@@ -214,22 +251,27 @@ def generated(count: int, run_seed: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def endpoints(dist: Path, folder: Path) -> Iterator[dict[str, str]]:
+def endpoints(dist: Path, folder: Path) -> Iterator[dict[str, Endpoint]]:
     """The wrapper over the embedded store and over each remote engine, all loaded with ``dist``."""
     dump = dist / "hotline.nq.gz"
-    with contextlib.ExitStack() as stack:
-        urls = {}
-        serve = ["--dist", str(dist), "--queries", str(ROOT / "queries")]
-        embedded = folder / REFERENCE
-        embedded.mkdir()
-        urls[REFERENCE] = stack.enter_context(conformance.wrapper([*serve, "--store", "memory"], embedded))[0]
-        for engine in ENGINES:
-            place = folder / engine
-            place.mkdir()
-            conformance.load(engine, dump, place / "db")
-            alone, _ = stack.enter_context(conformance.remote_engine(engine, place / "db"))
-            urls[engine] = stack.enter_context(conformance.wrapper([*serve, "--engine", alone], place))[0]
-        yield urls
+    serve = ["--dist", str(dist), "--queries", str(ROOT / "queries")]
+    starters: dict[str, conformance.Starter] = {}
+    embedded = folder / REFERENCE
+    embedded.mkdir()
+    starters[REFERENCE] = lambda: conformance.wrapper([*serve, "--store", "memory"], embedded)
+    for engine in ENGINES:
+        place = folder / engine
+        place.mkdir()
+        conformance.load(engine, dump, place / "db")
+        starters[engine] = conformance.over(engine, place / "db", place, tuple(serve))
+    started: dict[str, Endpoint] = {}
+    try:
+        for name, start in starters.items():
+            started[name] = Endpoint(start)
+        yield started
+    finally:
+        for endpoint in started.values():
+            endpoint.close()
 
 
 def report(tally: Tally, seconds: float, run_seed: int) -> str:
@@ -248,7 +290,13 @@ def report(tally: Tally, seconds: float, run_seed: int) -> str:
     ]
     for kind in ("wrong", "refused", "accepted", "failed"):
         lines.append(f"| {kind} | " + " | ".join(str(kinds[kind, e]) for e in ENGINES) + " |")
+    lines.append("| not compared (cut short) | " + " | ".join(str(tally.uncompared[e]) for e in ENGINES) + " |")
     lines += ["", "Statuses: " + ", ".join(f"{k}: {n}" for k, n in sorted(tally.statuses.items())), ""]
+    for name, suspects in sorted(tally.ended.items()):
+        lines.append(f"**{name} ended {len(suspects)}× and was started anew** (the shortest query of each batch it")
+        lines.append("did not answer, with its PREFIX lines left out):")
+        lines += [f"- `{PROLOGUE_RE.sub('', ' '.join(q.split()))[:300]}`" for q in suspects]
+        lines.append("")
     for kind in ("wrong", "failed", "accepted", "refused"):
         found = [d for d in tally.differences if d.kind == kind]
         if not found:

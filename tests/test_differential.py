@@ -53,6 +53,10 @@ HAND_MADE = [
     "SELECT ?c ?r { ?c <http://purl.org/linked-data/cube#componentRequired> ?r }",
     'CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(isLiteral(?o) && LANG(?o) = "") }',
     'SELECT (DATATYPE("a"@en) AS ?d) (DATATYPE("a") AS ?s) {}',
+    # a path of zero length from a term the graph does not hold (W3C zero_or_more_set_start)
+    "SELECT ?v { <urn:nothing> <urn:p>* ?v }",
+    'SELECT ?n { ?n (a)* ""@zh }',
+    "ASK { <urn:nothing> (<urn:p>/<urn:q>)? <urn:nothing> }",
 ]
 
 
@@ -74,6 +78,30 @@ def test_alternative_paths_differ_as_known(urls):
     differential.compare_all([query], urls, tally)
     assert [(d.engine, d.kind) for d in tally.differences] == [("virtuoso", "wrong")]
     assert "Union" in (differential.known(tally.differences[0]) or "")
+
+
+def test_an_engine_that_ends_is_started_anew(urls):
+    """An endpoint found ended after a batch is started anew before the next, and the run says so;
+    its answers cut short are counted as not compared, not as differences."""
+
+    class Ending:
+        def __init__(self, url: str) -> None:
+            self.url, self.restarts, self.checks = url, 0, 0
+
+        def alive(self) -> bool:
+            self.checks += 1
+            return self.checks != 1  # ended during the first batch only
+
+        def restart(self) -> None:
+            self.restarts += 1
+
+    ending = Ending(urls["oxigraph"].url)
+    tally = differential.Tally()
+    queries = ["ASK {}", "SELECT * {}", "ASK { ?s ?p ?o }", "SELECT (1 AS ?x) {}"]
+    differential.compare_all(queries, {"memory": urls["memory"], "oxigraph": ending}, tally, batch=2)
+    assert ending.restarts == 1 and ending.checks == 2
+    assert tally.ended == {"oxigraph": ["(none unanswered)"]} and tally.queries == 4 and not tally.differences
+    assert "oxigraph ended 1× and was started anew" in differential.report(tally, 1, 0)
 
 
 def test_the_comparison_finds_a_wrong_answer():

@@ -5,7 +5,8 @@ Where to look:
 - a request enters at ``app.create_app``, which mounts the routers below (and starts the engine);
 - the SPARQL endpoint, ``/sparql``: ``sparql`` (reading the request, negotiation, the answer
   cache ``cache``, the Service Description), with the Protocol's checks in ``protocol`` (a query's
-  text, and rdflib's parser in a thread of its own: ``query_text``);
+  text, and rdflib's parser in a thread of its own: ``query_text``); paths of zero length written
+  as SPARQL answers them, whatever the engine: ``zero_length``;
 - each page is made in ``views/``: ``home`` (``/``), ``query`` (``/query``), ``search``
   (``/search``), ``resource`` (``/id/…``, ``/def/hotline``), ``dumps`` (``/dumps/…``, ``/catalog``,
   ``/reports/…`` …); the queries they run: ``queries``;

@@ -27,20 +27,28 @@ gets an empty default graph (``NO_GRAPH``). Each case has a test over every engi
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin
 
 from pyparsing import ParseResults
-from rdflib.plugins.sparql import parser
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from hotline_kg.rdf.vocab import XSD
-from hotline_kg.server.query_text import BASE_DECL_RE, FORM_RE, NOISE_RE, PREFIX_DECL_RE, blanked
+from hotline_kg.server.query_text import (
+    BASE_DECL_RE,
+    FORM_RE,
+    GRAPH_VAR_RE,
+    NOISE_RE,
+    PREFIX_DECL_RE,
+    ZERO_LENGTH_RE,
+    Unwritable,
+    blanked,
+    parsed_with_spans,
+)
 
 
 class Inexact(Exception):
@@ -140,7 +148,6 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
 
 #: A prefixed name (its prefix); a path modifier that allows zero steps (p*, p?).
 PREFIXED_RE = re.compile(r"(?<![\w:?$.-])([A-Za-z][\w.-]*)?:(?:[\w-]|\.(?=[\w-]))*")
-ZERO_LENGTH_RE = re.compile(r"(?<=[\w>)])[*?](?![\w])")
 #: An integer literal (not part of a name, a variable, a decimal or a double).
 INTEGER_RE = re.compile(r"(?<![\w.:?$])[+-]?\d+(?![\w.])")
 #: A triple pattern with one variable twice: ?s <p> ?s, ?s ?s <o>, <s> ?p ?p.
@@ -307,10 +314,6 @@ def decimal_division(query: str) -> str:
     return render(0, len(query))
 
 
-class Unwritable(Exception):
-    """A query the wrapper cannot write so that the engine answers it as SPARQL says."""
-
-
 #: Divisions a query may hold over Virtuoso: each is written with its operands three times.
 MAX_DIVISIONS = 8
 #: A product: the span of its first operand, then each operator ("*" or "/") and the next operand's span.
@@ -358,39 +361,14 @@ def _nested(spans: list[tuple[int, int]]) -> bool:
     return not any(a < c < b < d for a, b in spans for c, d in spans)
 
 
-_RECORDING = threading.local()
-
-
-def _recorder(kind: int) -> Callable[..., None]:
-    def matched(text: str, start: int, end: int, *_: object, **__: object) -> None:
-        found = getattr(_RECORDING, "found", None)
-        if found is not None and text == found[2]:
-            found[kind].add((start, end))
-
-    return matched
-
-
-def _ignored(*_: object, **__: object) -> None:
-    return None
-
-
-# Where rdflib's parser matched each unary expression and each product: pyparsing's debug actions
-# give the span of a match. They record only while _expressions reads a query, in its own thread.
-parser.UnaryExpression.set_debug_actions(_ignored, _recorder(0), _ignored)
-parser.MultiplicativeExpression.set_debug_actions(_ignored, _recorder(1), _ignored)
-
-
 def _expressions(query: str) -> tuple[set[tuple[int, int]], set[tuple[int, int]], int] | None:
     """The spans of the query's unary expressions and products, and how many divisions it holds;
     None if rdflib cannot read it."""
-    _RECORDING.found = (set(), set(), query)
     try:
-        tree = parseQuery(query)
+        tree, spans = parsed_with_spans(query)
     except Exception:  # rdflib raises many types for what it cannot read
         return None
-    finally:
-        operands, products, _ = _RECORDING.found
-        _RECORDING.found = None
+    operands, products = spans["UnaryExpression"], spans["MultiplicativeExpression"]
     divided = 0
     for node in _nodes(tree):
         if node.name == "MultiplicativeExpression":
@@ -642,8 +620,7 @@ SUM_CALL_RE = re.compile(r"(?<![\w:?$])(SUM|AVG)\s*\(", re.IGNORECASE)
 GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.-]*))", re.IGNORECASE)
 #: A dataset clause: FROM <g>, FROM NAMED g:x.
 FROM_RE = re.compile(r"(?<![\w:?$])FROM\s+(?:NAMED\s+)?(?:<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*)", re.IGNORECASE)
-#: GRAPH with a variable; GRAPH ?g { } with an empty pattern.
-GRAPH_VAR_RE = re.compile(r"(?<![\w:?$])GRAPH\s*[?$]\w+", re.IGNORECASE)
+#: GRAPH ?g { } with an empty pattern.
 EMPTY_GRAPH_RE = re.compile(r"(?<![\w:?$])GRAPH\s*([?$]\w+)\s*\{\s*\}", re.IGNORECASE)
 #: An IRI, written whole or as a prefixed name (not a variable, nor a keyword of a name).
 IRI_RE = re.compile(r"<([^<>\s]*)>|(?<![\w:?$.-])([A-Za-z][\w.-]*)?:((?:[\w-]|\.(?=[\w-]))*)")

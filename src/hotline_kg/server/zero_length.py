@@ -1,0 +1,172 @@
+"""Paths of zero length as SPARQL defines them, whatever the engine.
+
+A path that may take no step (``p*``, ``p?``) joins a term to itself, and SPARQL says so also of a
+term that the graph does not hold (W3C tests ``zero_or_more_set_start`` … in
+sparql11/property-path): ``SELECT ?v { <urn:x> <urn:p>* ?v }`` gives ?v = <urn:x> over any graph.
+Oxigraph gives nothing there, and Virtuoso a solution with ?v unbound when the term is a literal.
+So before a query reaches the engine, each triple pattern with such a path and a term at one end
+is written with its step of zero length apart (``written``)::
+
+    T p* ?v   →  { SELECT DISTINCT ?v WHERE { { BIND(T AS ?v) } UNION { T p+ ?v } } }
+    T p? ?v   →  … UNION { T p ?v } …
+    T p* T    →  {}
+    T p* U    →  T p+ U
+
+(DISTINCT: such a path gives each node once.) What cannot be written so is refused
+(``Unwritable``, 400): such a pattern in a list (``;`` or ``,``), a path of zero length made of
+several (``p*/q*``, ``p*|q``), a blank node at its other end, a query with GRAPH ?g (the step of
+zero length holds in every graph, which the engines do not give), or one with codepoint escapes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import BNode, Node, Variable
+
+from hotline_kg.server.query_text import (
+    FORM_RE,
+    GRAPH_VAR_RE,
+    ZERO_LENGTH_RE,
+    Unwritable,
+    blanked,
+    parsed_with_spans,
+)
+
+WHY = (
+    "a path that may take no step (p* or p?) joins a term to itself even where the graph does not hold it, "
+    "SPARQL says; the engines behind this endpoint do not all give that, and the wrapper writes such a path "
+    "so that they do, "
+)
+
+
+def needs_writing(query: str) -> bool:
+    """Whether a query may hold a path of zero length (cheap: no parse); the rest need no writing.
+
+    >>> needs_writing("SELECT * { ?s a ?o }"), needs_writing("SELECT * { ?s <urn:p>* ?o }")
+    (False, True)
+    """
+    return ZERO_LENGTH_RE.search(blanked(query, keep_iris=True)) is not None
+
+
+@lru_cache(maxsize=1024)
+def written(query: str) -> str:
+    """The query with each path of zero length that has a term at one end written as SPARQL
+    answers it; Unwritable where it cannot be. A query rdflib cannot read is left as it is (the
+    engine says what is wrong with it).
+
+    >>> written("SELECT ?v { <urn:x> <urn:p>* ?v }")
+    'SELECT ?v { { SELECT DISTINCT ?v WHERE { { BIND(<urn:x> AS ?v) } UNION { <urn:x> <urn:p>+ ?v } } } }'
+    >>> written('ASK { "a" <urn:p>? "a" . ?s <urn:p>* ?o }')
+    'ASK { {} . ?s <urn:p>* ?o }'
+    """
+    if not needs_writing(query):
+        return query
+    try:
+        tree, spans = parsed_with_spans(query)
+    except Exception:  # rdflib raises many types for what it cannot read
+        return query
+    form = FORM_RE.search(blanked(query))
+    prologue = query[: form.start()] if form else ""
+    code = blanked(query, keep_iris=True)
+    triples = sorted(spans["TriplesSameSubjectPath"])
+    if not triples:  # rdflib read another text: the query's with its \u escapes decoded
+        try:
+            escaped = any(_fixed_end(t) for t in _triples(translateQuery(tree).algebra))
+        except Exception:  # an undeclared prefix …: the engine says what is wrong with it
+            return query
+        if escaped:
+            raise Unwritable(WHY + "but not in a query with \\u escapes: write the characters themselves")
+        return query
+    edits: list[tuple[int, int, str]] = []
+    for start, end in triples:
+        if not ZERO_LENGTH_RE.search(code, start, end):
+            continue
+        try:
+            found = _triples(translateQuery(parseQuery(f"{prologue} ASK {{ {query[start:end]} }}")).algebra)
+        except Exception:  # an undeclared prefix …: the engine says what is wrong with it
+            return query
+        fixed = [t for t in found if _fixed_end(t)]
+        if not fixed:
+            continue
+        if GRAPH_VAR_RE.search(code):
+            raise Unwritable(WHY + "but not inside GRAPH ?g: name the graph, or leave the path out of GRAPH ?g")
+        if len(found) > 1:
+            raise Unwritable(
+                WHY + f"but not in a list: write it as a triple pattern of its own ({_short(query, start, end)})"
+            )
+        subject, path, object_ = fixed[0]
+        if not _apart(path) or isinstance(subject, BNode) or isinstance(object_, BNode):
+            raise Unwritable(
+                WHY + f"but not this one ({_short(query, start, end)}): write the path of zero length as one "
+                "p* or p?, with a term or a variable at each end"
+            )
+        path_start, path_end = max(
+            ((a, b) for a, b in spans["Path"] if start <= a and b <= end), key=lambda span: span[1] - span[0]
+        )
+        left, steps, right = (
+            query[a:b].strip() for a, b in ((start, path_start), (path_start, path_end), (path_end, end))
+        )
+        edits.append((start, end, _as_written(left, steps, right, subject, object_)))
+    for start, end, text in sorted(edits, reverse=True):
+        query = f"{query[:start]}{text} {query[end:]}"
+    return query
+
+
+def _as_written(left: str, steps: str, right: str, subject: Node, object_: Node) -> str:
+    """One triple pattern ``left steps right`` (``steps``: a path of zero length ending in its
+    modifier) written with the step of zero length apart."""
+    more = steps[:-1] + "+" if steps.endswith("*") else steps[:-1] if steps.endswith("?") else steps
+    if not isinstance(subject, Variable) and not isinstance(object_, Variable):
+        return "{}" if subject == object_ else f"{left} {more} {right}"
+    term, variable = (left, right) if isinstance(object_, Variable) else (right, left)
+    union = f"{{ BIND({term} AS {variable}) }} UNION {{ {left} {more} {right} }}"
+    return f"{{ SELECT DISTINCT {variable} WHERE {{ {union} }} }}"
+
+
+def _triples(algebra: object) -> list[tuple[Node, object, Node]]:
+    """The triple patterns of an algebra, every BGP's."""
+    found, stack = [], [algebra]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            if node.name == "BGP":
+                found.extend(node.triples)
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return found
+
+
+def _fixed_end(triple: tuple[Node, object, Node]) -> bool:
+    """Whether a triple pattern has a path that may take no step and a term (not a variable) at an end."""
+    subject, path, object_ = triple
+    return _nullable(path) and not (isinstance(subject, Variable) and isinstance(object_, Variable))
+
+
+def _nullable(path: object) -> bool:
+    """Whether a path may take no step."""
+    if isinstance(path, MulPath):
+        return path.mod in "*?" or _nullable(path.path)
+    if isinstance(path, SequencePath):
+        return all(_nullable(p) for p in path.args)
+    if isinstance(path, AlternativePath):
+        return any(_nullable(p) for p in path.args)
+    if isinstance(path, InvPath):
+        return _nullable(path.arg)
+    return False
+
+
+def _apart(path: object) -> bool:
+    """Whether a path's step of zero length can be written apart: one p*, p? or p+ (or its
+    inverse), which gives each node once."""
+    return isinstance(path.arg if isinstance(path, InvPath) else path, MulPath)
+
+
+def _short(query: str, start: int, end: int) -> str:
+    text = " ".join(query[start:end].split())
+    return text if len(text) <= 80 else text[:77] + "…"
