@@ -233,35 +233,14 @@ class RemoteEngine:
         else:
             accept = f"{JSON_RESULTS}, {N_TRIPLES};q=0.25"
         try:
-            return await self._sent(text, params, accept, solutions_type, graph_type, written.booleans)
+            return await self._send(text, params, accept, solutions_type, graph_type, written.booleans)
         except (QueryFailed, QuerySyntaxError) as err:
             if written.plain is None or "SQ156" not in str(err):
                 raise
             # Virtuoso's compiler failed on SUM/AVG written to give 0 over no solutions: the query as
             # it was, its answer given only if those are bound (else it would be wrong: unbound, not 0)
             plain, sums = written.plain, written.sums
-            return await self._sent(plain, params, accept, solutions_type, graph_type, written.booleans, sums)
-
-    async def _sent(
-        self,
-        text: str,
-        params: list[tuple[str, str]],
-        accept: str,
-        solutions_type: str,
-        graph_type: str,
-        booleans: frozenset[str],
-        bound: frozenset[str] = frozenset(),
-    ) -> Answer:
-        """``_send``, once more on a new connection if a pooled one had been closed."""
-        for attempt in range(1 + RETRIES):
-            try:
-                return await self._send(text, params, accept, solutions_type, graph_type, booleans, bound)
-            except httpx.TransportError as err:
-                if attempt < RETRIES and not isinstance(err, httpx.TimeoutException):
-                    continue  # a pooled connection the engine closed (it restarted): once more, on a new one
-                reason = str(err) or type(err).__name__
-                raise Unavailable(f"the SPARQL engine at {self.url} cannot be reached: {reason}") from err
-        raise AssertionError("unreachable")
+            return await self._send(plain, params, accept, solutions_type, graph_type, written.booleans, sums)
 
     def _virtuoso_dataset(
         self, text: str, default_graphs: list[str], named_graphs: list[str]
@@ -303,33 +282,50 @@ class RemoteEngine:
         booleans: frozenset[str] = frozenset(),
         bound: frozenset[str] = frozenset(),
     ) -> Answer:
+        """The engine's answer to a query, once more on a new connection if a pooled one had been
+        closed (the engine restarted)."""
         assert self._client is not None
-        request = self._client.stream(
-            "POST",
-            self.url,
-            content=urlencode([("query", text), *params]).encode(),
-            headers={"Accept": accept, "Content-Type": formats.FORM},
-        )
-        async with request as response:
-            if response.status_code != 200:
-                message = (await response.aread()).decode("utf-8", "replace").strip()
-                raise _error(response.status_code, message, self.url)
-            state = response.headers.get("x-sql-state", "")
-            if state == "S1TAT" or state.startswith("S1T"):
-                raise QueryTimeout(
-                    f"the query ran longer than the engine's time limit and was stopped "
-                    f"({response.headers.get('x-sql-message', state).split('.')[0]})"
-                )
-            ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if ctype in (JSON_RESULTS, formats.JSON):
-                data = await self._read_solutions(response)
-                return _solutions_answer(data, solutions_type, booleans, self._literal, bound)
-            if formats.GRAPH_ALIASES.get(ctype, ctype) == N_TRIPLES:
-                data = await self._read_triples(response)
-                return _graph_answer(data, graph_type, self._literal)
-            raise Unavailable(
-                f"the SPARQL engine at {self.url} answered in {ctype or 'no media type'}, not JSON or N-Triples"
+        body = urlencode([("query", text), *params]).encode()
+        headers = {"Accept": accept, "Content-Type": formats.FORM}
+        for attempt in range(1 + RETRIES):
+            try:
+                async with self._client.stream("POST", self.url, content=body, headers=headers) as response:
+                    return await self._answer(response, solutions_type, graph_type, booleans, bound)
+            except httpx.TransportError as err:
+                if attempt < RETRIES and not isinstance(err, httpx.TimeoutException):
+                    continue
+                reason = str(err) or type(err).__name__
+                raise Unavailable(f"the SPARQL engine at {self.url} cannot be reached: {reason}") from err
+        raise AssertionError("unreachable")
+
+    async def _answer(
+        self,
+        response: httpx.Response,
+        solutions_type: str,
+        graph_type: str,
+        booleans: frozenset[str],
+        bound: frozenset[str],
+    ) -> Answer:
+        """An engine's response read as an answer: an error, a time limit, solutions or triples."""
+        if response.status_code != 200:
+            message = (await response.aread()).decode("utf-8", "replace").strip()
+            raise _error(response.status_code, message, self.url)
+        state = response.headers.get("x-sql-state", "")
+        if state == "S1TAT" or state.startswith("S1T"):
+            raise QueryTimeout(
+                f"the query ran longer than the engine's time limit and was stopped "
+                f"({response.headers.get('x-sql-message', state).split('.')[0]})"
             )
+        ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype in (JSON_RESULTS, formats.JSON):
+            data = await self._read_solutions(response)
+            return _solutions_answer(data, solutions_type, booleans, self._literal, bound)
+        if formats.GRAPH_ALIASES.get(ctype, ctype) == N_TRIPLES:
+            data = await self._read_triples(response)
+            return _graph_answer(data, graph_type, self._literal)
+        raise Unavailable(
+            f"the SPARQL engine at {self.url} answered in {ctype or 'no media type'}, not JSON or N-Triples"
+        )
 
     def _literal(self, value: str, datatype: str | None) -> str:
         """A literal of the engine's answer as the data holds it (over Virtuoso: ``virtuoso.literal``)."""
