@@ -2,17 +2,23 @@
 codes, English labels, width and case — and ``/search``, ``/search.json``, ``/search.csv`` on the
 server over the built graph."""
 
+import asyncio
 import csv
+import gzip
 import io
+import json
 import statistics
 import time
 
+import pyoxigraph as ox
 import pytest
 
 from conftest import HL, SITE
 from hotline_kg.server import search
+from hotline_kg.server.engine import QueryTimeout
 from hotline_kg.server.search import Row, build_index, normalize
-from hotline_kg.server.views.search import kind, rows
+from hotline_kg.server.views import search as search_view
+from hotline_kg.server.views.search import IndexNotBuilt, kind, rows
 
 ID = SITE.base + "id/"
 CHAOYANG = ID + "district/110105"
@@ -319,3 +325,34 @@ def test_search_time_on_the_server(server):
         f"\nsearch on the server, {len(times)} searches of {len(queries)} queries: "
         f"median {statistics.median(times):.0f} µs, max {max(times):.0f} µs"
     )
+
+
+def test_the_index_holds_every_labelled_resource_but_observations(server, built):
+    """The index is read by kind (the classes the data declares, the code lists, data sets and
+    agents), never over the observations: it still holds every labelled resource of the dump's
+    /id/ space but observations, as the dump says (read here on its own)."""
+    _, dist = built
+    store = ox.Store()
+    store.bulk_load(gzip.decompress((dist / "hotline.nq.gz").read_bytes()), format=ox.RdfFormat.N_QUADS)
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>|<http://www.w3.org/2004/02/skos/core#prefLabel>"
+    held = store.query(
+        f"SELECT DISTINCT ?s {{ ?s {label} ?l FILTER(STRSTARTS(STR(?s), {json.dumps(ID)})) "
+        "FILTER NOT EXISTS { ?s a <http://purl.org/linked-data/cube#Observation> } }",
+        use_default_graph_as_union=True,
+    )
+    want = {row["s"].value for row in held}
+    assert len(want) > 100
+    assert {row.iri for row in server.app.state.search.rows} == want
+
+
+def test_an_index_that_cannot_be_built_is_an_error():
+    """An engine that does not answer stops the start (the server does not serve an empty search)."""
+
+    class Failing:
+        timeout = 1.0
+
+        async def query(self, *_: object, **__: object) -> None:
+            raise QueryTimeout("the query ran longer than 1 s and was stopped")
+
+    with pytest.raises(IndexNotBuilt, match="search index could not be built: the query ran longer"):
+        asyncio.run(search_view.index(Failing(), SITE.base))

@@ -100,7 +100,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
             app.state.story = await home.story(served, settings.base)
             app.state.jsonld_context = await resource.jsonld_context(served, settings.base)
             app.state.search = await search_view.index(served, settings.base)
-        except (*ENGINE_ERRORS, Unavailable) as err:
+        except (*ENGINE_ERRORS, Unavailable, search_view.IndexNotBuilt) as err:
             print(f"error: {err}", file=sys.stderr)
             await served.stop()
             raise

@@ -125,18 +125,34 @@ SELECT DISTINCT ?report ?period ?kind ?subject ?measure ?m ?obs ?value ?unit WHE
 
 # --- search (views.search) -----------------------------------------------------------------------
 
-#: Every labelled resource of the data but observations, one row each: its labels, codes and types
-#: as "property TAB language TAB value" lines; a page of ``page`` resources from ``offset``.
+#: The kinds of resource the search index holds, besides the classes the vocabulary declares
+#: (``CLASSES``): the code lists' concepts and schemes, the data sets and their structure, the agents.
+INDEXED_TYPES = (
+    "skos:Concept skos:ConceptScheme qb:DataSet qb:DataStructureDefinition qb:ComponentSpecification "
+    "prov:Organization prov:SoftwareAgent org:Organization"
+)
+#: The classes the data declares (owl:Class), but observations: a few dozen, whatever the data's size.
+CLASSES = (
+    prologue("owl", "rdfs", "qb")
+    + """
+SELECT DISTINCT ?class WHERE {{
+  ?class a owl:Class . FILTER (isIRI(?class))
+  FILTER NOT EXISTS {{ ?class rdfs:subClassOf* qb:Observation }}
+}}"""
+)
+#: The resources of the data of the kinds ``types`` (never observations: they are reached from their
+#: subject), one row each: their labels, codes and types as "property TAB language TAB value" lines;
+#: a page of ``page`` resources from ``offset``. Its cost grows with the codes, not the observations.
 CODES = (
-    prologue("qb", "rdfs", "skos")
+    prologue("qb", "rdfs", "skos", "prov", "org")
     + """
 SELECT ?s (GROUP_CONCAT(DISTINCT CONCAT(STR(?p), "\\t", IF(isLiteral(?o), LANG(?o), ""), "\\t", STR(?o));
                         separator="\\n") AS ?values)
 WHERE {{
   {{ SELECT DISTINCT ?s WHERE {{
-      {{ ?s skos:prefLabel ?label }} UNION {{ ?s rdfs:label ?label }}
+      VALUES ?type {{ {types} }}
+      ?s a ?type .
       FILTER (isIRI(?s) && STRSTARTS(STR(?s), {data}))
-      FILTER NOT EXISTS {{ ?s a qb:Observation }}
   }} ORDER BY ?s LIMIT {page} OFFSET {offset} }}
   VALUES ?p {{ {properties} }}
   ?s ?p ?o .

@@ -2,16 +2,16 @@
 dataset's codes found by zh or en label, code or notation, or the pinyin of a zh label.
 
 The index (``server.search``) is built once at start-up (``index``, into ``app.state.search``)
-from one SELECT through the engine interface: every resource of the data (``id/…``) with a label
-(skos:prefLabel or rdfs:label), whatever its kind, except observations. A query is answered from
-the index alone: no SPARQL is made from it. Each answer says how long the search took in its
-``Server-Timing`` header.
+from SELECTs through the engine interface: every resource of the data (``id/…``) of a class the
+data declares or of ``queries.INDEXED_TYPES`` (code lists, data sets, agents), never observations
+(they are reached from their subject). Its cost grows with the codes, not with the observations.
+A query is answered from the index alone: no SPARQL is made from it. Each answer says how long
+the search took in its ``Server-Timing`` header.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Iterable
 from urllib.parse import urlencode
@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL, SKOS, Site
 from hotline_kg.server.engine import Engine
-from hotline_kg.server.queries import CODES, RDF_TYPE, RDFS_LABEL, SKOS_PREF, select
+from hotline_kg.server.queries import CLASSES, CODES, INDEXED_TYPES, RDF_TYPE, RDFS_LABEL, SKOS_PREF, select, term
 from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, alternates, cache_control, csv_text, error, json_text
 from hotline_kg.server.search import KIND_ORDER, Hit, Row, SearchIndex, build_index
 
@@ -43,21 +43,28 @@ router = APIRouter()
 
 async def index(engine: Engine, base: str) -> SearchIndex:
     """The search index of the codes the engine serves (read once, at start-up, into
-    ``app.state.search``). If the engine does not answer, an empty index and a warning: search
-    finds nothing, everything else is served."""
+    ``app.state.search``): the resources of the classes the data declares and of ``INDEXED_TYPES``,
+    never observations, so that its cost grows with the codes and not with the observations. An
+    engine that does not answer is an error (the server does not start): never an empty index."""
     bindings: list[dict[str, dict[str, str]]] = []
     data = json.dumps(Site(base).base + "id/")  # a SPARQL string: JSON's escapes are SPARQL's
     properties = " ".join(f"<{p}>" for p in PROPERTIES)
     try:
+        classes = " ".join(term(row["class"]["value"]) for row in await select(engine, CLASSES))
+        types = f"{classes} {INDEXED_TYPES}"
         while True:
-            query = CODES.format(data=data, page=PAGE, offset=len(bindings), properties=properties)
+            query = CODES.format(types=types, data=data, page=PAGE, offset=len(bindings), properties=properties)
             page = await select(engine, query)
             bindings += page
             if len(page) < PAGE:
                 break
     except (*ENGINE_ERRORS, ValueError, KeyError) as err:  # an engine that answers oddly, too
-        print(f"warning: search index not built, search finds nothing: {err}", file=sys.stderr)
+        raise IndexNotBuilt(f"the search index could not be built: {err}") from err
     return build_index(rows(bindings))
+
+
+class IndexNotBuilt(Exception):
+    """The engine did not give the search index its rows."""
 
 
 def rows(bindings: list[dict[str, dict[str, str]]]) -> list[Row]:
