@@ -57,6 +57,8 @@ HAND_MADE = [
     "SELECT ?v { <urn:nothing> <urn:p>* ?v }",
     'SELECT ?n { ?n (a)* ""@zh }',
     "ASK { <urn:nothing> (<urn:p>/<urn:q>)? <urn:nothing> }",
+    # found by the 20 000-query run: Virtuoso dropped this LIMIT
+    "SELECT * { <urn:x> (^<urn:p>)* ?o . BIND ((?s = ?o) AS ?d) } ORDER BY (?s) LIMIT 0",
 ]
 
 
@@ -65,7 +67,7 @@ def test_hand_made_queries_answer_alike(urls, query):
     tally = differential.Tally()
     differential.compare_all([query], urls, tally)
     assert tally.statuses["memory 200"] == 1
-    assert differential.decided(query) == "full"
+    assert differential.decided(query) != "status"  # compared in full, or by its rows under a LIMIT
     assert not tally.differences, "\n".join(f"{d.engine} {d.kind}: {d.detail}" for d in tally.differences)
 
 

@@ -431,6 +431,19 @@ def test_a_path_of_zero_length_joins_a_term_to_itself(server):
         assert refused.status_code == 400 and hint in refused.text and "no step" in refused.text, refused.text
 
 
+def test_a_limit_holds_whatever_the_order(server):
+    """Over every engine. Virtuoso ignored the LIMIT and OFFSET of a query over a DISTINCT subquery
+    ordered by a variable named nowhere else (LIMIT 1 gave every row); the wrapper leaves out that
+    key, which orders nothing."""
+    url, _ = server
+    sub = "{ SELECT DISTINCT ?o WHERE { VALUES ?o { <urn:x> <urn:y> <urn:z> } } }"
+    for tail, rows in (("ORDER BY ?s LIMIT 1", 1), ("ORDER BY DESC(?s) ?o LIMIT 2 OFFSET 2", 1), ("ORDER BY (?s)", 3)):
+        found = q(url, f"SELECT * WHERE {{ {sub} }} {tail}").json()["results"]["bindings"]
+        assert len(found) == rows, (tail, found)
+    ordered = q(url, f"SELECT * WHERE {{ {sub} }} ORDER BY ?s DESC(?o) LIMIT 2").json()["results"]["bindings"]
+    assert [row["o"]["value"] for row in ordered] == ["urn:z", "urn:y"]
+
+
 def test_a_number_in_a_triple_pattern_matches_the_term(server):
     """Over every engine. Virtuoso matches a number or boolean object by value: 0 matched the data's
     false, 5e0 its decimal 5. SPARQL matches the term; the wrapper writes such a pattern as a variable

@@ -131,13 +131,14 @@ INDEXED_TYPES = (
     "skos:Concept skos:ConceptScheme qb:DataSet qb:DataStructureDefinition qb:ComponentSpecification "
     "prov:Organization prov:SoftwareAgent org:Organization"
 )
-#: The classes the data declares (owl:Class), but observations: a few dozen, whatever the data's size.
+#: The classes the data declares (owl:Class), but observations': a few dozen, whatever the data's size.
+#: (No rdfs:subClassOf*: Virtuoso refuses a path of unbound start.)
 CLASSES = (
     prologue("owl", "rdfs", "qb")
     + """
 SELECT DISTINCT ?class WHERE {{
-  ?class a owl:Class . FILTER (isIRI(?class))
-  FILTER NOT EXISTS {{ ?class rdfs:subClassOf* qb:Observation }}
+  ?class a owl:Class . FILTER (isIRI(?class) && ?class != qb:Observation)
+  FILTER NOT EXISTS {{ ?class rdfs:subClassOf qb:Observation }}
 }}"""
 )
 #: The resources of the data of the kinds ``types`` (never observations: they are reached from their

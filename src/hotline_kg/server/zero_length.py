@@ -7,12 +7,12 @@ Oxigraph gives nothing there, and Virtuoso a solution with ?v unbound when the t
 So before a query reaches the engine, each triple pattern with such a path and a term at one end
 is written with its step of zero length apart (``written``)::
 
-    T p* ?v   →  { SELECT DISTINCT ?v WHERE { { BIND(T AS ?v) } UNION { T p+ ?v } } }
-    T p? ?v   →  … UNION { T p ?v } …
+    T p* ?v   →  { { BIND(T AS ?v) } UNION { T p+ ?v FILTER (!sameTerm(?v, T)) } }
+    T p? ?v   →  { { BIND(T AS ?v) } UNION { T p ?v FILTER (!sameTerm(?v, T)) } }
     T p* T    →  {}
     T p* U    →  T p+ U
 
-(DISTINCT: such a path gives each node once.) What cannot be written so is refused
+(Such a path gives each node once: T, and every other node it reaches.) What cannot be written so is refused
 (``Unwritable``, 400): such a pattern in a list (``;`` or ``,``), a path of zero length made of
 several (``p*/q*``, ``p*|q``), a blank node at its other end, a query with GRAPH ?g (the step of
 zero length holds in every graph, which the engines do not give), or one with codepoint escapes.
@@ -26,7 +26,7 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.term import BNode, Node, Variable
+from rdflib.term import BNode, Node, URIRef, Variable
 
 from hotline_kg.server.query_text import (
     FORM_RE,
@@ -60,7 +60,7 @@ def written(query: str) -> str:
     engine says what is wrong with it).
 
     >>> written("SELECT ?v { <urn:x> <urn:p>* ?v }")
-    'SELECT ?v { { SELECT DISTINCT ?v WHERE { { BIND(<urn:x> AS ?v) } UNION { <urn:x> <urn:p>+ ?v } } } }'
+    'SELECT ?v { { { BIND(<urn:x> AS ?v) } UNION { <urn:x> <urn:p>+ ?v FILTER (!sameTerm(?v, <urn:x>)) } } }'
     >>> written('ASK { "a" <urn:p>? "a" . ?s <urn:p>* ?o }')
     'ASK { {} . ?s <urn:p>* ?o }'
     """
@@ -111,21 +111,33 @@ def written(query: str) -> str:
         left, steps, right = (
             query[a:b].strip() for a, b in ((start, path_start), (path_start, path_end), (path_end, end))
         )
-        edits.append((start, end, _as_written(left, steps, right, subject, object_)))
+        edits.append((start, end, _as_written(left, steps, right, path, subject, object_)))
     for start, end, text in sorted(edits, reverse=True):
         query = f"{query[:start]}{text} {query[end:]}"
     return query
 
 
-def _as_written(left: str, steps: str, right: str, subject: Node, object_: Node) -> str:
+def _as_written(left: str, steps: str, right: str, path: object, subject: Node, object_: Node) -> str:
     """One triple pattern ``left steps right`` (``steps``: a path of zero length ending in its
-    modifier) written with the step of zero length apart."""
+    modifier; ``path``: rdflib's reading of it) written with the step of zero length apart: the
+    term itself, or every other node the path reaches. A path of one or more steps gives each
+    node once, as does one step of an IRI; one step of anything else may give a node twice, and
+    is made distinct in a subquery. (No subquery where none is needed: Virtuoso ignores the LIMIT
+    of a query ordered by a variable its DISTINCT subquery does not give.)"""
     more = steps[:-1] + "+" if steps.endswith("*") else steps[:-1] if steps.endswith("?") else steps
     if not isinstance(subject, Variable) and not isinstance(object_, Variable):
         return "{}" if subject == object_ else f"{left} {more} {right}"
     term, variable = (left, right) if isinstance(object_, Variable) else (right, left)
-    union = f"{{ BIND({term} AS {variable}) }} UNION {{ {left} {more} {right} }}"
-    return f"{{ SELECT DISTINCT {variable} WHERE {{ {union} }} }}"
+    others = f"{left} {more} {right} FILTER (!sameTerm({variable}, {term}))"
+    mod = path.arg if isinstance(path, InvPath) else path
+    once = not (isinstance(mod, MulPath) and mod.mod == "?") or isinstance(_uninverted(mod.path), URIRef)
+    if not once:
+        others = f"SELECT DISTINCT {variable} WHERE {{ {others} }}"
+    return f"{{ {{ BIND({term} AS {variable}) }} UNION {{ {others} }} }}"
+
+
+def _uninverted(path: object) -> object:
+    return path.arg if isinstance(path, InvPath) else path
 
 
 def _triples(algebra: object) -> list[tuple[Node, object, Node]]:
@@ -164,7 +176,7 @@ def _nullable(path: object) -> bool:
 def _apart(path: object) -> bool:
     """Whether a path's step of zero length can be written apart: one p*, p? or p+ (or its
     inverse), which gives each node once."""
-    return isinstance(path.arg if isinstance(path, InvPath) else path, MulPath)
+    return isinstance(_uninverted(path), MulPath)
 
 
 def _short(query: str, start: int, end: int) -> str:

@@ -10,6 +10,8 @@ answer are read back as the data holds them (``literal``):
 - GRAPH ?g { } gives no solution → the graphs that hold a triple (``every_graph_listed``);
 - a number or boolean as a triple's object matches by value (0 matches false) → by the term
   (``terms_matched_as_terms``);
+- ORDER BY a variable named nowhere else, over a DISTINCT subquery, drops the LIMIT and OFFSET
+  → that key left out: it orders nothing (``order_by_unbound_dropped``);
 - comparisons, IN, sameTerm … bound to a variable are 0 or 1 → read as false and true;
 - booleans of the data are written 0 and 1 → false and true;
 - xsd:duration values are kept as a number of months (P1Y as 12) → written again as a duration;
@@ -74,6 +76,7 @@ def rewritten(query: str) -> Written:
     cannot be."""
     refuse_what_it_answers_wrongly(query)
     text = lang_as_defined(every_graph_listed(terms_matched_as_terms(datatype_as_defined(query))))
+    text = order_by_unbound_dropped(text)
     summed = empty_sums_as_zero(text)
     if summed == text:
         text = decimal_division(text)
@@ -551,6 +554,46 @@ def empty_sums_as_zero(query: str) -> str:
     if GROUP_BY_RE.search(bare) or len(FORM_RE.findall(bare)) > 1:
         return query
     return _rewrite_calls(query, SUM_CALL_RE, lambda name, x: f"IF(COUNT(*) = 0, 0, {name}({x}))")
+
+
+def order_by_unbound_dropped(query: str) -> str:
+    """The query without the keys of its ORDER BY that are a variable the query names nowhere else
+    (unbound in every solution, so they order nothing), on an engine that then ignores the LIMIT
+    and OFFSET of a query with a DISTINCT subquery (Virtuoso: ``{ SELECT DISTINCT ?o … } ORDER BY
+    ?s LIMIT 1`` gave every row). An ORDER BY left with no key goes too.
+
+    >>> order_by_unbound_dropped("SELECT * { ?o ?p ?q } ORDER BY ?s DESC(?o) ASC( ?t ) LIMIT 1")
+    'SELECT * { ?o ?p ?q } ORDER BY DESC(?o) LIMIT 1'
+    >>> order_by_unbound_dropped("SELECT * { ?o ?p ?q } ORDER BY (?s) LIMIT 1")
+    'SELECT * { ?o ?p ?q }  LIMIT 1'
+    """
+    code = blanked(query)
+    edits: list[tuple[int, int]] = []
+    for clause in ORDER_BY_RE.finditer(code):
+        keys = list(ORDER_KEY_RE.finditer(code, clause.end()))
+        unbound, at = [], clause.end()
+        for key in keys:
+            if code[at : key.start()].strip():
+                break  # another kind of key (an expression): the keys after it are left as they are
+            at = key.end()
+            name = next(group for group in key.groups() if group)[1:]
+            if len(re.findall(rf"[?$]{re.escape(name)}(?![\w])", code)) == 1:
+                unbound.append((key.start(), key.end()))
+        if not unbound:
+            continue
+        kept = [k for k in keys if (k.start(), k.end()) not in unbound and k.end() <= at]
+        if not kept and re.match(r"\s*(?:(?:LIMIT|OFFSET|VALUES)\b|\}|$)", code[at:], re.IGNORECASE):
+            edits.append((clause.start(), at))  # no key left: no ORDER BY
+        else:
+            edits += unbound
+    for start, end in sorted(edits, reverse=True):
+        query = query[:start] + query[end:]
+    return query
+
+
+ORDER_BY_RE = re.compile(r"(?<![\w:?$])ORDER\s+BY\b", re.IGNORECASE)
+#: A key of an ORDER BY that is one variable: ?v, (?v), ASC(?v), DESC(?v).
+ORDER_KEY_RE = re.compile(r"\s*(?:(?:ASC|DESC)\s*\(\s*([?$]\w+)\s*\)|\(\s*([?$]\w+)\s*\)|([?$]\w+))", re.IGNORECASE)
 
 
 def _bound(x: str) -> str:
