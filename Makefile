@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 
-.PHONY: install facts build validate serve test check bench bench-large soak fuzz conformance real-texts lint clean
+.PHONY: install facts build validate serve test check bench bench-large bench-pages soak fuzz conformance real-texts lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,12 @@ bench: build $(BENCH_VENV)/.installed
 bench-large: build $(BENCH_VENV)/.installed
 	$(BIN)/python bench/generate.py dist/hotline.nt.gz 1000000 -o $(BENCH_VENV)/synthetic-1m.nt.gz
 	$(BIN)/python bench/large.py $(BENCH_VENV)/synthetic-1m.nt.gz --label synthetic-1m --store-dir $(BENCH_VENV)/stores
+
+## bench-pages: each kind of page at the real size, 100k and 1M observations (p50/p95, weight, cold
+## and warm; ready time, peak memory); results in bench/results/pages.md (LABEL names the run)
+LABEL ?= after
+bench-pages: build
+	$(BIN)/python bench/pages.py --label $(LABEL)
 
 ## soak: 10 minutes at 8 clients against dist/ (light and heavy queries, the heavy ones stopped at a
 ## 2 s limit; pages, search, dumps): PSS of the process tree, processes, errors and p99 latency must

@@ -310,3 +310,110 @@ def test_the_endpoint_opened_in_a_browser_is_the_whole_query_editor(server):
         value = re.search(attribute + r'="([^"]*)"', endpoint.text)
         assert value and value.group(1), f"{attribute} is empty: the editor cannot complete or link"
         assert value.group(0) in form.text, f"{attribute} differs from the query page's"
+
+
+# --- pages bounded by what they show: the summary, the list and its pages ------------------------------
+
+
+def scoped(whole_graph, path: str) -> set[str]:
+    """The paths of the observations a page lists, read from the built graph: those it is the
+    subject, period, report or data set of, and (a district) those of its levels' bodies."""
+    iri = f"<{BASE}{path[1:]}>"
+    qb = "http://purl.org/linked-data/cube#"
+    found = rows(
+        whole_graph,
+        f"""SELECT DISTINCT ?obs WHERE {{
+          {{ ?obs <{HL}subject> {iri} }} UNION {{ ?obs <{HL}refPeriod> {iri} }} UNION {{ ?obs <{HL}report> {iri} }}
+          UNION {{ ?obs <{qb}dataSet> {iri} }} UNION {{ ?part <{HL}district> {iri} . ?obs <{HL}subject> ?part }}
+          ?obs <http://purl.org/linked-data/sdmx/2009/measure#obsValue> ?v }}""",
+    )
+    return {"/" + row["obs"].removeprefix(BASE) for row in found}
+
+
+def followed(server, path: str, twin: str = ".json") -> tuple[list[str], int]:
+    """Every observation of a page's list, page after page (by the next link of each), and the pages."""
+    seen: list[str] = []
+    url, pages = path + twin, 0
+    while url:
+        answer = server.get(url)
+        assert answer.status_code == 200, (url, answer.text)
+        pages += 1
+        if twin == ".json":
+            data = answer.json()
+            seen += [o["href"] for o in data["observations"]]
+            url = data["next"] or ""
+            assert ('rel="next"' in answer.headers["link"]) == bool(url)
+        else:
+            seen += [r["observation"].removeprefix(BASE[:-1]) for r in csv.DictReader(io.StringIO(answer.text))]
+            nxt = re.search(r'<([^>]+)>; rel="next"', answer.headers["link"])
+            url = nxt.group(1) if nxt else ""
+        assert pages < 100
+    return seen, pages
+
+
+@pytest.mark.parametrize("path", ["/id/year/2024", "/id/report/2022", "/id/dataset/2024", DISTRICT, CATEGORY])
+def test_every_observation_is_reached_from_its_page_page_after_page(server, whole_graph, path):
+    """At the real size nothing a reader sees is lost: following the next links of the list (in
+    its .json and .csv twins and in the page) reaches every observation of the resource, once."""
+    want = scoped(whole_graph, path)
+    assert want
+    for twin in (".json", ".csv"):
+        seen, pages = followed(server, path, twin)
+        assert len(seen) == len(set(seen)) and set(seen) == want, twin
+        assert pages == len(want) // 50 + 1  # 50 a page, and a last one (maybe empty of a next)
+    shown, url = [], path
+    while url:
+        page = get(server, url)
+        assert page.status_code == 200
+        shown += [href for href, _ in table_rows(page.text)]
+        nxt = re.search(r'<a href="([^"]+)#observations" rel="next"', page.text)
+        url = html.unescape(nxt.group(1)) if nxt else ""
+    assert sorted(shown) == sorted(want)
+
+
+def test_the_summary_counts_per_measure_and_period_as_the_graph_says(server, whole_graph):
+    year = "/id/year/2024"
+    want = rows(
+        whole_graph,
+        f"""SELECT ?m (COUNT(DISTINCT ?obs) AS ?n) WHERE {{
+          ?obs <{HL}refPeriod> <{BASE}{year[1:]}> ; <{HL}measure> ?m }} GROUP BY ?m""",
+    )
+    page = get(server, year).text
+    summary = page.split('data-summary="measures"', 1)[1].split("</table>", 1)[0]
+    counts = re.findall(r'href="\?measure=%2Fid%2Fmeasure%2F([^"]+)">(\d+)</a>', summary)
+    assert sorted(counts) == sorted((r["m"].rsplit("/", 1)[-1], r["n"]) for r in want), counts
+    periods = page.split('data-summary="periods"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'href="\?period=%2Fid%2Fyear%2F2024">(\d+)</a>', periods) == [
+        str(sum(int(r["n"]) for r in want))
+    ]
+
+
+def test_the_list_is_filtered_by_period_measure_and_report(server, whole_graph):
+    everything = scoped(whole_graph, DISTRICT)
+    data = server.get(DISTRICT + ".json", params={"period": "/id/year/2022", "measure": "/id/measure/requests"}).json()
+    assert data["observations"] and all(o["period"] == "2022" for o in data["observations"])
+    assert {o["href"] for o in data["observations"]} < everything
+    assert all(o["measure"] == "requests" for o in data["observations"])
+    none = server.get(DISTRICT + ".json", params={"report": "/id/report/1999"}).json()
+    assert none["observations"] == [] and none["next"] is None
+    filtered = get(server, DISTRICT + "?period=/id/year/2022")
+    assert filtered.status_code == 200 and "/id/year/2022" in filtered.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"period": "2024"}, {"measure": "http://example.org/x"}, {"after": "/id/obs/a b"}, {"report": "/def/x"}],
+)
+def test_a_bad_list_parameter_is_a_400_that_names_it(server, params):
+    for path in (DISTRICT, DISTRICT + ".json", DISTRICT + ".csv"):
+        answer = server.get(path, params=params)
+        assert answer.status_code == 400 and f"parameter {next(iter(params))}" in answer.text, answer.text
+
+
+def test_a_page_of_many_observations_stays_small(server, whole_graph):
+    """The year of a report lists hundreds of observations: its page shows a summary and one page
+    of the list, not all of them."""
+    assert len(scoped(whole_graph, "/id/year/2024")) > 100
+    page = get(server, "/id/year/2024")
+    assert page.status_code == 200 and len(table_rows(page.text)) == 50 and 'rel="next"' in page.text
+    assert len(page.content) < 100_000

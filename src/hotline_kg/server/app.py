@@ -18,10 +18,11 @@ its client's allowance (``server.limits``: 429 with Retry-After past it) and sen
 At start-up (``lifespan``) the engine is started (``make_engine``: the embedded store, or a remote
 SPARQL endpoint) and what every request shares goes into ``app.state``: ``settings``, ``engine``,
 ``build`` (the id the cache keys on), ``answers`` (the cache), ``graphs``, ``examples``,
-``reports``, ``story`` (the home page's figures), ``jsonld_context``, ``search`` (the search
-index) and ``limiter``; ``engine`` counts each client's queries while they run
-(``limits.Metered``). No route touches a store: every read is a query to the engine, under its
-time limit. tests/test_maps.py checks these lists against the app.
+``reports``, ``story`` (the home page's figures), ``jsonld_context``, ``links`` (the properties a
+description reads what links to a resource by), ``search`` (the search index) and ``limiter``;
+``engine`` counts each client's queries while they run (``limits.Metered``). No route touches a
+store: every read is a query to the engine, under its time limit. tests/test_maps.py checks these
+lists against the app.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
             app.state.reports = await home.reports(served, settings.base)
             app.state.story = await home.story(served, settings.base)
             app.state.jsonld_context = await resource.jsonld_context(served, settings.base)
+            app.state.links = await queries.link_predicates(served)
             app.state.search = await search_view.index(served, settings.base)
         except (*ENGINE_ERRORS, Unavailable, search_view.IndexNotBuilt) as err:
             print(f"error: {err}", file=sys.stderr)

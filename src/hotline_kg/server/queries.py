@@ -41,42 +41,106 @@ UNIT_MEASURE = str(SDMX_ATTRIBUTE.unitMeasure)
 
 # --- a resource's page (views.resource) ----------------------------------------------------------
 
-#: What links to a resource, and its observations, at most this many of each on its page.
-INCOMING_LIMIT = 500
-OBSERVATION_LIMIT = 1000
-#: A resource's description: its triples and the labels of what they name, what links to it and
-#: the observations about it (or of it as a period).
+#: How an observation links to what it is about, when and where it comes from: the links a
+#: resource's description leaves out (its observations are reached from its page's list instead).
+ROLES = (
+    "hl:subject hl:refPeriod hl:basePeriod hl:measure sdmx-attribute:unitMeasure qb:dataSet hl:report hl:shareOf "
+    "hl:periodSource prov:wasDerivedFrom"
+)
+#: What may link to a resource, besides the object properties the data declares (``LINKS``).
+STANDARD_LINKS = (
+    "skos:broader skos:narrower skos:inScheme skos:hasTopConcept skos:topConceptOf skos:related skos:member "
+    "skos:exactMatch skos:closeMatch qb:structure qb:component qb:dimension qb:measure qb:attribute qb:codeList "
+    "dct:isPartOf dct:hasPart dct:publisher dct:creator dct:source prov:wasAttributedTo prov:wasGeneratedBy "
+    "prov:used org:subOrganizationOf org:hasSubOrganization owl:sameAs rdfs:seeAlso"
+)
+#: The properties that may link one resource to another, observations' links (``ROLES``) left out:
+#: read once at start-up. A description looks each up on its own, so that the links of thousands of
+#: observations to a measure or a year are never read to find the few others.
+LINKS = (
+    prologue("owl", "rdfs", "skos", "qb", "dct", "prov", "org", "sdmx-attribute", "hl")
+    + f"""
+SELECT DISTINCT ?p WHERE {{
+  {{ ?p a owl:ObjectProperty }} UNION {{ VALUES ?p {{ {STANDARD_LINKS} }} }}
+  FILTER (isIRI(?p) && ?p NOT IN ({", ".join(ROLES.split())}))
+}}"""
+)
+#: A resource's own triples, what links to it and the observations of its page, at most this many.
+OWN_LIMIT = 1000
+INCOMING_LIMIT = 200
+#: A resource's description: its triples and the labels of what they name, and what links to it
+#: by ``links`` (the properties of ``LINKS``), with their labels. Its cost grows with what it shows.
 DESCRIBE = (
     prologue("rdfs", "hl")
     + """
 CONSTRUCT {{
   {iri} ?p ?o . ?o rdfs:label ?ol .
   ?s ?q {iri} . ?s rdfs:label ?sl .
-  ?obs ?op ?ov . ?ov rdfs:label ?ovl .
 }} WHERE {{
-  {{ {iri} ?p ?o . OPTIONAL {{ ?o rdfs:label ?ol }} }}
-  UNION {{ SELECT ?s ?q ?sl WHERE {{ ?s ?q {iri} . FILTER (?q != hl:subject && ?q != hl:refPeriod)
-           OPTIONAL {{ ?s rdfs:label ?sl }} }} LIMIT {limit} }}
-  UNION {{ SELECT ?obs ?op ?ov ?ovl WHERE {{ {{ ?obs hl:subject {iri} }} UNION {{ ?obs hl:refPeriod {iri} }}
-           ?obs ?op ?ov . FILTER (?op != hl:quote) OPTIONAL {{ ?ov rdfs:label ?ovl }} }} LIMIT {limit} }}
+  {{ SELECT ?p ?o ?ol WHERE {{ {iri} ?p ?o . OPTIONAL {{ ?o rdfs:label ?ol }} }} LIMIT {own} }}
+  UNION {{ SELECT ?s ?q ?sl WHERE {{ VALUES ?q {{ {links} }} ?s ?q {iri} . OPTIONAL {{ ?s rdfs:label ?sl }} }}
+           LIMIT {limit} }}
 }}"""
 )
-#: The observations of a page: about the resource, of its period, or about a level of a district
-#: (``AROUND``); an observation's page: itself (the IRI in place of ?obs: no VALUES in a UNION, which
-#: Virtuoso answers with nothing).
+#: The observations a page lists: ``{scope}`` binds ?obs (``SCOPES``), ``{filters}`` narrows them
+#: (a year, a measure, a report); ordered by their IRI, from after ``{after}`` (keyset pagination:
+#: no OFFSET), one more than a page, to know whether there is a next.
 OBSERVATIONS = (
+    prologue("sdmx-measure", "sdmx-attribute", "hl", "qb")
+    + """
+SELECT ?obs ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
+  {scope}
+  ?obs hl:subject ?subject ; hl:refPeriod ?period ; hl:measure ?measure ; sdmx-measure:obsValue ?value .
+  {filters}
+  FILTER (STR(?obs) > {after})
+  OPTIONAL {{ ?obs sdmx-attribute:unitMeasure ?unit }}
+  OPTIONAL {{ ?obs hl:shareOf ?shareOf }}
+  OPTIONAL {{ ?subject hl:level ?level }}
+}} ORDER BY STR(?obs) LIMIT {limit}"""
+)
+#: How a page's observations are bound, by what the resource is to them: their subject (a district
+#: also by its levels' bodies), period, report or data set.
+SCOPE = """{{ ?obs hl:subject {iri} }} UNION {{ ?obs hl:refPeriod {iri} }} UNION {{ ?obs hl:report {iri} }}
+  UNION {{ ?obs qb:dataSet {iri} }} UNION {{ ?part hl:district {iri} . ?obs hl:subject ?part }}"""
+#: An observation's own row (its page: the IRI in place of ?obs; no VALUES in a UNION, which
+#: Virtuoso answers with nothing).
+OBSERVATION = (
     prologue("sdmx-measure", "sdmx-attribute", "hl")
     + """
-SELECT DISTINCT ?obs ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
-  {scope}
+SELECT ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
   {obs} hl:subject ?subject ; hl:refPeriod ?period ; hl:measure ?measure ; sdmx-measure:obsValue ?value .
   OPTIONAL {{ {obs} sdmx-attribute:unitMeasure ?unit }}
   OPTIONAL {{ {obs} hl:shareOf ?shareOf }}
   OPTIONAL {{ ?subject hl:level ?level }}
-}} LIMIT {limit}"""
+}} LIMIT 10"""
 )
-AROUND = """{{ ?obs hl:subject {iri} }} UNION {{ ?obs hl:refPeriod {iri} }}
-  UNION {{ ?part hl:district {iri} . ?obs hl:subject ?part }}"""
+#: A page's summary of its observations: how many per measure, and per period (the latest
+#: ``{periods}``), by aggregates in the engine.
+PER_MEASURE = (
+    prologue("hl", "qb")
+    + """
+SELECT ?measure (COUNT(DISTINCT ?obs) AS ?n) WHERE {{ {scope} ?obs hl:measure ?measure }} GROUP BY ?measure"""
+)
+PER_PERIOD = (
+    prologue("hl", "qb")
+    + """
+SELECT ?period (COUNT(DISTINCT ?obs) AS ?n) WHERE {{ {scope} ?obs hl:refPeriod ?period }}
+GROUP BY ?period ORDER BY DESC(STR(?period)) LIMIT {periods}"""
+)
+#: The figures the charts draw: the resource's own (it is their subject) and its levels' shares of
+#: it, in the periods given (the latest of ``PER_PERIOD``).
+CHARTED = (
+    prologue("sdmx-measure", "sdmx-attribute", "hl")
+    + """
+SELECT ?obs ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
+  VALUES ?period {{ {periods} }}
+  {{ ?obs hl:subject {iri} }} UNION {{ ?part hl:district {iri} . ?obs hl:subject ?part ; hl:shareOf {iri} }}
+  ?obs hl:refPeriod ?period ; hl:subject ?subject ; hl:measure ?measure ; sdmx-measure:obsValue ?value .
+  OPTIONAL {{ ?obs sdmx-attribute:unitMeasure ?unit }}
+  OPTIONAL {{ ?obs hl:shareOf ?shareOf }}
+  OPTIONAL {{ ?subject hl:level ?level }}
+}} LIMIT 5000"""
+)
 #: Labels and notations of the terms a page names (predicates, units, periods …).
 LABELS = (
     prologue("rdfs", "skos")
@@ -186,22 +250,60 @@ async def graph(engine: Engine, name: str) -> list[ox.Triple]:
     return await construct(engine, GRAPH.format(graph=term(name)))
 
 
-async def triples(engine: Engine, iri: str, base: str) -> list[ox.Triple]:
-    """The description of an IRI; the IRI is checked first (``ox.NamedNode`` refuses "<", ">", spaces…)."""
+async def link_predicates(engine: Engine) -> str:
+    """The properties of ``LINKS``, as the terms of a VALUES (read once, at start-up)."""
+    return " ".join(term(row["p"]["value"]) for row in await select(engine, LINKS))
+
+
+async def triples(engine: Engine, iri: str, base: str, links: str) -> list[ox.Triple]:
+    """The description of an IRI (``links``: ``link_predicates``); the IRI is checked first
+    (``ox.NamedNode`` refuses "<", ">", spaces…)."""
     if iri == str(ONTOLOGY):
         return await graph(engine, str(Site(base).graph("ontology")))
-    return await construct(engine, DESCRIBE.format(iri=term(iri), limit=INCOMING_LIMIT))
+    known = links or "<urn:hotline-kg:none>"
+    return await construct(engine, DESCRIBE.format(iri=term(iri), own=OWN_LIMIT, links=known, limit=INCOMING_LIMIT))
 
 
-async def observation_rows(engine: Engine, iri: str, found: list[ox.Triple]) -> list[dict[str, str]]:
-    """The observations about ``iri`` (or of it as a period, or about a level of it as a district;
-    ``iri`` itself if it is an observation, as its description ``found`` says): observation, subject,
-    period, measure, value, unit, shareOf and level IRIs (value: its lexical form)."""
-    itself = any(t.subject.value == iri and t.predicate.value == OBS_VALUE for t in found)
-    scope = "" if itself else AROUND.format(iri=term(iri))
-    query = OBSERVATIONS.format(scope=scope, obs=term(iri) if itself else "?obs", limit=OBSERVATION_LIMIT)
-    found_rows = [{k: v["value"] for k, v in row.items()} for row in await select(engine, query)]
-    return [{**row, "obs": iri} for row in found_rows] if itself else found_rows
+def _rows(bindings: list[dict[str, dict[str, str]]]) -> list[dict[str, str]]:
+    return [{k: v["value"] for k, v in row.items()} for row in bindings]
+
+
+async def own_observation(engine: Engine, iri: str) -> list[dict[str, str]]:
+    """An observation's own row: subject, period, measure, value, unit, shareOf and level."""
+    found = _rows(await select(engine, OBSERVATION.format(obs=term(iri))))
+    return [{**row, "obs": iri} for row in found[:1]]
+
+
+async def observation_page(
+    engine: Engine, iri: str, filters: dict[str, str], after: str, size: int
+) -> list[dict[str, str]]:
+    """Up to ``size`` + 1 observations of a page (``SCOPE``), ordered by IRI, after ``after`` (an
+    IRI, or "" from the start), narrowed by ``filters`` (``hl`` property name → IRI: refPeriod,
+    measure, report): observation, subject, period, measure, value, unit, shareOf, level."""
+    narrowed = " ".join(f"?obs hl:{name} {term(value)} ." for name, value in sorted(filters.items()))
+    query = OBSERVATIONS.format(
+        scope=SCOPE.format(iri=term(iri)), filters=narrowed, after=str(ox.Literal(after)), limit=size + 1
+    )
+    return _rows(await select(engine, query))
+
+
+async def observation_summary(engine: Engine, iri: str, periods: int) -> tuple[dict[str, int], dict[str, int]]:
+    """How many observations a page has per measure, and per period (the latest ``periods``)."""
+    scope = SCOPE.format(iri=term(iri))
+    measures = await select(engine, PER_MEASURE.format(scope=scope))
+    latest = await select(engine, PER_PERIOD.format(scope=scope, periods=periods))
+    return (
+        {row["measure"]["value"]: int(row["n"]["value"]) for row in measures},
+        {row["period"]["value"]: int(row["n"]["value"]) for row in latest},
+    )
+
+
+async def charted(engine: Engine, iri: str, periods: Iterable[str]) -> list[dict[str, str]]:
+    """The figures a page's charts draw in these periods (``CHARTED``)."""
+    values = " ".join(term(p) for p in periods)
+    if not values:
+        return []
+    return _rows(await select(engine, CHARTED.format(iri=term(iri), periods=values)))
 
 
 async def term_labels(engine: Engine, iris: Iterable[str]) -> dict[str, dict[str, str]]:

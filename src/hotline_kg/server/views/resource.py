@@ -4,8 +4,14 @@ answers — its description as an HTML page or as RDF (``?format=`` or Accept; t
 CSV (``/id/….json``, ``/id/….csv``), with ``Link`` headers to every alternate.
 
 The route is ``resource``, mounted last: it answers 404 for every other path. A description is
-the resource's own triples, the labels of what it links to, what links to it (up to a limit)
-and, for a code or period, its observations (for a district, its levels' too). Every read goes
+the resource's own triples, the labels of what it links to, and what links to it by the
+properties of ``queries.LINKS`` (observations' links left out). Its observations (those it is
+the subject, period, report or data set of; for a district, its levels' too) are summed up
+(counts per measure and per latest period, charts of the latest periods, all by aggregate
+queries) and listed ``PAGE_SIZE`` at a time, by IRI, with keyset pagination: ``?after=`` the last
+one shown, and filters ``?period=``, ``?measure=``, ``?report=`` (paths of this dataset). The
+twins page the same way, with ``Link: rel="next"``. So a page costs what it shows, not what the
+data holds; the full table stays in the dumps. Every read goes
 through the engine interface (``engine.Engine``), asynchronously and under its time limit: graphs
 come back as N-Triples, solutions as SPARQL JSON; the queries and how they run are in
 ``server.queries``. An IRI enters a query only once ``ox.NamedNode`` has accepted it, and is
@@ -22,7 +28,9 @@ line in the report text (``/reports/<file>#L<line>``, ``server.views.dumps``).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -42,8 +50,11 @@ from hotline_kg.server.queries import (
     RDFS_LABEL,
     SKOS_PREF,
     UNIT_MEASURE,
+    charted,
     graph,
-    observation_rows,
+    observation_page,
+    observation_summary,
+    own_observation,
     source_file,
     term_labels,
     triples,
@@ -153,6 +164,13 @@ FIGURE_ORDER = tuple(
     )
 )
 TWINS = {".json": formats.FILE_TYPES[".json"], ".csv": formats.FILE_TYPES[".csv"]}
+#: Observations per page of a resource's list (and of its .json and .csv twins), and the latest
+#: periods its summary counts and its charts draw.
+PAGE_SIZE = 50
+PERIODS = 12
+#: The list's filters: the query parameter, and the property of the observation it names the
+#: object of (a path of this dataset: ?period=/id/year/2024).
+FILTERS = {"period": "refPeriod", "measure": "measure", "report": "report"}
 
 
 router = APIRouter()
@@ -195,8 +213,11 @@ async def respond(request: Request, engine: Engine, iri: str, base: str, twin: s
         ox.NamedNode(iri)
     except ValueError:
         return not_found(request, "not an IRI")
+    listing = _listing(request, base)
+    if isinstance(listing, Response):
+        return listing
     try:
-        found = await triples(engine, iri, base)
+        found = await triples(engine, iri, base, getattr(request.app.state, "links", ""))
     except ENGINE_ERRORS as err:
         return engine_error(err)
     own = [t for t in found if t.subject.value == iri or t.object == ox.NamedNode(iri)]
@@ -208,7 +229,7 @@ async def respond(request: Request, engine: Engine, iri: str, base: str, twin: s
         hrefs |= {media: path + ending for ending, media in TWINS.items()}
     headers = {"Link": alternates(hrefs), "Vary": "Accept, Accept-Language", "Cache-Control": cache_control("page")}
     if twin:
-        return await _twin(request, engine, iri, base, twin, found, headers)
+        return await _twin(request, engine, iri, base, twin, found, headers, listing)
     wanted = formats.RESOURCE_PARAM.get(request.query_params.get("format", ""))
     offered = formats.RESOURCE_TYPES
     media = wanted or protocol.negotiate(request.headers.get("accept"), offered)
@@ -226,13 +247,21 @@ async def respond(request: Request, engine: Engine, iri: str, base: str, twin: s
         return Response(body if request.method != "HEAD" else b"", media_type=typed, headers=headers)
     english = prefers_english(request.headers.get("accept-language"))
     try:
-        rows = await observation_rows(engine, iri, found) if iri.startswith(base) else []
-        names = _names(found, rows)
+        listed = await _listed(engine, iri, base, found, listing)
+        summary, drawn = ({}, {}), []
+        if listed.rows and not _itself(iri, found):
+            summary = await observation_summary(engine, iri, PERIODS)
+            drawn = await charted(engine, iri, summary[1])
+        names = _names(found, listed.rows + drawn) | set(summary[0]) | set(summary[1])
         labels = await term_labels(engine, names)
         source = await _source_file(engine, iri, found)
     except ENGINE_ERRORS as err:
         return engine_error(err)
-    page = _page(iri, found, rows, labels, base, request.query_params.get("sort", "period"), english)
+    page = _page(iri, found, listed.rows, labels, base, english)
+    namer = Namer(labels, Site(base), english)
+    page["charts"] = _charts(iri, observation_table(iri, drawn, namer, Site(base)), namer)
+    page["summary"] = _summary(summary, namer, Site(base))
+    page["listing"] = _links(path, listing, listed, Site(base))
     page["source_file"] = source
     page["twins"] = [{"href": path + ending, "name": ending[1:].upper(), "type": m} for ending, m in TWINS.items()]
     page["twins"] = page["twins"] if iri.startswith(base) else []
@@ -342,7 +371,6 @@ def _page(
     rows: list[dict[str, str]],
     labels: dict[str, dict[str, str]],
     base: str,
-    sort: str,
     english: bool,
 ) -> dict[str, object]:
     site = Site(base)
@@ -376,13 +404,7 @@ def _page(
     lab = labels.get(iri, {})
     heading = namer.parts(iri) if lab.get("zh") or lab.get("en") else [{"text": site.curie(iri), "lang": ""}]
     observations = observation_table(iri, rows, namer, site)
-    charts_ = _charts(iri, observations, namer)
-    key = {
-        "value": lambda o: (_number(o["value"]), o["period_key"]),
-        "measure": lambda o: (o["measure"], o["period_key"]),
-        "subject": lambda o: (o["subject"], o["period_key"]),
-    }.get(sort, lambda o: (o["period_key"], o["subject"], o["measure"]))
-    observations.sort(key=key)  # type: ignore[arg-type]
+    observations.sort(key=lambda o: o["iri"])  # the list's order: by IRI, page after page
     return {
         "iri": iri,
         "curie": site.curie(iri),
@@ -396,9 +418,7 @@ def _page(
         "english": english,
         "incoming": list(incoming.values())[:50],
         "observations": observations,
-        "charts": charts_,
         "quote": _quote(iri, found),
-        "sort": sort,
     }
 
 
@@ -513,15 +533,20 @@ async def _twin(
     ending: str,
     found: list[ox.Triple],
     headers: dict[str, str],
+    listing: Listing,
 ) -> Response:
     try:
-        rows = await observation_rows(engine, iri, found)
-        labels = await term_labels(engine, _names([], rows) | {iri})
+        listed = await _listed(engine, iri, base, found, listing)
+        labels = await term_labels(engine, _names([], listed.rows) | {iri})
     except ENGINE_ERRORS as err:
         return engine_error(err)
     namer = Namer(labels, Site(base), False)
-    table = observation_table(iri, rows, namer, Site(base))
+    table = observation_table(iri, listed.rows, namer, Site(base))
+    table.sort(key=lambda o: o["iri"])
+    links = _links(request.url.path, listing, listed, Site(base))
     headers = {**headers, "Vary": "Accept"}
+    if links["next"]:
+        headers["Link"] = f'<{links["next"]}>; rel="next", ' + headers["Link"]
     media = formats.with_charset(TWINS[ending])
     if ending == ".json":
         own = labels.get(iri, {})
@@ -542,9 +567,101 @@ async def _twin(
                 }
                 for o in table
             ],
+            "next": links["next"] or None,
         }
         text = json_text(body)
     else:
         text = csv_text(CSV_KEYS, ({column: o[key] for column, key in CSV_KEYS.items()} for o in table))
     body_bytes = text.encode("utf-8") if request.method != "HEAD" else b""
     return Response(body_bytes, media_type=media, headers=headers)
+
+
+# --- the list of a page's observations: filters and keyset pagination -----------------------------------
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a request asks of a page's list: its filters (``FILTERS``' property name → IRI), and the
+    observation it starts after (an IRI, "" for the first page)."""
+
+    filters: dict[str, str]
+    after: str
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A page of the list: its rows, and the IRI of the last when there is a next page."""
+
+    rows: list[dict[str, str]]
+    last: str = ""
+
+
+def _listing(request: Request, base: str) -> Listing | Response:
+    """The list's parameters of a request (each a path of this dataset, ``/id/…``), or the 400 that
+    names the one that is not."""
+    given: dict[str, str] = {}
+    for param in (*FILTERS, "after"):
+        value = request.query_params.get(param, "")
+        if not value:
+            continue
+        iri = base + value.removeprefix("/")
+        if not value.startswith("/id/") or not _is_iri(iri):
+            return Response(
+                f"the parameter {param} must be a path of this dataset, such as /id/year/2024; not {value[:100]!r}\n",
+                status_code=400,
+                media_type=formats.TEXT,
+            )
+        given[param] = iri
+    after = given.pop("after", "")
+    return Listing({FILTERS[name]: value for name, value in given.items()}, after)
+
+
+def _is_iri(text: str) -> bool:
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _itself(iri: str, found: list[ox.Triple]) -> bool:
+    """Whether the resource is an observation (its description holds its value)."""
+    return any(t.subject.value == iri and t.predicate.value == OBS_VALUE for t in found)
+
+
+async def _listed(engine: Engine, iri: str, base: str, found: list[ox.Triple], listing: Listing) -> Listed:
+    """The page of the list a request asks for: an observation's page lists itself; a page of
+    another resource of the data, ``PAGE_SIZE`` of its observations (``queries.observation_page``)."""
+    if not iri.startswith(base):
+        return Listed([])
+    if _itself(iri, found):
+        return Listed(await own_observation(engine, iri))
+    rows = await observation_page(engine, iri, listing.filters, listing.after, PAGE_SIZE)
+    if len(rows) > PAGE_SIZE:
+        return Listed(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["obs"])
+    return Listed(rows)
+
+
+def _links(path: str, listing: Listing, listed: Listed, site: Site) -> dict[str, str]:
+    """The list's links: the next page (keyset: after its last observation) and the first, with
+    the filters as given."""
+    kept = [(param, site.local(listing.filters[prop])) for param, prop in FILTERS.items() if prop in listing.filters]
+    nxt = f"{path}?{urlencode([*kept, ('after', site.local(listed.last))])}" if listed.last else ""
+    first = f"{path}?{urlencode(kept)}" if listing.after else ""
+    return {"next": nxt, "first": first, "filtered": ", ".join(value for _, value in kept)}
+
+
+def _summary(summary: tuple[dict[str, int], dict[str, int]], namer: Namer, site: Site) -> dict[str, object]:
+    """How many observations per measure and per period (the latest), each linked to the list so
+    filtered."""
+    per_measure, per_period = summary
+
+    def item(iri: str, n: int, param: str) -> dict[str, object]:
+        local = site.local(iri)
+        return {"term": namer.term(ox.NamedNode(iri)), "n": n, "href": f"?{urlencode([(param, local)])}"}
+
+    return {
+        "measures": [item(m, n, "measure") for m, n in sorted(per_measure.items(), key=lambda x: (-x[1], x[0]))],
+        "periods": [item(p, n, "period") for p, n in sorted(per_period.items(), key=lambda x: x[0], reverse=True)],
+        "total": sum(per_measure.values()),
+    }
