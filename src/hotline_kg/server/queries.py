@@ -13,7 +13,7 @@ Also here: the example queries of ``queries/`` and what the query editor complet
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -82,26 +82,34 @@ CONSTRUCT {{
            LIMIT {limit} }}
 }}"""
 )
-#: The observations a page lists: ``{scope}`` binds ?obs (``SCOPES``), ``{filters}`` narrows them
-#: (a year, a measure, a report); ordered by their IRI, from after ``{after}`` (keyset pagination:
-#: no OFFSET), one more than a page, to know whether there is a next.
+#: How an observation is one of a page's: the resource is its subject, period, report or data set,
+#: or (a district) the district of its subject. ``ROLES_OF`` finds which hold for a resource; the
+#: queries of its page then join only those, each in a branch of its own (Oxigraph evaluates a
+#: UNION joined to more patterns by reading those patterns whole).
+SCOPES = {
+    "subject": "?obs hl:subject {iri} .",
+    "refPeriod": "?obs hl:refPeriod {iri} .",
+    "report": "?obs hl:report {iri} .",
+    "dataSet": "?obs qb:dataSet {iri} .",
+    "district": "?part hl:district {iri} . ?obs hl:subject ?part .",
+}
+#: How ``ROLES_OF`` tells that a scope holds: a look-up of its first pattern (a district: that it has parts).
+PROBES = {role: pattern.split(" . ")[0].rstrip(" .") for role, pattern in SCOPES.items()}
+ROLES_OF = prologue("hl", "qb") + "SELECT ?role WHERE {{ {branches} }}"
+#: The observations a page lists (``{within}``: the scopes' branches, each with the filters, a
+#: year, a measure, a report), ordered by their IRI, from after ``{after}`` (keyset pagination: no
+#: OFFSET), one more than a page, to know whether there is a next.
 OBSERVATIONS = (
     prologue("sdmx-measure", "sdmx-attribute", "hl", "qb")
     + """
 SELECT ?obs ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
-  {scope}
+  {{ SELECT DISTINCT ?obs WHERE {{ {within} FILTER (STR(?obs) > {after}) }} ORDER BY STR(?obs) LIMIT {limit} }}
   ?obs hl:subject ?subject ; hl:refPeriod ?period ; hl:measure ?measure ; sdmx-measure:obsValue ?value .
-  {filters}
-  FILTER (STR(?obs) > {after})
   OPTIONAL {{ ?obs sdmx-attribute:unitMeasure ?unit }}
   OPTIONAL {{ ?obs hl:shareOf ?shareOf }}
   OPTIONAL {{ ?subject hl:level ?level }}
-}} ORDER BY STR(?obs) LIMIT {limit}"""
+}} ORDER BY STR(?obs)"""
 )
-#: How a page's observations are bound, by what the resource is to them: their subject (a district
-#: also by its levels' bodies), period, report or data set.
-SCOPE = """{{ ?obs hl:subject {iri} }} UNION {{ ?obs hl:refPeriod {iri} }} UNION {{ ?obs hl:report {iri} }}
-  UNION {{ ?obs qb:dataSet {iri} }} UNION {{ ?part hl:district {iri} . ?obs hl:subject ?part }}"""
 #: An observation's own row (its page: the IRI in place of ?obs; no VALUES in a UNION, which
 #: Virtuoso answers with nothing).
 OBSERVATION = (
@@ -115,16 +123,17 @@ SELECT ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
 }} LIMIT 10"""
 )
 #: A page's summary of its observations: how many per measure, and per period (the latest
-#: ``{periods}``), by aggregates in the engine.
+#: ``{periods}``), by aggregates in the engine (``{within}``: the scopes' branches, each with
+#: ``?obs hl:measure ?measure`` or ``?obs hl:refPeriod ?period``).
 PER_MEASURE = (
     prologue("hl", "qb")
     + """
-SELECT ?measure (COUNT(DISTINCT ?obs) AS ?n) WHERE {{ {scope} ?obs hl:measure ?measure }} GROUP BY ?measure"""
+SELECT ?measure (COUNT(DISTINCT ?obs) AS ?n) WHERE {{ {within} }} GROUP BY ?measure"""
 )
 PER_PERIOD = (
     prologue("hl", "qb")
     + """
-SELECT ?period (COUNT(DISTINCT ?obs) AS ?n) WHERE {{ {scope} ?obs hl:refPeriod ?period }}
+SELECT ?period (COUNT(DISTINCT ?obs) AS ?n) WHERE {{ {within} }}
 GROUP BY ?period ORDER BY DESC(STR(?period)) LIMIT {periods}"""
 )
 #: The figures the charts draw: the resource's own (it is their subject) and its levels' shares of
@@ -133,14 +142,18 @@ CHARTED = (
     prologue("sdmx-measure", "sdmx-attribute", "hl")
     + """
 SELECT ?obs ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
-  VALUES ?period {{ {periods} }}
-  {{ ?obs hl:subject {iri} }} UNION {{ ?part hl:district {iri} . ?obs hl:subject ?part ; hl:shareOf {iri} }}
-  ?obs hl:refPeriod ?period ; hl:subject ?subject ; hl:measure ?measure ; sdmx-measure:obsValue ?value .
-  OPTIONAL {{ ?obs sdmx-attribute:unitMeasure ?unit }}
-  OPTIONAL {{ ?obs hl:shareOf ?shareOf }}
-  OPTIONAL {{ ?subject hl:level ?level }}
+  {{ ?obs hl:subject {iri} ; hl:refPeriod ?period FILTER (?period IN ({periods})) {rest} }}
+  UNION {{ ?part hl:district {iri} . ?obs hl:subject ?part ; hl:shareOf {iri} ; hl:refPeriod ?period
+          FILTER (?period IN ({periods})) {rest} }}
 }} LIMIT 5000"""
 )
+#: What ``CHARTED`` reads of each observation, in each branch (Oxigraph reads a UNION joined to
+#: more patterns by reading those whole).
+CHARTED_REST = """?obs hl:subject ?subject ; hl:measure ?measure ; sdmx-measure:obsValue ?value .
+    OPTIONAL {{ ?obs sdmx-attribute:unitMeasure ?unit }} OPTIONAL {{ ?obs hl:shareOf ?shareOf }}
+    OPTIONAL {{ ?subject hl:level ?level }}"""
+
+
 #: Labels and notations of the terms a page names (predicates, units, periods …).
 LABELS = (
     prologue("rdfs", "skos")
@@ -274,24 +287,43 @@ async def own_observation(engine: Engine, iri: str) -> list[dict[str, str]]:
     return [{**row, "obs": iri} for row in found[:1]]
 
 
-async def observation_page(
-    engine: Engine, iri: str, filters: dict[str, str], after: str, size: int
-) -> list[dict[str, str]]:
-    """Up to ``size`` + 1 observations of a page (``SCOPE``), ordered by IRI, after ``after`` (an
-    IRI, or "" from the start), narrowed by ``filters`` (``hl`` property name → IRI: refPeriod,
-    measure, report): observation, subject, period, measure, value, unit, shareOf, level."""
-    narrowed = " ".join(f"?obs hl:{name} {term(value)} ." for name, value in sorted(filters.items()))
-    query = OBSERVATIONS.format(
-        scope=SCOPE.format(iri=term(iri)), filters=narrowed, after=str(ox.Literal(after)), limit=size + 1
+async def roles(engine: Engine, iri: str) -> list[str]:
+    """Which of ``SCOPES`` hold for a resource (one look-up each, in one query)."""
+    branches = " UNION ".join(
+        f'{{ BIND("{role}" AS ?role) FILTER EXISTS {{ {pattern.format(iri=term(iri))} }} }}'
+        for role, pattern in PROBES.items()
     )
+    return [row["role"]["value"] for row in await select(engine, ROLES_OF.format(branches=branches))]
+
+
+def _within(iri: str, held: Sequence[str], extra: str) -> str:
+    """The branches of a page's observations (``SCOPES`` that hold), each followed by ``extra``."""
+    return " UNION ".join(f"{{ {SCOPES[role].format(iri=term(iri))} {extra} }}" for role in held)
+
+
+async def observation_page(
+    engine: Engine, iri: str, held: Sequence[str], filters: dict[str, str], after: str, size: int
+) -> list[dict[str, str]]:
+    """Up to ``size`` + 1 observations of a page (``held``: its ``roles``), ordered by IRI, after
+    ``after`` (an IRI, or "" from the start), narrowed by ``filters`` (``hl`` property name → IRI:
+    refPeriod, measure, report): observation, subject, period, measure, value, unit, shareOf, level."""
+    if not held:
+        return []
+    narrowed = " ".join(f"?obs hl:{name} {term(value)} ." for name, value in sorted(filters.items()))
+    narrowed += " ?obs sdmx-measure:obsValue [] ."  # an observation (a data set has a report too)
+    query = OBSERVATIONS.format(within=_within(iri, held, narrowed), after=str(ox.Literal(after)), limit=size + 1)
     return _rows(await select(engine, query))
 
 
-async def observation_summary(engine: Engine, iri: str, periods: int) -> tuple[dict[str, int], dict[str, int]]:
+async def observation_summary(
+    engine: Engine, iri: str, held: Sequence[str], periods: int
+) -> tuple[dict[str, int], dict[str, int]]:
     """How many observations a page has per measure, and per period (the latest ``periods``)."""
-    scope = SCOPE.format(iri=term(iri))
-    measures = await select(engine, PER_MEASURE.format(scope=scope))
-    latest = await select(engine, PER_PERIOD.format(scope=scope, periods=periods))
+    if not held:
+        return {}, {}
+    measures = await select(engine, PER_MEASURE.format(within=_within(iri, held, "?obs hl:measure ?measure .")))
+    query = PER_PERIOD.format(within=_within(iri, held, "?obs hl:refPeriod ?period ."), periods=periods)
+    latest = await select(engine, query)
     return (
         {row["measure"]["value"]: int(row["n"]["value"]) for row in measures},
         {row["period"]["value"]: int(row["n"]["value"]) for row in latest},
@@ -300,10 +332,10 @@ async def observation_summary(engine: Engine, iri: str, periods: int) -> tuple[d
 
 async def charted(engine: Engine, iri: str, periods: Iterable[str]) -> list[dict[str, str]]:
     """The figures a page's charts draw in these periods (``CHARTED``)."""
-    values = " ".join(term(p) for p in periods)
+    values = ", ".join(term(p) for p in periods)
     if not values:
         return []
-    return _rows(await select(engine, CHARTED.format(iri=term(iri), periods=values)))
+    return _rows(await select(engine, CHARTED.format(iri=term(iri), periods=values, rest=CHARTED_REST.format())))
 
 
 async def term_labels(engine: Engine, iris: Iterable[str]) -> dict[str, dict[str, str]]:

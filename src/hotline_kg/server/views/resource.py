@@ -55,6 +55,7 @@ from hotline_kg.server.queries import (
     observation_page,
     observation_summary,
     own_observation,
+    roles,
     source_file,
     term_labels,
     triples,
@@ -249,8 +250,8 @@ async def respond(request: Request, engine: Engine, iri: str, base: str, twin: s
     try:
         listed = await _listed(engine, iri, base, found, listing)
         summary, drawn = ({}, {}), []
-        if listed.rows and not _itself(iri, found):
-            summary = await observation_summary(engine, iri, PERIODS)
+        if listed.held:
+            summary = await observation_summary(engine, iri, listed.held, PERIODS)
             drawn = await charted(engine, iri, summary[1])
         names = _names(found, listed.rows + drawn) | set(summary[0]) | set(summary[1])
         labels = await term_labels(engine, names)
@@ -594,6 +595,7 @@ class Listed:
 
     rows: list[dict[str, str]]
     last: str = ""
+    held: tuple[str, ...] = ()  # how the resource's observations are its (``queries.roles``)
 
 
 def _listing(request: Request, base: str) -> Listing | Response:
@@ -636,10 +638,11 @@ async def _listed(engine: Engine, iri: str, base: str, found: list[ox.Triple], l
         return Listed([])
     if _itself(iri, found):
         return Listed(await own_observation(engine, iri))
-    rows = await observation_page(engine, iri, listing.filters, listing.after, PAGE_SIZE)
+    held = await roles(engine, iri)
+    rows = await observation_page(engine, iri, held, listing.filters, listing.after, PAGE_SIZE)
     if len(rows) > PAGE_SIZE:
-        return Listed(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["obs"])
-    return Listed(rows)
+        return Listed(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["obs"], tuple(held))
+    return Listed(rows, "", tuple(held))
 
 
 def _links(path: str, listing: Listing, listed: Listed, site: Site) -> dict[str, str]:
