@@ -23,10 +23,9 @@ from starlette.requests import Request
 
 from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL, NAMESPACES, SD
-from hotline_kg.server import cache, protocol, zero_length
-from hotline_kg.server.engine import Engine, QueryTimeout
+from hotline_kg.server import cache, protocol
+from hotline_kg.server.engine import Engine
 from hotline_kg.server.queries import editor
-from hotline_kg.server.query_text import Unwritable, in_parser_thread
 from hotline_kg.server.responses import (
     ENGINE_ERRORS,
     SHARED_RAW,
@@ -140,14 +139,6 @@ async def answered(
     if hit is not None:
         return hit, True
     served: Engine = state.engine
-    if zero_length.needs_writing(query):  # its paths of zero length as SPARQL answers them, whatever the engine
-        try:
-            query = await in_parser_thread(zero_length.written, query, limit=served.timeout)
-        except TimeoutError:
-            late = QueryTimeout(f"checking the query took longer than {served.timeout:g} s; it was not run")
-            raise Refusal(*engine_error_parts(late)) from None
-        except Unwritable as err:
-            raise Refusal(400, str(err)) from None
     try:
         answer = await served.query(query, *dataset, media)
     except ENGINE_ERRORS as err:

@@ -4,8 +4,9 @@ A path that may take no step (``p*``, ``p?``) joins a term to itself, and SPARQL
 term that the graph does not hold (W3C tests ``zero_or_more_set_start`` … in
 sparql11/property-path): ``SELECT ?v { <urn:x> <urn:p>* ?v }`` gives ?v = <urn:x> over any graph.
 Oxigraph gives nothing there, and Virtuoso a solution with ?v unbound when the term is a literal.
-So before a query reaches the engine, each triple pattern with such a path and a term at one end
-is written with its step of zero length apart (``written``)::
+So before a query reaches the embedded store or the Oxigraph server (``mended``), each triple
+pattern with such a path and a term at one end is written with its step of zero length apart
+(``written``)::
 
     T p* ?v   →  { { BIND(T AS ?v) } UNION { T p+ ?v FILTER (!sameTerm(?v, T)) } }
     T p? ?v   →  { { BIND(T AS ?v) } UNION { T p ?v FILTER (!sameTerm(?v, T)) } }
@@ -16,6 +17,9 @@ is written with its step of zero length apart (``written``)::
 (``Unwritable``, 400): such a pattern in a list (``;`` or ``,``), a path of zero length made of
 several (``p*/q*``, ``p*|q``), a blank node at its other end, a query with GRAPH ?g (the step of
 zero length holds in every graph, which the engines do not give), or one with codepoint escapes.
+
+Virtuoso gives the step of zero length from an IRI, and is not given the query so written (it
+answers joins of such groups wrongly); one from a literal (``literal_end``) is refused over it.
 """
 
 from __future__ import annotations
@@ -26,14 +30,16 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.term import BNode, Node, URIRef, Variable
+from rdflib.term import BNode, Literal, Node, URIRef, Variable
 
+from hotline_kg.server.engine.base import QueryFailed, QueryTimeout
 from hotline_kg.server.query_text import (
     FORM_RE,
     GRAPH_VAR_RE,
     ZERO_LENGTH_RE,
     Unwritable,
     blanked,
+    in_parser_thread,
     parsed_with_spans,
 )
 
@@ -53,6 +59,19 @@ def needs_writing(query: str) -> bool:
     return ZERO_LENGTH_RE.search(blanked(query, keep_iris=True)) is not None
 
 
+async def mended(query: str, limit: float) -> str:
+    """``written``, in the parser's thread: QueryFailed (a 400) where it is Unwritable,
+    QueryTimeout after ``limit`` seconds."""
+    if not needs_writing(query):
+        return query
+    try:
+        return await in_parser_thread(written, query, limit=limit)
+    except TimeoutError:
+        raise QueryTimeout(f"checking the query took longer than {limit:g} s; it was not run") from None
+    except Unwritable as err:
+        raise QueryFailed(str(err)) from None
+
+
 @lru_cache(maxsize=1024)
 def written(query: str) -> str:
     """The query with each path of zero length that has a term at one end written as SPARQL
@@ -64,42 +83,20 @@ def written(query: str) -> str:
     >>> written('ASK { "a" <urn:p>? "a" . ?s <urn:p>* ?o }')
     'ASK { {} . ?s <urn:p>* ?o }'
     """
-    if not needs_writing(query):
+    found = _patterns(query)
+    if found is None:
         return query
-    try:
-        tree, spans = parsed_with_spans(query)
-    except Exception:  # rdflib raises many types for what it cannot read
-        return query
-    form = FORM_RE.search(blanked(query))
-    prologue = query[: form.start()] if form else ""
+    patterns, spans = found
     code = blanked(query, keep_iris=True)
-    triples = sorted(spans["TriplesSameSubjectPath"])
-    if not triples:  # rdflib read another text: the query's with its \u escapes decoded
-        try:
-            escaped = any(_fixed_end(t) for t in _triples(translateQuery(tree).algebra))
-        except Exception:  # an undeclared prefix …: the engine says what is wrong with it
-            return query
-        if escaped:
-            raise Unwritable(WHY + "but not in a query with \\u escapes: write the characters themselves")
-        return query
     edits: list[tuple[int, int, str]] = []
-    for start, end in triples:
-        if not ZERO_LENGTH_RE.search(code, start, end):
-            continue
-        try:
-            found = _triples(translateQuery(parseQuery(f"{prologue} ASK {{ {query[start:end]} }}")).algebra)
-        except Exception:  # an undeclared prefix …: the engine says what is wrong with it
-            return query
-        fixed = [t for t in found if _fixed_end(t)]
-        if not fixed:
-            continue
+    for start, end, triples in patterns:
         if GRAPH_VAR_RE.search(code):
             raise Unwritable(WHY + "but not inside GRAPH ?g: name the graph, or leave the path out of GRAPH ?g")
-        if len(found) > 1:
+        if len(triples) > 1:
             raise Unwritable(
                 WHY + f"but not in a list: write it as a triple pattern of its own ({_short(query, start, end)})"
             )
-        subject, path, object_ = fixed[0]
+        subject, path, object_ = triples[0]
         if not _apart(path) or isinstance(subject, BNode) or isinstance(object_, BNode):
             raise Unwritable(
                 WHY + f"but not this one ({_short(query, start, end)}): write the path of zero length as one "
@@ -115,6 +112,60 @@ def written(query: str) -> str:
     for start, end, text in sorted(edits, reverse=True):
         query = f"{query[:start]}{text} {query[end:]}"
     return query
+
+
+@lru_cache(maxsize=1024)
+def literal_end(query: str) -> str | None:
+    """The first triple pattern of a query with a path of zero length and a literal at an end
+    (Virtuoso answers that with its variable unbound), or None.
+
+    >>> literal_end('SELECT * { ?n <urn:p>* "x"@zh }'), literal_end("SELECT * { ?n <urn:p>* <urn:x> }")
+    ('?n <urn:p>* "x"@zh', None)
+    """
+    found = _patterns(query)
+    for start, end, triples in found[0] if found else []:
+        if any(isinstance(term, Literal) for triple in triples for term in (triple[0], triple[2])):
+            return _short(query, start, end)
+    return None
+
+
+Pattern = tuple[int, int, list[tuple[Node, object, Node]]]
+
+
+def _patterns(query: str) -> tuple[list[Pattern], dict[str, set[tuple[int, int]]]] | None:
+    """Each triple pattern of a query (its span, rdflib's triples of it) with a path of zero length
+    and a term at an end, and the spans of the parse; None where rdflib cannot read the query (the
+    engine says what is wrong with it). Unwritable for such a pattern in a query with codepoint
+    escapes (rdflib reads it decoded: its spans are not the query's)."""
+    if not needs_writing(query):
+        return None
+    try:
+        tree, spans = parsed_with_spans(query)
+    except Exception:  # rdflib raises many types for what it cannot read
+        return None
+    form = FORM_RE.search(blanked(query))
+    prologue = query[: form.start()] if form else ""
+    code = blanked(query, keep_iris=True)
+    triples = sorted(spans["TriplesSameSubjectPath"])
+    if not triples:  # rdflib read another text: the query's with its \u escapes decoded
+        try:
+            escaped = any(_fixed_end(t) for t in _triples(translateQuery(tree).algebra))
+        except Exception:  # an undeclared prefix …: the engine says what is wrong with it
+            return None
+        if escaped:
+            raise Unwritable(WHY + "but not in a query with \\u escapes: write the characters themselves")
+        return None
+    found: list[Pattern] = []
+    for start, end in triples:
+        if not ZERO_LENGTH_RE.search(code, start, end):
+            continue
+        try:
+            read = _triples(translateQuery(parseQuery(f"{prologue} ASK {{ {query[start:end]} }}")).algebra)
+        except Exception:  # an undeclared prefix …: the engine says what is wrong with it
+            return None
+        if any(_fixed_end(t) for t in read):
+            found.append((start, end, read))
+    return found, spans
 
 
 def _as_written(left: str, steps: str, right: str, path: object, subject: Node, object_: Node) -> str:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from hotline_kg.server import zero_length
 from hotline_kg.server.engine.base import (
     Answer,
     Busy,
@@ -179,6 +180,7 @@ class EmbeddedEngine:
         if self._dataset is None:  # stopped: no worker is started again
             raise Unavailable("the engine has been stopped")
         limit = self.timeout if timeout is None else timeout
+        text = await zero_length.mended(text, limit)  # paths of zero length as SPARQL answers them
         solutions_type, graph_type = types_for(media_type)
         request = (
             text,

@@ -44,6 +44,7 @@ import pyoxigraph as ox
 from hotline_kg import formats
 from hotline_kg.formats import GRAPH_FORMATS, SOLUTION_FORMATS
 from hotline_kg.rdf.vocab import XSD
+from hotline_kg.server import zero_length
 from hotline_kg.server.engine import virtuoso
 from hotline_kg.server.engine.base import (
     GRAPH_TYPES,
@@ -213,6 +214,9 @@ class RemoteEngine:
         if not default_graphs and not named_graphs and self._explicit_dataset:
             default_graphs = named_graphs = self._graphs
         written = virtuoso.Written(text, frozenset())
+        if self.flavour != "virtuoso":  # paths of zero length as SPARQL answers them (Virtuoso: as it is)
+            text = await zero_length.mended(text, limit)
+            written = virtuoso.Written(text, frozenset())
         if self.flavour == "virtuoso":
             try:
                 written = await in_parser_thread(virtuoso.rewritten, text, limit=limit)

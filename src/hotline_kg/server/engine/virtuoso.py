@@ -40,6 +40,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from hotline_kg.rdf.vocab import XSD
+from hotline_kg.server import zero_length
 from hotline_kg.server.query_text import (
     BASE_DECL_RE,
     FORM_RE,
@@ -139,6 +140,13 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
             "Virtuoso, the engine behind this endpoint, matches a path of zero length (p* or p?) inside GRAPH ?g "
             "in no graph, where SPARQL matches it in each graph that holds its node; name the graph, or leave "
             "the path out of GRAPH ?g"
+        )
+    literal = zero_length.literal_end(query)
+    if literal:
+        raise Unwritable(
+            f"Virtuoso, the engine behind this endpoint, answers a path of zero length (p* or p?) from a literal "
+            f"with its variable unbound, where SPARQL gives the literal ({literal}); bind the literal with "
+            "VALUES or BIND instead"
         )
     same = SAME_ENDS_RE.search(kept)
     if same and OPTIONAL_RE.search(code):
