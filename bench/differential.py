@@ -102,8 +102,8 @@ def decided(query: str) -> str:
     ('full', 'rows', 'status')
     """
     code = blanked(query)
-    if re.search(r"\bDESCRIBE\b", code, re.IGNORECASE):
-        return "status"
+    if re.search(r"\b(DESCRIBE|REDUCED)\b", code, re.IGNORECASE):
+        return "status"  # REDUCED: any number of the duplicates may be left out
     if SUBQUERY_RE.search(code) and re.search(r"\b(LIMIT|OFFSET|SAMPLE|RAND)\b", code, re.IGNORECASE):
         return "status"
     return "rows" if OPEN_RE.search(code) else "full"

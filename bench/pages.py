@@ -12,8 +12,8 @@ the start) and ``--requests`` times more (warm): p50 and p95 latency, status and
 the body, uncompressed).
 
 Results go to bench/results/pages.json, one entry per label and size (a run replaces its own),
-and bench/results/pages.md, a table per size with every label side by side (``--label before``
-on the old code, ``--label after`` on the new: the same table before and after).
+and bench/results/pages.md, a table per size with every label side by side (``--label before
+--code WORKTREE`` on the old code, ``--label after`` on the new: the same table before and after).
 """
 
 from __future__ import annotations
@@ -70,13 +70,14 @@ def cube(size: str) -> Path:
     return path
 
 
-def server(size: str, port: int) -> Server:
+def server(size: str, port: int, code: Path) -> Server:
     command = [sys.executable, "-m", "hotline_kg.cli", "serve", "--port", str(port), *NO_CLIENT_LIMITS]
     if size == "real":
         command += ["--dist", str(ROOT / "dist")]
     else:
         command += ["--data", str(cube(size)), "--dist", str(Path(tempfile.gettempdir()) / "no-dist")]
-    return Server("hotline-kg", command, f"http://127.0.0.1:{port}/sparql", watch_load=True)
+    env = {"PYTHONPATH": str(code / "src")}  # the code served: this tree's, or another's (--code)
+    return Server("hotline-kg", command, f"http://127.0.0.1:{port}/sparql", env, watch_load=True)
 
 
 def fetch(client: httpx.Client, url: str) -> tuple[float, int, int]:
@@ -91,9 +92,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(size: str, requests: int, timeout: float) -> dict[str, object]:
+def measure(size: str, requests: int, timeout: float, code: Path) -> dict[str, object]:
     port = free_port()
-    running = server(size, port)
+    running = server(size, port, code)
     ready = running.start()
     pages: dict[str, dict[str, object]] = {}
     try:
@@ -163,12 +164,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="real,100k,1m")
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=60)
+    parser.add_argument(
+        "--code", type=Path, default=ROOT, help="serve this tree's code (a git worktree of an older commit)"
+    )
     args = parser.parse_args()
     store = RESULTS / "pages.json"
     results = json.loads(store.read_text()) if store.exists() else {}
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=args.code)
     for size in args.sizes.split(","):
-        run = measure(size, args.requests, args.timeout)
+        run = measure(size, args.requests, args.timeout, args.code)
         run["meta"] = {"date": time.strftime("%Y-%m-%d"), "commit": commit.stdout.strip(), "cores": os.cpu_count()}
         results.setdefault(args.label, {})[size] = run
         store.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")

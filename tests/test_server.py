@@ -436,6 +436,26 @@ def test_a_path_of_zero_length_joins_a_term_to_itself(server):
             assert answer.status_code == 400 and hint in answer.text, answer.text
 
 
+def test_ask_answers_as_its_pattern_does(server):
+    """Over every engine. Virtuoso answered ASK true where the same pattern has no solution
+    (a FILTER of an equality to a number over VALUES or GRAPH); the wrapper sends an ASK as a SELECT
+    of one row, true if there is one."""
+    url, _ = server
+    hl = "https://w3id.org/hotline-kg/def/hotline#"
+    for query, right in (
+        ("ASK { VALUES ?p { <urn:x> } FILTER (?p = 3) }", False),
+        ("ASK { VALUES ?p { 7 } FILTER (?p IN (3)) }", False),
+        (f"ASK {{ GRAPH ?g {{ <{hl}Channel> ?p <{hl}AdministrativeLevel> }} FILTER (?p IN (0.003)) }}", False),
+        ("ASK {}", True),
+        ("ASK { ?s ?p ?o } VALUES ?s { <urn:nothing> }", False),
+        (f"ASK WHERE {{ ?s a <{hl}District> }} LIMIT 1", True),
+    ):
+        answer = q(url, query)
+        assert answer.status_code == 200 and answer.json()["boolean"] is right, (query, answer.text)
+    csv_answer = q(url, "ASK { VALUES ?p { <urn:x> } FILTER (?p = 3) }", "text/csv")
+    assert csv_answer.status_code == 200 and csv_answer.text.strip() == "false"
+
+
 def test_a_limit_holds_whatever_the_order(server):
     """Over every engine. Virtuoso ignored the LIMIT and OFFSET of a query over a DISTINCT subquery
     ordered by a variable named nowhere else (LIMIT 1 gave every row); the wrapper leaves out that

@@ -237,14 +237,16 @@ class RemoteEngine:
         else:
             accept = f"{JSON_RESULTS}, {N_TRIPLES};q=0.25"
         try:
-            return await self._send(text, params, accept, solutions_type, graph_type, written.booleans)
+            return await self._send(text, params, accept, solutions_type, graph_type, written.booleans, ask=written.ask)
         except (QueryFailed, QuerySyntaxError) as err:
             if written.plain is None or "SQ156" not in str(err):
                 raise
             # Virtuoso's compiler failed on SUM/AVG written to give 0 over no solutions: the query as
             # it was, its answer given only if those are bound (else it would be wrong: unbound, not 0)
             plain, sums = written.plain, written.sums
-            return await self._send(plain, params, accept, solutions_type, graph_type, written.booleans, sums)
+            return await self._send(
+                plain, params, accept, solutions_type, graph_type, written.booleans, sums, ask=written.ask
+            )
 
     def _virtuoso_dataset(
         self, text: str, default_graphs: list[str], named_graphs: list[str]
@@ -285,16 +287,17 @@ class RemoteEngine:
         graph_type: str,
         booleans: frozenset[str] = frozenset(),
         bound: frozenset[str] = frozenset(),
+        ask: bool = False,
     ) -> Answer:
-        """The engine's answer to a query, once more on a new connection if a pooled one had been
-        closed (the engine restarted)."""
+        """The engine's answer to a query (``ask``: an ASK sent as a SELECT of one row), once more on
+        a new connection if a pooled one had been closed (the engine restarted)."""
         assert self._client is not None
         body = urlencode([("query", text), *params]).encode()
         headers = {"Accept": accept, "Content-Type": formats.FORM}
         for attempt in range(1 + RETRIES):
             try:
                 async with self._client.stream("POST", self.url, content=body, headers=headers) as response:
-                    return await self._answer(response, solutions_type, graph_type, booleans, bound)
+                    return await self._answer(response, solutions_type, graph_type, booleans, bound, ask)
             except httpx.TransportError as err:
                 if attempt < RETRIES and not isinstance(err, httpx.TimeoutException):
                     continue
@@ -309,6 +312,7 @@ class RemoteEngine:
         graph_type: str,
         booleans: frozenset[str],
         bound: frozenset[str],
+        ask: bool,
     ) -> Answer:
         """An engine's response read as an answer: an error, a time limit, solutions or triples."""
         if response.status_code != 200:
@@ -323,7 +327,7 @@ class RemoteEngine:
         ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype in (JSON_RESULTS, formats.JSON):
             data = await self._read_solutions(response)
-            return _solutions_answer(data, solutions_type, booleans, self._literal, bound)
+            return _solutions_answer(data, solutions_type, booleans, self._literal, bound, ask)
         if formats.GRAPH_ALIASES.get(ctype, ctype) == N_TRIPLES:
             data = await self._read_triples(response)
             return _graph_answer(data, graph_type, self._literal)
@@ -399,15 +403,19 @@ def _solutions_answer(
     booleans: frozenset[str] = frozenset(),
     literal: Literals = _as_written,
     bound: frozenset[str] = frozenset(),
+    ask: bool = False,
 ) -> Answer:
     """An engine's JSON results as ``solutions_type``; the integers 0 and 1 of the variables in
-    ``booleans`` (bound to boolean expressions) as false and true, each literal as ``literal`` reads it."""
+    ``booleans`` (bound to boolean expressions) as false and true, each literal as ``literal`` reads it;
+    with ``ask``, solutions (of an ASK sent as a SELECT) as true if there is one."""
     if CANCELLED in data[-200:]:
         raise _cut_short()
     try:
         parsed = json.loads(data)
     except ValueError:
         raise _cut_short() from None
+    if ask and "bindings" in parsed.get("results", {}):
+        parsed = {"boolean": bool(parsed["results"]["bindings"])}
     if "boolean" in parsed:
         value = bool(parsed["boolean"])
         if solutions_type == JSON_RESULTS:

@@ -12,6 +12,7 @@ answer are read back as the data holds them (``literal``):
   (``terms_matched_as_terms``);
 - ORDER BY a variable named nowhere else, over a DISTINCT subquery, drops the LIMIT and OFFSET
   → that key left out: it orders nothing (``order_by_unbound_dropped``);
+- ASK is true where its pattern has no solution → sent as SELECT * … LIMIT 1 (``ask_as_select``);
 - comparisons, IN, sameTerm … bound to a variable are 0 or 1 → read as false and true;
 - booleans of the data are written 0 and 1 → false and true;
 - xsd:duration values are kept as a number of months (P1Y as 12) → written again as a duration;
@@ -69,6 +70,7 @@ class Written:
     booleans: frozenset[str]
     plain: str | None = None
     sums: frozenset[str] = frozenset()
+    ask: bool = False  # an ASK sent as a SELECT of one row (``ask_as_select``): true if it has one
 
 
 @lru_cache(maxsize=1024)
@@ -81,9 +83,40 @@ def rewritten(query: str) -> Written:
     summed = empty_sums_as_zero(text)
     if summed == text:
         text = decimal_division(text)
-        return Written(text, bound_to_booleans(text))
+        asked = ask_as_select(text)
+        return Written(asked, bound_to_booleans(text), ask=asked != text)
     written, plain = decimal_division(summed), decimal_division(text)
-    return Written(written, bound_to_booleans(written), plain, summed_variables(query))
+    asked = ask_as_select(written)
+    return Written(asked, bound_to_booleans(written), ask_as_select(plain), summed_variables(query), asked != written)
+
+
+def ask_as_select(query: str) -> str:
+    """An ASK written as a SELECT of at most one row, whose answer is true if it has one: Virtuoso
+    answers ASK wrongly where it answers the SELECT right (``ASK { VALUES ?p { <urn:x> } FILTER(?p = 3) }``
+    gave true). Other forms are left as they are.
+
+    >>> ask_as_select("ASK { ?s ?p ?o } VALUES ?s { <urn:x> }")
+    'SELECT * { ?s ?p ?o } LIMIT 1 VALUES ?s { <urn:x> }'
+    """
+    code = blanked(query)
+    form = FORM_RE.search(code)
+    if not form or form.group(1).upper() != "ASK":
+        return query
+    opened = code.find("{", form.end())
+    closed = _group_end(code, opened + 1) if opened >= 0 else None
+    if closed is None:
+        return query  # the engine says what is wrong with it
+    tail = code[closed + 1 :]
+    at = len(query)
+    if not re.search(r"(?<![\w:?$])LIMIT\b", tail, re.IGNORECASE):
+        values = re.search(r"(?<![\w:?$])VALUES\b", tail, re.IGNORECASE)
+        at = closed + 1 + values.start() if values else len(query)
+    limited = (
+        query
+        if at == len(query) and re.search(r"(?<![\w:?$])LIMIT\b", tail, re.IGNORECASE)
+        else (f"{query[:at].rstrip()} LIMIT 1 {query[at:]}".rstrip())
+    )
+    return f"{limited[: form.start()]}SELECT *{limited[form.end() :]}"
 
 
 def summed_variables(query: str) -> frozenset[str]:
