@@ -15,8 +15,8 @@ from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
 from hotline_kg.formats import ALIASES
-from hotline_kg.server.engine.base import QueryTimeout
-from hotline_kg.server.query_text import FORM_RE, NOISE_RE, in_parser_thread
+from hotline_kg.server.engine.base import checked
+from hotline_kg.server.query_text import FORM_RE, NOISE_RE
 
 
 class Refused(Exception):
@@ -57,10 +57,7 @@ async def check(query: str, graphs: frozenset[str], limit: float) -> Parsed:
     quick = screen(query)
     if quick is not None:
         return quick
-    try:
-        return await in_parser_thread(full_parse, query, graphs, limit=limit)
-    except TimeoutError:
-        raise QueryTimeout(f"checking the query took longer than {limit:g} s; it was not run") from None
+    return await checked(full_parse, query, graphs, limit=limit)
 
 
 @lru_cache(maxsize=4096)

@@ -224,7 +224,7 @@ SELECT DISTINCT ?class WHERE {{
 CODES = (
     prologue("qb", "rdfs", "skos", "prov", "org")
     + """
-SELECT ?s (GROUP_CONCAT(DISTINCT CONCAT(STR(?p), "\\t", IF(isLiteral(?o), LANG(?o), ""), "\\t", STR(?o));
+SELECT ?s (GROUP_CONCAT(DISTINCT CONCAT(STR(?p), "\\t", COALESCE(LANG(?o), ""), "\\t", STR(?o));
                         separator="\\n") AS ?values)
 WHERE {{
   {{ SELECT DISTINCT ?s WHERE {{

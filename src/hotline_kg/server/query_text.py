@@ -16,6 +16,7 @@ from typing import TypeVar
 from pyparsing import ParseResults
 from rdflib.plugins.sparql import parser
 from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
 #: Comments, strings and IRIs: removed before looking for keywords.
 NOISE_RE = re.compile(
@@ -109,3 +110,16 @@ def parsed_with_spans(query: str) -> tuple[ParseResults, dict[str, set[tuple[int
         return parseQuery(source), found
     finally:
         _RECORDING.found = None
+
+
+def nodes(tree: object) -> list[CompValue]:
+    """Every node of a parse tree or an algebra."""
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            found.append(node)
+            stack.extend(node.values())
+        elif isinstance(node, ParseResults | list | tuple):
+            stack.extend(node)
+    return found

@@ -29,17 +29,16 @@ from functools import lru_cache
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import BNode, Literal, Node, URIRef, Variable
 
-from hotline_kg.server.engine.base import QueryFailed, QueryTimeout
+from hotline_kg.server.engine.base import checked
 from hotline_kg.server.query_text import (
     FORM_RE,
     GRAPH_VAR_RE,
     ZERO_LENGTH_RE,
     Unwritable,
     blanked,
-    in_parser_thread,
+    nodes,
     parsed_with_spans,
 )
 
@@ -64,12 +63,7 @@ async def mended(query: str, limit: float) -> str:
     QueryTimeout after ``limit`` seconds."""
     if not needs_writing(query):
         return query
-    try:
-        return await in_parser_thread(written, query, limit=limit)
-    except TimeoutError:
-        raise QueryTimeout(f"checking the query took longer than {limit:g} s; it was not run") from None
-    except Unwritable as err:
-        raise QueryFailed(str(err)) from None
+    return await checked(written, query, limit=limit)
 
 
 @lru_cache(maxsize=1024)
@@ -193,16 +187,7 @@ def _uninverted(path: object) -> object:
 
 def _triples(algebra: object) -> list[tuple[Node, object, Node]]:
     """The triple patterns of an algebra, every BGP's."""
-    found, stack = [], [algebra]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, CompValue):
-            if node.name == "BGP":
-                found.extend(node.triples)
-            stack.extend(node.values())
-        elif isinstance(node, list | tuple):
-            stack.extend(node)
-    return found
+    return [triple for node in nodes(algebra) if node.name == "BGP" for triple in node.triples]
 
 
 def _fixed_end(triple: tuple[Node, object, Node]) -> bool:

@@ -7,10 +7,14 @@ has already refused updates, SERVICE, LOAD and FROM outside the dataset before a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from hotline_kg.formats import GRAPH_TYPES, SOLUTION_TYPES
+from hotline_kg.server.query_text import Unwritable, in_parser_thread
+
+T = TypeVar("T")
 
 # SOLUTION_TYPES, GRAPH_TYPES: the result media types the engines give (defined in ``hotline_kg.formats``):
 # solutions (SELECT) and booleans (ASK), and graphs (CONSTRUCT, DESCRIBE). The first of each is the default.
@@ -38,6 +42,18 @@ class Unavailable(Exception):
 
 class TooManyResults(Exception):
     """The result is larger than the result limit (HTTP 413)."""
+
+
+async def checked(function: Callable[..., T], *args: object, limit: float) -> T:
+    """``function(*args)``, a check of a query or a rewrite that makes an engine answer it as SPARQL
+    says, run in the parser's thread: QueryFailed (a 400 that says why) where the query is
+    Unwritable, QueryTimeout after ``limit`` seconds (the query is not run)."""
+    try:
+        return await in_parser_thread(function, *args, limit=limit)
+    except TimeoutError:
+        raise QueryTimeout(f"checking the query took longer than {limit:g} s; it was not run") from None
+    except Unwritable as err:
+        raise QueryFailed(str(err)) from None
 
 
 @dataclass(frozen=True)

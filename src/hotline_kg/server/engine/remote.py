@@ -55,9 +55,10 @@ from hotline_kg.server.engine.base import (
     QueryTimeout,
     TooManyResults,
     Unavailable,
+    checked,
     types_for,
 )
-from hotline_kg.server.query_text import declares_base, in_parser_thread
+from hotline_kg.server.query_text import declares_base
 
 JSON_RESULTS = formats.SPARQL_JSON.media
 N_TRIPLES = formats.N_TRIPLES.media
@@ -218,13 +219,8 @@ class RemoteEngine:
             text = await zero_length.mended(text, limit)
             written = virtuoso.Written(text, frozenset())
         if self.flavour == "virtuoso":
-            try:
-                written = await in_parser_thread(virtuoso.rewritten, text, limit=limit)
-                text = written.text
-            except TimeoutError:
-                raise QueryTimeout(f"checking the query took longer than {limit:g} s; it was not run") from None
-            except virtuoso.Unwritable as err:
-                raise QueryFailed(str(err)) from None
+            written = await checked(virtuoso.rewritten, text, limit=limit)
+            text = written.text
             default_graphs, named_graphs = self._virtuoso_dataset(text, default_graphs, named_graphs)
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]

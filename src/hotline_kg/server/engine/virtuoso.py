@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin
 
-from pyparsing import ParseResults
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Literal
 
 from hotline_kg.rdf.vocab import XSD
 from hotline_kg.server import zero_length
@@ -51,6 +51,7 @@ from hotline_kg.server.query_text import (
     ZERO_LENGTH_RE,
     Unwritable,
     blanked,
+    nodes,
     parsed_with_spans,
 )
 
@@ -107,15 +108,11 @@ def ask_as_select(query: str) -> str:
     if closed is None:
         return query  # the engine says what is wrong with it
     tail = code[closed + 1 :]
-    at = len(query)
-    if not re.search(r"(?<![\w:?$])LIMIT\b", tail, re.IGNORECASE):
+    limited = query
+    if not re.search(r"(?<![\w:?$])LIMIT\b", tail, re.IGNORECASE):  # LIMIT 1 goes before a VALUES that ends it
         values = re.search(r"(?<![\w:?$])VALUES\b", tail, re.IGNORECASE)
         at = closed + 1 + values.start() if values else len(query)
-    limited = (
-        query
-        if at == len(query) and re.search(r"(?<![\w:?$])LIMIT\b", tail, re.IGNORECASE)
-        else (f"{query[:at].rstrip()} LIMIT 1 {query[at:]}".rstrip())
-    )
+        limited = f"{query[:at].rstrip()} LIMIT 1 {query[at:]}".rstrip()
     return f"{limited[: form.start()]}SELECT *{limited[form.end() :]}"
 
 
@@ -146,7 +143,8 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
     """Unwritable for a query Virtuoso answers wrongly and the wrapper cannot write anew: an integer
     beyond 64 bits (Virtuoso reads 3123341724822987348115456 as another number), a prefix not
     declared (Virtuoso has its own; SPARQL none), a path of zero length inside GRAPH ?g (Virtuoso
-    matches it in no graph), or a triple pattern with one variable twice next to an OPTIONAL
+    matches it in no graph), an IF whose condition may be an error (Virtuoso takes its else
+    branch), or a triple pattern with one variable twice next to an OPTIONAL
     (Virtuoso drops that they are one).
 
     >>> try:
@@ -181,6 +179,14 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
             f"with its variable unbound, where SPARQL gives the literal ({literal}); bind the literal with "
             "VALUES or BIND instead"
         )
+    condition = error_prone_condition(query)
+    if condition:
+        raise Unwritable(
+            f"Virtuoso, the engine behind this endpoint, takes the else branch of IF where its condition is an "
+            f"error (an unbound variable, terms that cannot be compared, a value that is neither true nor false "
+            f"such as an IRI), where SPARQL gives an error; write the condition ({condition}) so that it cannot "
+            "be one: with BOUND, EXISTS, or COALESCE(condition, false) where the else branch is meant"
+        )
     same = SAME_ENDS_RE.search(kept)
     if same and OPTIONAL_RE.search(code):
         raise Unwritable(
@@ -190,6 +196,71 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
         )
 
 
+def error_prone_condition(query: str) -> str | None:
+    """The condition of an IF in the query that may be an error, as the query writes it ("…" if
+    it cannot be told apart), or None: where there is none, or rdflib cannot read the query (the
+    engine says what is wrong with it). Virtuoso takes the else branch there; SPARQL gives an
+    error (SPARQL 1.1 §17.4.1.2).
+
+    >>> error_prone_condition("SELECT (IF(?x > 2, 1, 2) AS ?y) {}")
+    '?x > 2'
+    >>> error_prone_condition("SELECT (IF(BOUND(?x) || COALESCE(?x > 2, false), 1, 2) AS ?y) {}") is None
+    True
+    """
+    code = blanked(query)
+    if not IF_CALL_RE.search(code):
+        return None
+    try:
+        algebra = translateQuery(parseQuery(query)).algebra
+    except Exception:  # rdflib raises many types for what it cannot read
+        return None
+    if all(_never_error(node.arg1) for node in nodes(algebra) if node.name == "Builtin_IF"):
+        return None
+    form = FORM_RE.search(code)
+    prologue = query[: form.start()] if form else ""
+    for call in IF_CALL_RE.finditer(code):
+        depth, at = 0, call.end()
+        while at < len(code) and (depth or code[at] != ","):
+            depth += {"(": 1, ")": -1, "[": 1, "]": -1, "{": 1, "}": -1}.get(code[at], 0)
+            at += 1
+        condition = query[call.end() : at].strip()
+        try:
+            read = translateQuery(parseQuery(f"{prologue} ASK {{ FILTER ({condition}) }}")).algebra
+        except Exception:  # not a condition as written (an IF nested in it …): told by the whole query
+            continue
+        if not all(_never_error(node.expr) for node in nodes(read) if node.name == "Filter"):
+            return condition[:100] + ("…" if len(condition) > 100 else "")
+    return "…"
+
+
+def _never_error(condition: object) -> bool:
+    """Whether a condition is true or false for every solution, never an error: true, false,
+    BOUND, EXISTS, COALESCE(a test, false), and !, && and || of those."""
+    if isinstance(condition, Literal):
+        return condition.datatype == XSD.boolean
+    if not isinstance(condition, CompValue):
+        return False
+    if condition.name in ("Builtin_BOUND", "Builtin_EXISTS", "Builtin_NOTEXISTS"):
+        return True
+    if condition.name == "UnaryNot":
+        return _never_error(condition.expr)
+    if condition.name in ("ConditionalAndExpression", "ConditionalOrExpression"):
+        return all(_never_error(part) for part in [condition.expr, *(condition.other or [])])
+    if condition.name == "Builtin_COALESCE":  # a test, false: false where the test is an error
+        test, *rest = condition.arg
+        last = rest[-1] if len(rest) == 1 else None
+        return (
+            isinstance(test, CompValue)
+            and test.name in BOOLEAN_EXPRESSIONS
+            and isinstance(last, Literal)
+            and last.datatype == XSD.boolean
+            and last.toPython() is False
+        )
+    return False
+
+
+#: A call of IF.
+IF_CALL_RE = re.compile(r"(?<![\w:?$])IF\s*\(", re.IGNORECASE)
 #: A prefixed name (its prefix); a path modifier that allows zero steps (p*, p?).
 PREFIXED_RE = re.compile(r"(?<![\w:?$.-])([A-Za-z][\w.-]*)?:(?:[\w-]|\.(?=[\w-]))*")
 #: An integer literal (not part of a name, a variable, a decimal or a double).
@@ -288,7 +359,7 @@ def bound_to_booleans(query: str) -> frozenset[str]:
     except Exception:  # rdflib raises many types for what it cannot read
         return frozenset()
     found: set[str] = set()
-    for node in _nodes(algebra):
+    for node in nodes(algebra):
         expr = node.get("expr") if node.name == "Extend" else None
         if isinstance(expr, CompValue) and expr.name in BOOLEAN_EXPRESSIONS:
             found.add(str(node["var"]))
@@ -414,7 +485,7 @@ def _expressions(query: str) -> tuple[set[tuple[int, int]], set[tuple[int, int]]
         return None
     operands, products = spans["UnaryExpression"], spans["MultiplicativeExpression"]
     divided = 0
-    for node in _nodes(tree):
+    for node in nodes(tree):
         if node.name == "MultiplicativeExpression":
             ops = node.get("op") or []
             divided += int(ops == "/") if isinstance(ops, str) else list(ops).count("/")
@@ -424,19 +495,6 @@ def _expressions(query: str) -> tuple[set[tuple[int, int]], set[tuple[int, int]]
             "divisions so that it does not, but not in a query with \\u escapes: write the characters themselves"
         )
     return operands, products, divided
-
-
-def _nodes(tree: object) -> list[CompValue]:
-    """Every node of a parse tree or an algebra."""
-    found, stack = [], [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, CompValue):
-            found.append(node)
-            stack.extend(node.values())
-        elif isinstance(node, ParseResults | list | tuple):
-            stack.extend(node)
-    return found
 
 
 def graphs_named(query: str) -> list[str] | None:
