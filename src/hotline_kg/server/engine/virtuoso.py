@@ -38,7 +38,7 @@ from urllib.parse import urljoin
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.term import Literal
+from rdflib.term import Literal, Variable
 
 from hotline_kg.rdf.vocab import XSD
 from hotline_kg.server import zero_length
@@ -143,9 +143,9 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
     """Unwritable for a query Virtuoso answers wrongly and the wrapper cannot write anew: an integer
     beyond 64 bits (Virtuoso reads 3123341724822987348115456 as another number), a prefix not
     declared (Virtuoso has its own; SPARQL none), a path of zero length inside GRAPH ?g (Virtuoso
-    matches it in no graph), an IF whose condition may be an error (Virtuoso takes its else
-    branch), or a triple pattern with one variable twice next to an OPTIONAL
-    (Virtuoso drops that they are one).
+    matches it in no graph), UNDEF in VALUES, a value that is not a test taken as true or false
+    (``FILTER (?x)``), an IF whose condition may be an error (Virtuoso takes its else branch), or
+    a triple pattern with one variable twice next to an OPTIONAL (Virtuoso drops that they are one).
 
     >>> try:
     ...     refuse_what_it_answers_wrongly("SELECT * { ?s <urn:p> ?s OPTIONAL { ?s ?q ?o } }")
@@ -179,6 +179,20 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
             f"with its variable unbound, where SPARQL gives the literal ({literal}); bind the literal with "
             "VALUES or BIND instead"
         )
+    if undef_in_values(query):
+        raise Unwritable(
+            "Virtuoso, the engine behind this endpoint, answers a VALUES row with UNDEF wrongly once the query "
+            "tests its variable (FILTER (BOUND(?v)) holds, FILTER (?v = 1) binds it); write the rows with UNDEF "
+            "as VALUES of their own, joined by UNION: { VALUES ?x { 1 } } UNION { VALUES (?x ?v) { (2 3) } }"
+        )
+    value = not_a_test(query)
+    if value:
+        raise Unwritable(
+            f"Virtuoso, the engine behind this endpoint, takes a value that is not a test as true or false "
+            f"wrongly (a date, a language-tagged string, NaN: true; an IRI under !: true), where SPARQL takes "
+            f"it as false or as an error; test {value} instead: with a comparison (?x != 0, ?x = true, "
+            "STRLEN(?x) > 0), BOUND, isIRI …"
+        )
     condition = error_prone_condition(query)
     if condition:
         raise Unwritable(
@@ -210,11 +224,8 @@ def error_prone_condition(query: str) -> str | None:
     code = blanked(query)
     if not IF_CALL_RE.search(code):
         return None
-    try:
-        algebra = translateQuery(parseQuery(query)).algebra
-    except Exception:  # rdflib raises many types for what it cannot read
-        return None
-    if all(_never_error(node.arg1) for node in nodes(algebra) if node.name == "Builtin_IF"):
+    algebra = _algebra(query)
+    if algebra is None or all(_never_error(node.arg1) for node in nodes(algebra) if node.name == "Builtin_IF"):
         return None
     form = FORM_RE.search(code)
     prologue = query[: form.start()] if form else ""
@@ -231,6 +242,67 @@ def error_prone_condition(query: str) -> str | None:
         if not all(_never_error(node.expr) for node in nodes(read) if node.name == "Filter"):
             return condition[:100] + ("…" if len(condition) > 100 else "")
     return "…"
+
+
+def not_a_test(query: str) -> str | None:
+    """A value the query takes as true or false that is not a test (a variable, a function's
+    value: ``FILTER (?x)``, ``!?x``, ``?x && …``), named (``?x``, or "a value" for an expression);
+    None if there is none, or rdflib cannot read the query. Virtuoso takes the effective boolean
+    value of such a value wrongly (a date, a language-tagged string, NaN: true; an IRI under !:
+    true), where SPARQL takes it as false or as an error (§17.2.2).
+
+    >>> not_a_test("SELECT * { ?s ?p ?o FILTER (!?o) }")
+    '?o'
+    >>> not_a_test("SELECT * { ?s ?p ?o FILTER (!BOUND(?o) || ?o > 2) OPTIONAL { ?o ?q ?x FILTER (true) } }") is None
+    True
+    """
+    algebra = _algebra(query) if TESTED_RE.search(blanked(query)) else None
+    for node in nodes(algebra) if algebra is not None else []:
+        if node.name in ("Filter", "LeftJoin", "UnaryNot"):
+            taken = [node.expr]
+        elif node.name in ("ConditionalAndExpression", "ConditionalOrExpression"):
+            taken = [node.expr, *node.other]
+        else:
+            continue
+        for value in taken:
+            if not _a_test(value):
+                return f"?{value}" if isinstance(value, Variable) and not value.startswith("__") else "a value"
+    return None
+
+
+def _a_test(value: object) -> bool:
+    """Whether a value is true or false by its kind: a test (a comparison, BOUND, isIRI, REGEX …),
+    a boolean literal, or an IF or COALESCE of those."""
+    if isinstance(value, Literal):
+        return value.datatype == XSD.boolean
+    if not isinstance(value, CompValue):
+        return False
+    if value.name in BOOLEAN_EXPRESSIONS or value.name == "TrueFilter":
+        return True
+    if value.name == "Builtin_IF":
+        return _a_test(value.arg2) and _a_test(value.arg3)
+    if value.name == "Builtin_COALESCE":
+        return all(_a_test(part) for part in value.arg)
+    return False
+
+
+@lru_cache(maxsize=256)
+def _algebra(query: str) -> object | None:
+    """rdflib's algebra of a query; None where rdflib cannot read it (the engine says what is wrong)."""
+    try:
+        return translateQuery(parseQuery(query)).algebra
+    except Exception:  # rdflib raises many types for what it cannot read
+        return None
+
+
+def undef_in_values(query: str) -> bool:
+    """Whether the query has UNDEF in a VALUES row: Virtuoso answers such a row wrongly once the
+    query tests its variable (``FILTER (BOUND(?v))`` holds, ``FILTER (?v = 1)`` binds it to 1).
+
+    >>> undef_in_values("SELECT * { VALUES (?x ?v) { (1 UNDEF) } }"), undef_in_values("SELECT ?UNDEF {}")
+    (True, False)
+    """
+    return UNDEF_RE.search(blanked(query)) is not None
 
 
 def _never_error(condition: object) -> bool:
@@ -259,6 +331,10 @@ def _never_error(condition: object) -> bool:
     return False
 
 
+#: What makes a query take a value as true or false: FILTER, HAVING, !, && and ||.
+TESTED_RE = re.compile(r"(?<![\w:?$])(?:FILTER|HAVING)\b|!(?!=)|&&|\|\|", re.IGNORECASE)
+#: UNDEF (in a VALUES row).
+UNDEF_RE = re.compile(r"(?<![\w:?$])UNDEF\b", re.IGNORECASE)
 #: A call of IF.
 IF_CALL_RE = re.compile(r"(?<![\w:?$])IF\s*\(", re.IGNORECASE)
 #: A prefixed name (its prefix); a path modifier that allows zero steps (p*, p?).
@@ -277,6 +353,8 @@ NUMBER_OBJECT_RE = re.compile(
     r"((?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|true|false)|\s*\^\^\s*(?:xsd:|<http://www\.w3\.org/2001/XMLSchema#)"
     r"(?:integer|decimal|double|float|boolean|int|long|short|byte|\w+Integer|unsigned\w+)>?)\s*(?=[.;,}\]])"
 )
+#: The rows of VALUES (their opening bracket).
+VALUES_BLOCK_RE = re.compile(r"(?<![\w:?$])VALUES\s*(?:[?$]\w+|\([^()]*\))\s*\{", re.IGNORECASE)
 #: A CONSTRUCT's template (its opening bracket), and the short form CONSTRUCT WHERE.
 CONSTRUCT_RE = re.compile(r"(?<![\w:?$])CONSTRUCT\s*\{", re.IGNORECASE)
 CONSTRUCT_WHERE_RE = re.compile(r"(?<![\w:?$])CONSTRUCT\s+WHERE\b", re.IGNORECASE)
@@ -352,11 +430,8 @@ def bound_to_booleans(query: str) -> frozenset[str]:
     >>> sorted(bound_to_booleans("SELECT ((1 IN (1, 2)) AS ?in) (STRLEN('a') AS ?n) { BIND(?x < 2 AS ?lt) }"))
     ['in', 'lt']
     """
-    if not BINDS_RE.search(NOISE_RE.sub(" ", query)):
-        return frozenset()
-    try:
-        algebra = translateQuery(parseQuery(query)).algebra
-    except Exception:  # rdflib raises many types for what it cannot read
+    algebra = _algebra(query) if BINDS_RE.search(NOISE_RE.sub(" ", query)) else None
+    if algebra is None:
         return frozenset()
     found: set[str] = set()
     for node in nodes(algebra):
@@ -535,11 +610,16 @@ def terms_matched_as_terms(query: str) -> str:
 
     >>> terms_matched_as_terms("SELECT * { ?s <urn:p> 0 ; <urn:q> ?o }").replace("DATATYPE", "DT")
     'SELECT * { ?s <urn:p> ?hotline_kg_0 ; <urn:q> ?o  FILTER(DT(?hotline_kg_0) = DT(0) && !(?hotline_kg_0 != 0))}'
+    >>> terms_matched_as_terms("SELECT * { VALUES ?s { <urn:a> 0 } }")
+    'SELECT * { VALUES ?s { <urn:a> 0 } }'
     """
     kept = blanked(query, keep_iris=True)
+    # a CONSTRUCT's template and the rows of VALUES hold no triple pattern
+    skipped = [(m.end(), _group_end(kept, m.end()) or len(kept)) for m in VALUES_BLOCK_RE.finditer(kept)]
     template = CONSTRUCT_RE.search(kept)
-    skip = (template.end(), _group_end(kept, template.end()) or len(kept)) if template else (0, 0)
-    found = [m for m in NUMBER_OBJECT_RE.finditer(kept) if not skip[0] <= m.start(2) < skip[1]]
+    if template:
+        skipped.append((template.end(), _group_end(kept, template.end()) or len(kept)))
+    found = [m for m in NUMBER_OBJECT_RE.finditer(kept) if not any(a <= m.start(2) < b for a, b in skipped)]
     if not found:
         return query
     if OPTIONAL_RE.search(kept):  # Virtuoso answers such a query written anew wrongly next to an OPTIONAL
