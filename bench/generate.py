@@ -1,6 +1,10 @@
 """A synthetic cube for benchmarks: the real graph plus N more observations of the same shape.
 
     python bench/generate.py dist/hotline.nt.gz 100000 -o bench/synthetic-100k.nt.gz
+    python bench/generate.py dist/hotline.nq.gz 100000 -o bench/synthetic-100k.nq.gz
+
+From N-Quads (``.nq.gz``) the real quads keep their named graphs (the vocabulary's, each
+report's) and the extra observations go to the default graph.
 
 Each extra observation copies a real one (every triple: subject, measure, unit, labels,
 quote …) into a synthetic year from 1000 on, with a random figure, as if the series had
@@ -23,15 +27,18 @@ HL = BASE + "def/hotline#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 OBS_RE = re.compile(rf"^<({re.escape(BASE)}id/obs/[^>]+)> (<[^>]+>) (.*) \.$")
+#: A quad's graph, at the end of its line.
+GRAPH_RE = re.compile(r" <[^<>]*> \.$")
 YEAR_RE = re.compile(r"(?<=/)(2\d{3})(?=[/>-])")
 FIGURES = {f"<{HL}printedValue>", "<http://purl.org/linked-data/sdmx/2009/measure#obsValue>", f"<{HL}cases>"}
 
 
-def observations(nt: str) -> list[list[tuple[str, str]]]:
-    """The real observations, each as its (predicate, object) pairs, in a fixed order."""
+def observations(text: str, quads: bool = False) -> list[list[tuple[str, str]]]:
+    """The real observations, each as its (predicate, object) pairs, in a fixed order (of
+    N-Quads: without their graph)."""
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for line in nt.splitlines():
-        match = OBS_RE.match(line)
+    for line in text.splitlines():
+        match = OBS_RE.match(GRAPH_RE.sub(" .", line) if quads else line)
         if match:
             found[match.group(1)].append((match.group(2), match.group(3)))
     return [sorted(found[iri]) for iri in sorted(found)]
@@ -63,7 +70,7 @@ def main() -> None:
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
     real = gzip.decompress(args.source.read_bytes()).decode("utf-8")
-    templates = observations(real)
+    templates = observations(real, quads=".nq" in args.source.name)
     rng = random.Random(12345)
     lines = [real.rstrip("\n")]
     qb = "http://purl.org/linked-data/cube#"

@@ -59,10 +59,10 @@ RESULTS = ROOT / "bench" / "results"
 
 def cube(size: str) -> Path:
     """The cube of ``size`` observations, made once from the build."""
-    path = ROOT / ".venv-bench" / f"synthetic-{size}.nt.gz"
+    path = ROOT / ".venv-bench" / f"synthetic-{size}.nq.gz"  # the real data in its graphs (the vocabulary's …)
     if not path.exists():
         path.parent.mkdir(exist_ok=True)
-        source = ROOT / "dist" / "hotline.nt.gz"
+        source = ROOT / "dist" / "hotline.nq.gz"
         subprocess.run(
             [sys.executable, str(ROOT / "bench" / "generate.py"), str(source), str(CUBES[size]), "-o", str(path)],
             check=True,

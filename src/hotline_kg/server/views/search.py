@@ -36,7 +36,8 @@ MAX_LIMIT = 200
 PAGE = 1000
 #: The columns of ``/search.csv`` (and the fields of each result of ``/search.json``).
 CSV_COLUMNS = ("iri", "href", "label_zh", "label_en", "kind", "code", "score", "match")
-PROPERTIES = (SKOS_PREF, RDFS_LABEL, SKOS_ALT, SKOS_NOTATION, str(HL.gbCode), RDF_TYPE)
+#: What the index reads of each resource, besides its types.
+PROPERTIES = (SKOS_PREF, RDFS_LABEL, SKOS_ALT, SKOS_NOTATION, str(HL.gbCode))
 
 router = APIRouter()
 
