@@ -274,6 +274,19 @@ def endpoints(dist: Path, folder: Path) -> Iterator[dict[str, Endpoint]]:
             endpoint.close()
 
 
+def printable(text: str) -> str:
+    r"""The report with control characters (from generated queries and engines' errors) written as
+    escapes, so that it stays text; line ends and tabs are kept.
+
+    >>> printable("a\x00b\n")
+    'a\\x00b\n'
+    """
+    return CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def report(tally: Tally, seconds: float, run_seed: int) -> str:
     kinds = Counter((d.kind, d.engine) for d in tally.differences)
     lines = [
@@ -338,7 +351,7 @@ def main() -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as folder, endpoints(args.dist, Path(folder)) as urls:
         compare_all(queries, urls, tally)
-    args.out.write_text(report(tally, time.monotonic() - started, args.seed) + "\n", encoding="utf-8")
+    args.out.write_text(printable(report(tally, time.monotonic() - started, args.seed)) + "\n", encoding="utf-8")
     print(args.out.read_text(encoding="utf-8")[:3000])
     bad = [d for d in tally.differences if d.kind == "failed" or (d.kind == "wrong" and known(d) is None)]
     return 1 if bad else 0

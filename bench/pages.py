@@ -124,7 +124,8 @@ def report(results: dict[str, dict[str, dict[str, object]]]) -> str:
         "# Pages at any size",
         "",
         "`python bench/pages.py` (`make bench-pages`): each page fetched once after the start (cold), then "
-        "20 times (warm); p50 / p95 of the warm fetches, ms; weight of the body, kB (uncompressed). Ready: "
+        "`--requests` times (warm: 20 unless the run says); p50 / p95 of the warm fetches, ms; weight of the "
+        "body, kB (uncompressed). Ready: "
         "seconds until the server answers; peak: memory of its process tree from the start (PSS).",
         "",
     ]
@@ -134,7 +135,7 @@ def report(results: dict[str, dict[str, dict[str, object]]]) -> str:
         lines += [f"## {size}", ""]
         for label, run in runs.items():
             meta: dict[str, object] = run["meta"]  # type: ignore[assignment]
-            when = f"{meta['date']}, {meta['commit']}, {meta['cores']} cores"
+            when = f"{meta['date']}, {meta['commit']}, {meta['cores']} cores, {meta.get('requests', 20)} warm fetches"
             finds = "yes" if run["search_finds_chaoyang"] else "no"
             lines.append(
                 f"- **{label}** ({when}): ready {run['ready_s']:.1f} s, peak {run['peak_memory_mb']:.0f} MB, "
@@ -173,7 +174,12 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=args.code)
     for size in args.sizes.split(","):
         run = measure(size, args.requests, args.timeout, args.code)
-        run["meta"] = {"date": time.strftime("%Y-%m-%d"), "commit": commit.stdout.strip(), "cores": os.cpu_count()}
+        run["meta"] = {
+            "date": time.strftime("%Y-%m-%d"),
+            "commit": commit.stdout.strip(),
+            "cores": os.cpu_count(),
+            "requests": args.requests,
+        }
         results.setdefault(args.label, {})[size] = run
         store.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     (RESULTS / "pages.md").write_text(report(results) + "\n", encoding="utf-8")
