@@ -50,9 +50,8 @@ ENGINES = ("memory", "disk", "oxigraph", "virtuoso")
 EMBEDDED, EMBEDDED_ALONE = ("memory", "disk"), "pyoxigraph alone"
 #: The default graph of a test that has no data: a graph no file names, so an empty one.
 EMPTY = "urn:x-hotline-kg:conformance:empty"
-#: Refusals the wrapper makes on purpose, by a word of their reason.
-#: What the wrapper's refusals on purpose say: SERVICE, FROM, updates, limits, and a query the engine
-#: behind it answers wrongly ("the engine behind this endpoint", named with the reason).
+#: Refusals the wrapper makes on purpose, by a word of their reason: SERVICE, FROM, updates, limits,
+#: and a query the engine behind it answers wrongly ("the engine behind this endpoint").
 DELIBERATE = (
     "SERVICE",
     "FROM / FROM NAMED",
@@ -420,9 +419,9 @@ def _cell(counts: Counter[str]) -> str:
     return text
 
 
-def added_failures(results: dict[str, list[Outcome]], status: str = "failed") -> list[str]:
+def passed_alone_but(results: dict[str, list[Outcome]], status: str = "failed") -> list[str]:
     """Tests an engine passes alone and fails through the wrapper (the wrapper must add none); with
-    ``status="refused"``, those it refuses (a query of a kind the engine answers wrongly on other
+    ``status="refused"``, those it refuses on purpose (a query of a kind the engine answers wrongly on other
     data, though right on the test's own)."""
     found = []
     for column in results:
@@ -466,10 +465,10 @@ def main(argv: list[str] | None = None) -> int:
                 counts = Counter(o.status for o in results[column])
                 print(f"{column}: {dict(counts)} ({time.monotonic() - started:.0f} s)", file=sys.stderr)
     write_report(args.out, results, len(tests))
-    added = added_failures(results)
+    added = passed_alone_but(results)
     for line in added:
         print(f"the wrapper adds a failure: {line}", file=sys.stderr)
-    for line in added_failures(results, "refused"):
+    for line in passed_alone_but(results, "refused"):
         print(f"the wrapper refuses what the engine passes alone: {line[:160]}", file=sys.stderr)
     return 1 if added else 0
 
@@ -477,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
 def write_report(out: Path, results: dict[str, list[Outcome]], total: int) -> None:
     """The table (Markdown) and every outcome (JSON, beside it)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    added, refused = added_failures(results), added_failures(results, "refused")
+    added, refused = passed_alone_but(results), passed_alone_but(results, "refused")
     text = [
         "# W3C SPARQL query test suites, through the wrapper\n",
         f"`make conformance` ({time.strftime('%Y-%m-%d')}): {total} tests of `rdf-tests-sparql` (sparql10, sparql11: "

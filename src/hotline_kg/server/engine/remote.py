@@ -214,14 +214,13 @@ class RemoteEngine:
             text = f"BASE <{self.base_iri}> {text}"
         if not default_graphs and not named_graphs and self._explicit_dataset:
             default_graphs = named_graphs = self._graphs
-        written = virtuoso.Written(text, frozenset())
-        if self.flavour != "virtuoso":  # paths of zero length as SPARQL answers them (Virtuoso: as it is)
-            text = await zero_length.mended(text, limit)
-            written = virtuoso.Written(text, frozenset())
         if self.flavour == "virtuoso":
             written = await checked(virtuoso.rewritten, text, limit=limit)
             text = written.text
             default_graphs, named_graphs = self._virtuoso_dataset(text, default_graphs, named_graphs)
+        else:  # paths of zero length as SPARQL answers them (Virtuoso gives them as it is)
+            text = await zero_length.mended(text, limit)
+            written = virtuoso.Written(text, frozenset())
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]
         if self.flavour == "virtuoso":  # its anytime limit, a little under ours: it stops, and says so (S1TAT)

@@ -242,9 +242,8 @@ def error_prone_condition(query: str) -> str | None:
             depth += {"(": 1, ")": -1, "[": 1, "]": -1, "{": 1, "}": -1}.get(code[at], 0)
             at += 1
         condition = query[call.end() : at].strip()
-        try:
-            read = translateQuery(parseQuery(f"{prologue} ASK {{ FILTER ({condition}) }}")).algebra
-        except Exception:  # not a condition as written (an IF nested in it …): told by the whole query
+        read = _algebra(f"{prologue} ASK {{ FILTER ({condition}) }}")
+        if read is None:  # not a condition as written (an IF nested in it …): told by the whole query
             continue
         if not all(_never_error(node.expr) for node in nodes(read) if node.name == "Filter"):
             return condition[:100] + ("…" if len(condition) > 100 else "")
