@@ -19,24 +19,27 @@ At start-up (``lifespan``) the engine is started (``make_engine``: the embedded 
 SPARQL endpoint) and what every request shares goes into ``app.state``: ``settings``, ``engine``,
 ``build`` (the id the cache keys on), ``answers`` (the cache), ``graphs``, ``examples``,
 ``reports``, ``story`` (the home page's figures), ``jsonld_context``, ``links`` (the properties a
-description reads what links to a resource by), ``search`` (the search index) and ``limiter``;
-``engine`` counts each client's queries while they run (``limits.Metered``). No route touches a
-store: every read is a query to the engine, under its time limit. tests/test_maps.py checks these
-lists against the app.
+description reads what links to a resource by), ``search`` (the search index), ``observations``
+(which observations each resource has, ``server.observation_index``) and ``limiter``; ``engine``
+counts each client's queries while they run (``limits.Metered``). No route touches a store: every
+read is a query to the engine or a look-up of the indexes made from it, under its time limit.
+tests/test_maps.py checks these lists against the app.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import MutableMapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from hotline_kg.server import cache, limits, openapi, queries, sparql
+from hotline_kg.server import cache, limits, observation_index, openapi, queries, sparql
 from hotline_kg.server.engine import EmbeddedEngine, Engine, RemoteEngine, Unavailable, open_store
 from hotline_kg.server.responses import ENGINE_ERRORS, SharedHeaders, error
 from hotline_kg.server.settings import Settings
@@ -52,6 +55,14 @@ def make_engine(settings: Settings) -> Engine:
     files = settings.data if settings.data or settings.named else [settings.dist / "hotline.nq.gz"]
     loaded = open_store(files, settings.named, settings.on_disk, settings.store_dir)
     return EmbeddedEngine(loaded, settings.workers, settings.timeout, settings.max_rows, settings.base)
+
+
+def index_path(engine: Engine, folder: tempfile.TemporaryDirectory[str]) -> Path:
+    """Where the index of the observations is: beside an on-disk store (its loader wrote it there;
+    kept with it), else in the server's temporary folder."""
+    if isinstance(engine, EmbeddedEngine) and engine.location is not None:
+        return Path(engine.location).parent / observation_index.FILE_NAME
+    return Path(folder.name) / observation_index.FILE_NAME
 
 
 #: Where a client's own queries run (the endpoint, the query page): each counts against the
@@ -90,6 +101,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         served = engine or make_engine(settings)
+        folder = tempfile.TemporaryDirectory(prefix="hotline-kg-index-")  # the index, if not kept with the store
         try:
             await served.start()
             app.state.engine = limits.Metered(served, limiter)
@@ -102,12 +114,16 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Front:
             app.state.jsonld_context = await resource.jsonld_context(served, settings.base)
             app.state.links = await queries.link_predicates(served)
             app.state.search = await search_view.index(served, settings.base)
-        except (*ENGINE_ERRORS, Unavailable, search_view.IndexNotBuilt) as err:
+            app.state.observations = await observation_index.opened(served, index_path(served, folder), served.timeout)
+        except (*ENGINE_ERRORS, Unavailable, search_view.IndexNotBuilt, observation_index.IndexNotBuilt) as err:
             print(f"error: {err}", file=sys.stderr)
             await served.stop()
+            folder.cleanup()
             raise
         yield
+        app.state.observations.close()
         await served.stop()
+        folder.cleanup()
 
     app = FastAPI(title="hotline-kg", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]

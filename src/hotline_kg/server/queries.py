@@ -82,76 +82,21 @@ CONSTRUCT {{
            LIMIT {limit} }}
 }}"""
 )
-#: How an observation is one of a page's: the resource is its subject, period, report or data set,
-#: or (a district) the district of its subject. ``ROLES_OF`` finds which hold for a resource; the
-#: queries of its page then join only those, each in a branch of its own (Oxigraph evaluates a
-#: UNION joined to more patterns by reading those patterns whole).
-SCOPES = {
-    "subject": "?obs hl:subject {iri} .",
-    "refPeriod": "?obs hl:refPeriod {iri} .",
-    "report": "?obs hl:report {iri} .",
-    "dataSet": "?obs qb:dataSet {iri} .",
-    "district": "?part hl:district {iri} . ?obs hl:subject ?part .",
-}
-#: How ``ROLES_OF`` tells that a scope holds: a look-up of its first pattern (a district: that it has parts).
-PROBES = {role: pattern.split(" . ")[0].rstrip(" .") for role, pattern in SCOPES.items()}
-ROLES_OF = prologue("hl", "qb") + "SELECT ?role WHERE {{ {branches} }}"
-#: The observations a page lists (``{within}``: the scopes' branches, each with the filters, a
-#: year, a measure, a report), ordered by their IRI, from after ``{after}`` (keyset pagination: no
-#: OFFSET), one more than a page, to know whether there is a next.
-OBSERVATIONS = (
-    prologue("sdmx-measure", "sdmx-attribute", "hl", "qb")
+#: The rows of the observations a page shows (``{obs}``: their IRIs, as the terms of a VALUES; which
+#: observations a page shows is for ``observation_index`` to say): one look-up of each fact of each.
+ROWS = (
+    prologue("sdmx-measure", "sdmx-attribute", "hl")
     + """
 SELECT ?obs ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
-  {{ SELECT DISTINCT ?obs WHERE {{ {within} FILTER (STR(?obs) > {after}) }} ORDER BY STR(?obs) LIMIT {limit} }}
+  VALUES ?obs {{ {obs} }}
   ?obs hl:subject ?subject ; hl:refPeriod ?period ; hl:measure ?measure ; sdmx-measure:obsValue ?value .
   OPTIONAL {{ ?obs sdmx-attribute:unitMeasure ?unit }}
   OPTIONAL {{ ?obs hl:shareOf ?shareOf }}
   OPTIONAL {{ ?subject hl:level ?level }}
-}} ORDER BY STR(?obs)"""
+}}"""
 )
-#: An observation's own row (its page: the IRI in place of ?obs; no VALUES in a UNION, which
-#: Virtuoso answers with nothing).
-OBSERVATION = (
-    prologue("sdmx-measure", "sdmx-attribute", "hl")
-    + """
-SELECT ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
-  {obs} hl:subject ?subject ; hl:refPeriod ?period ; hl:measure ?measure ; sdmx-measure:obsValue ?value .
-  OPTIONAL {{ {obs} sdmx-attribute:unitMeasure ?unit }}
-  OPTIONAL {{ {obs} hl:shareOf ?shareOf }}
-  OPTIONAL {{ ?subject hl:level ?level }}
-}} LIMIT 10"""
-)
-#: A page's summary of its observations: how many per measure, and per period (the latest
-#: ``{periods}``), by aggregates in the engine (``{within}``: the scopes' branches, each with
-#: ``?obs hl:measure ?measure`` or ``?obs hl:refPeriod ?period``).
-PER_MEASURE = (
-    prologue("hl", "qb")
-    + """
-SELECT ?measure (COUNT(DISTINCT ?obs) AS ?n) WHERE {{ {within} }} GROUP BY ?measure"""
-)
-PER_PERIOD = (
-    prologue("hl", "qb")
-    + """
-SELECT ?period (COUNT(DISTINCT ?obs) AS ?n) WHERE {{ {within} }}
-GROUP BY ?period ORDER BY DESC(STR(?period)) LIMIT {periods}"""
-)
-#: The figures the charts draw: the resource's own (it is their subject) and its levels' shares of
-#: it, in the periods given (the latest of ``PER_PERIOD``).
-CHARTED = (
-    prologue("sdmx-measure", "sdmx-attribute", "hl")
-    + """
-SELECT ?obs ?subject ?period ?measure ?value ?unit ?shareOf ?level WHERE {{
-  {{ ?obs hl:subject {iri} ; hl:refPeriod ?period FILTER (?period IN ({periods})) {rest} }}
-  UNION {{ ?part hl:district {iri} . ?obs hl:subject ?part ; hl:shareOf {iri} ; hl:refPeriod ?period
-          FILTER (?period IN ({periods})) {rest} }}
-}} LIMIT 5000"""
-)
-#: What ``CHARTED`` reads of each observation, in each branch (Oxigraph reads a UNION joined to
-#: more patterns by reading those whole).
-CHARTED_REST = """?obs hl:subject ?subject ; hl:measure ?measure ; sdmx-measure:obsValue ?value .
-    OPTIONAL {{ ?obs sdmx-attribute:unitMeasure ?unit }} OPTIONAL {{ ?obs hl:shareOf ?shareOf }}
-    OPTIONAL {{ ?subject hl:level ?level }}"""
+#: Observations whose rows ``ROWS`` reads at once.
+ROWS_AT_ONCE = 500
 
 
 #: Labels and notations of the terms a page names (predicates, units, periods …): each term's own
@@ -287,61 +232,15 @@ def _rows(bindings: list[dict[str, dict[str, str]]]) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in row.items()} for row in bindings]
 
 
-async def own_observation(engine: Engine, iri: str) -> list[dict[str, str]]:
-    """An observation's own row: subject, period, measure, value, unit, shareOf and level."""
-    found = _rows(await select(engine, OBSERVATION.format(obs=term(iri))))
-    return [{**row, "obs": iri} for row in found[:1]]
-
-
-async def roles(engine: Engine, iri: str) -> list[str]:
-    """Which of ``SCOPES`` hold for a resource (one look-up each, in one query)."""
-    branches = " UNION ".join(
-        f'{{ BIND("{role}" AS ?role) FILTER EXISTS {{ {pattern.format(iri=term(iri))} }} }}'
-        for role, pattern in PROBES.items()
-    )
-    return [row["role"]["value"] for row in await select(engine, ROLES_OF.format(branches=branches))]
-
-
-def _within(iri: str, held: Sequence[str], extra: str) -> str:
-    """The branches of a page's observations (``SCOPES`` that hold), each followed by ``extra``."""
-    return " UNION ".join(f"{{ {SCOPES[role].format(iri=term(iri))} {extra} }}" for role in held)
-
-
-async def observation_page(
-    engine: Engine, iri: str, held: Sequence[str], filters: dict[str, str], after: str, size: int
-) -> list[dict[str, str]]:
-    """Up to ``size`` + 1 observations of a page (``held``: its ``roles``), ordered by IRI, after
-    ``after`` (an IRI, or "" from the start), narrowed by ``filters`` (``hl`` property name → IRI:
-    refPeriod, measure, report): observation, subject, period, measure, value, unit, shareOf, level."""
-    if not held:
-        return []
-    narrowed = " ".join(f"?obs hl:{name} {term(value)} ." for name, value in sorted(filters.items()))
-    narrowed += " ?obs sdmx-measure:obsValue [] ."  # an observation (a data set has a report too)
-    query = OBSERVATIONS.format(within=_within(iri, held, narrowed), after=str(ox.Literal(after)), limit=size + 1)
-    return _rows(await select(engine, query))
-
-
-async def observation_summary(
-    engine: Engine, iri: str, held: Sequence[str], periods: int
-) -> tuple[dict[str, int], dict[str, int]]:
-    """How many observations a page has per measure, and per period (the latest ``periods``)."""
-    if not held:
-        return {}, {}
-    measures = await select(engine, PER_MEASURE.format(within=_within(iri, held, "?obs hl:measure ?measure .")))
-    query = PER_PERIOD.format(within=_within(iri, held, "?obs hl:refPeriod ?period ."), periods=periods)
-    latest = await select(engine, query)
-    return (
-        {row["measure"]["value"]: int(row["n"]["value"]) for row in measures},
-        {row["period"]["value"]: int(row["n"]["value"]) for row in latest},
-    )
-
-
-async def charted(engine: Engine, iri: str, periods: Iterable[str]) -> list[dict[str, str]]:
-    """The figures a page's charts draw in these periods (``CHARTED``)."""
-    values = ", ".join(term(p) for p in periods)
-    if not values:
-        return []
-    return _rows(await select(engine, CHARTED.format(iri=term(iri), periods=values, rest=CHARTED_REST.format())))
+async def observation_rows(engine: Engine, iris: Sequence[str]) -> list[dict[str, str]]:
+    """The rows of these observations, in IRI order: observation, subject, period, measure,
+    value, unit, shareOf and level (one row each: the first of several)."""
+    found: dict[str, dict[str, str]] = {}
+    for start in range(0, len(iris), ROWS_AT_ONCE):
+        values = " ".join(term(i) for i in iris[start : start + ROWS_AT_ONCE])
+        for row in _rows(await select(engine, ROWS.format(obs=values))):
+            found.setdefault(row["obs"], row)
+    return [found[iri] for iri in sorted(found)]
 
 
 async def term_labels(engine: Engine, iris: Iterable[str]) -> dict[str, dict[str, str]]:

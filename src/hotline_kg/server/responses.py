@@ -64,7 +64,7 @@ def engine_error_parts(err: Exception) -> tuple[int, str, dict[str, str]]:
     """The status, message and headers that answer an exception of the engine interface."""
     if isinstance(err, Busy):
         return 503, str(err), {"Retry-After": "5"}
-    if isinstance(err, (QueryTimeout, Unavailable)):
+    if isinstance(err, (QueryTimeout, TimeoutError, Unavailable)):  # TimeoutError: an index's look-up
         return 503, str(err), {}
     if isinstance(err, TooManyResults):
         return 413, str(err), {}
@@ -95,7 +95,7 @@ def alternates(hrefs: Mapping[str, str]) -> str:
 
 
 #: What the engine interface raises for a query it does not answer.
-ENGINE_ERRORS = (Busy, QueryTimeout, Unavailable, TooManyResults, QueryFailed)
+ENGINE_ERRORS = (Busy, QueryTimeout, TimeoutError, Unavailable, TooManyResults, QueryFailed)
 
 
 #: What a page may load and do: only the server's own scripts, stylesheets and images (no inline

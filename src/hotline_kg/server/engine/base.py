@@ -7,7 +7,7 @@ has already refused updates, SERVICE, LOAD and FROM outside the dataset before a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -93,6 +93,11 @@ class Engine(Protocol):
 
     def named_graphs(self) -> list[str]:
         """The dataset's named graphs, sorted (known once started)."""
+        ...
+
+    def pairs(self, predicate: str) -> AsyncIterator[list[tuple[str, str]]]:
+        """Every (subject, object) of the dataset's triples with this predicate whose subject and
+        object are IRIs, in batches, each at least once (for the index of the observations, built at start-up)."""
         ...
 
     def size(self) -> int:

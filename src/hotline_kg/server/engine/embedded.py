@@ -29,6 +29,7 @@ import signal
 import socket
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -44,6 +45,7 @@ from hotline_kg.server.engine.base import (
 )
 from hotline_kg.server.engine.stores import Loaded
 from hotline_kg.server.engine.worker import LENGTH, Dataset, answer_of, frame, respond, serve
+from hotline_kg.server.observation_index import store_pairs
 
 
 @dataclass
@@ -140,6 +142,10 @@ class EmbeddedEngine:
 
     def size(self) -> int:
         return self._len
+
+    async def pairs(self, predicate: str) -> AsyncIterator[list[tuple[str, str]]]:
+        """Read from the store in this process (not through a worker: no row limit), in a thread."""
+        yield await asyncio.to_thread(store_pairs, self.loaded.store, predicate)
 
     def _spawn(self) -> _Worker:
         parent, child = socket.socketpair()

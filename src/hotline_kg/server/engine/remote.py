@@ -35,7 +35,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from urllib.parse import urlencode
 
 import httpx
@@ -72,6 +72,8 @@ VIRTUOSO_SYSTEM_GRAPHS = (
 CANCELLED = b"operation has been cancelled"
 #: A query that fails on the way to the engine is sent this many times more (queries are read-only).
 RETRIES = 1
+#: Pairs read per query by ``RemoteEngine.pairs`` (at most the row limit).
+PAIRS_PAGE = 10_000
 _SYNTAX_RE = re.compile(r"Virtuoso 37000 Error SP\d+|syntax error|error at \d+:\d+|Parser error", re.IGNORECASE)
 
 
@@ -169,6 +171,20 @@ class RemoteEngine:
         self._graphs = graphs
         counted = await self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", [], [])
         self._size = int(counted[0]["n"]["value"]) if counted else 0
+
+    async def pairs(self, predicate: str) -> AsyncIterator[list[tuple[str, str]]]:
+        """A SELECT of the pairs, ordered (so that its pages are what SPARQL says they are), a page
+        of at most the row limit at a time."""
+        page = min(self.max_rows, PAIRS_PAGE)
+        pattern = f"?s {ox.NamedNode(predicate)} ?o FILTER (isIRI(?s) && isIRI(?o))"
+        offset = 0
+        while True:
+            text = f"SELECT DISTINCT ?s ?o WHERE {{ {pattern} }} ORDER BY ?s ?o LIMIT {page} OFFSET {offset}"
+            found = await self._select(text, [], [])
+            yield [(row["s"]["value"], row["o"]["value"]) for row in found]
+            if len(found) < page:
+                return
+            offset += page
 
     async def _select(self, text: str, default: list[str], named: list[str]) -> list[dict[str, dict[str, str]]]:
         answer = await self.query(text, default, named, JSON_RESULTS)

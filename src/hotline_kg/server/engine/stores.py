@@ -1,11 +1,13 @@
 """Where the embedded engine's store lives: in memory, or on disk (``open_store``) — in a
 temporary folder locked while in use (``sweep_stores`` removes those of servers that died), or
 kept in ``--store-dir`` for the next start and checked against the record of its files
-(``kept_store``). An on-disk store is loaded in a short-lived process (``_load_apart``)."""
+(``kept_store``). An on-disk store is loaded in a short-lived process (``_load_apart``), which also writes the
+index of its observations beside it (``server.observation_index``)."""
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import multiprocessing as mp
@@ -20,8 +22,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from hotline_kg.progress import step
+from hotline_kg.server import observation_index
 from hotline_kg.server.engine.inputs import PastMemory, input_size, load_store
 from hotline_kg.server.engine.worker import die_with_parent
+from hotline_kg.server.observation_index import store_pairs
 
 #: Above this many bytes of input (uncompressed), ``auto`` puts the store on disk and each worker
 #: opens it read-only. In memory, queries are several times faster, but the store takes about
@@ -263,6 +267,9 @@ def _load_into(
             with step("compacting the store"):
                 store.optimize()
         store.flush()
+        with step("indexing the observations"):
+            index = location.parent / observation_index.FILE_NAME
+            observation_index.build(functools.partial(store_pairs, store), index)
         send.send("")
     except (ValueError, OSError) as err:
         send.send(str(err))

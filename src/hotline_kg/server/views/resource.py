@@ -44,18 +44,15 @@ from hotline_kg.rdf import dumps
 from hotline_kg.rdf.vocab import DCTERMS, HL, ONTOLOGY, OWL, PROV, QB, RDFS, SKOS, WIKIDATA_DIRECT, Site
 from hotline_kg.server import charts, protocol
 from hotline_kg.server.engine import Engine
+from hotline_kg.server.observation_index import NO_ROLE, Held, ObservationIndex
 from hotline_kg.server.queries import (
     OBS_VALUE,
     RDF_TYPE,
     RDFS_LABEL,
     SKOS_PREF,
     UNIT_MEASURE,
-    charted,
     graph,
-    observation_page,
-    observation_summary,
-    own_observation,
-    roles,
+    observation_rows,
     source_file,
     term_labels,
     triples,
@@ -165,13 +162,14 @@ FIGURE_ORDER = tuple(
     )
 )
 TWINS = {".json": formats.FILE_TYPES[".json"], ".csv": formats.FILE_TYPES[".csv"]}
-#: Observations per page of a resource's list (and of its .json and .csv twins), and the latest
-#: periods its summary counts and its charts draw.
+#: Observations per page of a resource's list (and of its .json and .csv twins), the latest
+#: periods its summary counts and its charts draw, and the most observations they draw.
 PAGE_SIZE = 50
 PERIODS = 12
-#: The list's filters: the query parameter, and the property of the observation it names the
-#: object of (a path of this dataset: ?period=/id/year/2024).
-FILTERS = {"period": "refPeriod", "measure": "measure", "report": "report"}
+CHARTED = 2000
+#: The list's filters: each query parameter names what an observation's period, measure or report
+#: is (a path of this dataset: ?period=/id/year/2024).
+FILTERS = ("period", "measure", "report")
 
 
 router = APIRouter()
@@ -247,12 +245,11 @@ async def respond(request: Request, engine: Engine, iri: str, base: str, twin: s
         typed = formats.with_charset(media)
         return Response(body if request.method != "HEAD" else b"", media_type=typed, headers=headers)
     english = prefers_english(request.headers.get("accept-language"))
+    index: ObservationIndex = request.app.state.observations
     try:
-        listed = await _listed(engine, iri, base, found, listing)
-        summary, drawn = ({}, {}), []
-        if listed.held:
-            summary = await observation_summary(engine, iri, listed.held, PERIODS)
-            drawn = await charted(engine, iri, summary[1])
+        listed = await _listed(engine, index, iri, base, found, listing)
+        summary = index.summary(listed.held, PERIODS)
+        drawn = await observation_rows(engine, index.charted(listed.held, summary[1], CHARTED))
         names = _names(found, listed.rows + drawn) | set(summary[0]) | set(summary[1])
         labels = await term_labels(engine, names)
         source = await _source_file(engine, iri, found)
@@ -537,7 +534,7 @@ async def _twin(
     listing: Listing,
 ) -> Response:
     try:
-        listed = await _listed(engine, iri, base, found, listing)
+        listed = await _listed(engine, request.app.state.observations, iri, base, found, listing)
         labels = await term_labels(engine, _names([], listed.rows) | {iri})
     except ENGINE_ERRORS as err:
         return engine_error(err)
@@ -582,8 +579,8 @@ async def _twin(
 
 @dataclass(frozen=True)
 class Listing:
-    """What a request asks of a page's list: its filters (``FILTERS``' property name → IRI), and the
-    observation it starts after (an IRI, "" for the first page)."""
+    """What a request asks of a page's list: its filters (``FILTERS`` → IRI), and the observation it
+    starts after (an IRI, "" for the first page)."""
 
     filters: dict[str, str]
     after: str
@@ -591,11 +588,12 @@ class Listing:
 
 @dataclass(frozen=True)
 class Listed:
-    """A page of the list: its rows, and the IRI of the last when there is a next page."""
+    """A page of the list: its rows, the IRI of the last when there is a next page, and the roles
+    the resource plays for its observations (``observation_index.Held``)."""
 
     rows: list[dict[str, str]]
     last: str = ""
-    held: tuple[str, ...] = ()  # how the resource's observations are its (``queries.roles``)
+    held: Held = NO_ROLE
 
 
 def _listing(request: Request, base: str) -> Listing | Response:
@@ -615,7 +613,7 @@ def _listing(request: Request, base: str) -> Listing | Response:
             )
         given[param] = iri
     after = given.pop("after", "")
-    return Listing({FILTERS[name]: value for name, value in given.items()}, after)
+    return Listing(given, after)
 
 
 def _is_iri(text: str) -> bool:
@@ -631,24 +629,26 @@ def _itself(iri: str, found: list[ox.Triple]) -> bool:
     return any(t.subject.value == iri and t.predicate.value == OBS_VALUE for t in found)
 
 
-async def _listed(engine: Engine, iri: str, base: str, found: list[ox.Triple], listing: Listing) -> Listed:
+async def _listed(
+    engine: Engine, index: ObservationIndex, iri: str, base: str, found: list[ox.Triple], listing: Listing
+) -> Listed:
     """The page of the list a request asks for: an observation's page lists itself; a page of
-    another resource of the data, ``PAGE_SIZE`` of its observations (``queries.observation_page``)."""
+    another resource of the data, ``PAGE_SIZE`` of its observations: which, from the index; their
+    rows, from the engine."""
     if not iri.startswith(base):
         return Listed([])
     if _itself(iri, found):
-        return Listed(await own_observation(engine, iri))
-    held = await roles(engine, iri)
-    rows = await observation_page(engine, iri, held, listing.filters, listing.after, PAGE_SIZE)
-    if len(rows) > PAGE_SIZE:
-        return Listed(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["obs"], tuple(held))
-    return Listed(rows, "", tuple(held))
+        return Listed(await observation_rows(engine, [iri]))
+    held = index.roles(iri)
+    shown = index.page(held, listing.filters, listing.after, PAGE_SIZE + 1)
+    rows = await observation_rows(engine, shown[:PAGE_SIZE])
+    return Listed(rows, shown[PAGE_SIZE - 1] if len(shown) > PAGE_SIZE else "", held)
 
 
 def _links(path: str, listing: Listing, listed: Listed, site: Site) -> dict[str, str]:
     """The list's links: the next page (keyset: after its last observation) and the first, with
     the filters as given."""
-    kept = [(param, site.local(listing.filters[prop])) for param, prop in FILTERS.items() if prop in listing.filters]
+    kept = [(param, site.local(listing.filters[param])) for param in FILTERS if param in listing.filters]
     nxt = f"{path}?{urlencode([*kept, ('after', site.local(listed.last))])}" if listed.last else ""
     first = f"{path}?{urlencode(kept)}" if listing.after else ""
     return {"next": nxt, "first": first, "filtered": ", ".join(value for _, value in kept)}

@@ -1,0 +1,300 @@
+"""The observations by what they are about: an index that lets a page sum up and list a resource's
+observations at a cost that grows with what the page shows, not with the data.
+
+A resource's observations are those it is the subject, period, report or data set of, and, for a
+district, its parts' (``?part hl:district ?district``). Oxigraph finds the observations of one
+subject from its index, but every further fact of each (its period, its measure) is one more look-up:
+at a million observations, a district's page read 5 s of them. This index holds, for each
+observation, the IRIs of its subject, period, measure, report and data set (``ROLES``), in SQLite,
+with an index per role, so that
+
+- ``roles`` says which roles a resource plays, from one look-up each;
+- ``summary`` counts its observations per measure and per period, from the role's index alone;
+- ``page`` lists ``size`` of them from after a given one, in IRI order (keyset pagination), from
+  one range of each role's index, merged;
+- ``charted`` gives those a chart draws: its own and its parts' in the latest periods.
+
+It is built once at start-up (``build``) from the (subject, object) pairs of each role's property,
+which the engine streams (``Engine.pairs``: the embedded store reads them from its own index, a
+remote engine pages through a SELECT). With ``--store-dir`` it is kept beside the store and found
+there at the next start. The figures themselves are not here: a page reads them by SPARQL, for the
+observations it shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyoxigraph as ox
+
+from hotline_kg.rdf.vocab import HL, QB
+
+if TYPE_CHECKING:
+    from hotline_kg.server.engine import Engine
+
+#: Each role's column, and the property that links an observation to it.
+ROLES = {
+    "subject": str(HL.subject),
+    "period": str(HL.refPeriod),
+    "measure": str(HL.measure),
+    "report": str(HL.report),
+    "dataset": str(QB.dataSet),
+}
+#: The roles that make a resource's page list an observation (a measure's page lists none: every
+#: observation of a kind is one of its).
+SCOPES = ("subject", "period", "report", "dataset")
+#: How a part of a district names it.
+DISTRICT = str(HL.district)
+#: Bumped when the tables change: a kept index of another version is built again.
+VERSION = 1
+#: Its file's name (beside a kept store, or in a temporary folder).
+FILE_NAME = "observations.sqlite"
+
+SCHEMA = f"""
+CREATE TABLE term (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
+CREATE TABLE obs (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE,
+                  {", ".join(f"{role} INTEGER" for role in ROLES)});
+CREATE TABLE part (part INTEGER NOT NULL, district INTEGER NOT NULL, PRIMARY KEY (district, part)) WITHOUT ROWID;
+CREATE TABLE meta (version INTEGER NOT NULL);
+"""
+
+
+class IndexNotBuilt(Exception):
+    """The index could not be made from what the engine gave (named in the message)."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """The roles a resource plays (``SCOPES``, and "district" if it has parts), with its term id."""
+
+    id: int
+    roles: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.roles)
+
+
+#: A resource that plays no role.
+NO_ROLE = Held(0, ())
+
+
+class ObservationIndex:
+    """The index, open for reading (``build`` makes it). Every read takes at most ``limit`` seconds
+    (``TimeoutError`` past them): they are look-ups and ranges of an index, well under that."""
+
+    def __init__(self, path: Path, limit: float = 10.0) -> None:
+        try:
+            self.db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+            found = self.db.execute("SELECT version FROM meta").fetchone()
+        except sqlite3.Error as err:
+            raise IndexNotBuilt(f"{path}: {err}") from err
+        if found is None or found[0] != VERSION:
+            self.db.close()
+            raise IndexNotBuilt(f"{path}: an index of another version")
+        self.path = path
+        self.limit = limit
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _rows(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        deadline = time.monotonic() + self.limit
+        self.db.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as err:
+            if "interrupted" in str(err):
+                raise TimeoutError(f"the observation index took more than {self.limit:g} s") from None
+            raise
+        finally:
+            self.db.set_progress_handler(None, 0)
+
+    def _id(self, iri: str) -> int | None:
+        found = self._rows("SELECT id FROM term WHERE iri = ?", [iri])
+        return found[0][0] if found else None
+
+    def size(self) -> int:
+        """How many observations it holds."""
+        return int(self._rows("SELECT COUNT(*) FROM obs", [])[0][0])
+
+    def roles(self, iri: str) -> Held:
+        """The roles ``iri`` plays: one look-up of each role's index."""
+        term = self._id(iri)
+        if term is None:
+            return NO_ROLE
+        held = [role for role in SCOPES if self._rows(f"SELECT 1 FROM obs WHERE {role} = ? LIMIT 1", [term])]
+        if self._rows("SELECT 1 FROM part WHERE district = ? LIMIT 1", [term]):
+            held.append("district")
+        return Held(term, tuple(held))
+
+    def _scopes(self, held: Held) -> list[tuple[str, int]]:
+        """Each (role, term) an observation of the resource has: its own roles, and for a district
+        each of its parts as subject."""
+        scopes = [(role, held.id) for role in held.roles if role != "district"]
+        if "district" in held.roles:
+            parts = self._rows("SELECT part FROM part WHERE district = ?", [held.id])
+            scopes += [("subject", part) for (part,) in parts]
+        return scopes
+
+    def summary(self, held: Held, periods: int) -> tuple[dict[str, int], dict[str, int]]:
+        """How many observations a resource has per measure, and per period (the latest ``periods``,
+        by IRI, descending): each observation once, whatever roles it has the resource in."""
+        scopes = self._scopes(held)
+        if not scopes:
+            return {}, {}
+        where = " OR ".join(f"{role} = ?" for role, _ in scopes)
+        terms = [term for _, term in scopes]
+        sql = f"SELECT {{0}}, COUNT(*) FROM obs WHERE {where} GROUP BY {{0}}"
+        per_measure = dict(self._rows(sql.format("measure"), terms))
+        per_period = dict(self._rows(sql.format("period"), terms))
+        latest = sorted(per_period, reverse=True)[:periods]
+        names = self._iris([*per_measure, *latest])
+        return {names[m]: n for m, n in per_measure.items()}, {names[p]: per_period[p] for p in latest}
+
+    def _iris(self, ids: Iterable[int]) -> dict[int, str]:
+        wanted = sorted(set(ids))
+        found: dict[int, str] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found |= dict(self._rows(f"SELECT id, iri FROM term WHERE id IN ({marks})", chunk))
+        return found
+
+    def page(self, held: Held, filters: dict[str, str], after: str, size: int) -> list[str]:
+        """Up to ``size`` observations of a resource, in IRI order, from after ``after`` ("" from
+        the first), narrowed by ``filters`` (role → IRI: period, measure, report): one range of each
+        scope's index, merged."""
+        narrowed, params = "", []
+        for role, iri in sorted(filters.items()):
+            term = self._id(iri)
+            if term is None:
+                return []
+            narrowed += f" AND {role} = ?"
+            params.append(term)
+        start = self._rows("SELECT id FROM obs WHERE iri <= ? ORDER BY iri DESC LIMIT 1", [after]) if after else []
+        start_id = start[0][0] if start else 0
+        ranges = [
+            self._rows(
+                f"SELECT id, iri FROM obs INDEXED BY obs_{role} WHERE {role} = ? AND id > ?{narrowed} "
+                "ORDER BY id LIMIT ?",
+                [term, start_id, *params, size],
+            )
+            for role, term in self._scopes(held)
+        ]
+        found: list[str] = []
+        last = start_id
+        for ident, iri in heapq.merge(*ranges):
+            if ident != last:
+                found.append(iri)
+                last = ident
+            if len(found) == size:
+                break
+        return found
+
+    def charted(self, held: Held, periods: Iterable[str], limit: int) -> list[str]:
+        """The observations a resource's charts draw: its own (it is their subject) and its parts'
+        (a district's), in these periods; at most ``limit``."""
+        terms = [t for t in (self._id(p) for p in periods) if t is not None]
+        subjects = [term for role, term in self._scopes(held) if role == "subject"]
+        if not terms or not subjects:
+            return []
+        found: list[str] = []
+        marks = ", ".join("?" * len(terms))
+        for subject in subjects:
+            sql = f"SELECT iri FROM obs INDEXED BY obs_subject WHERE subject = ? AND period IN ({marks}) LIMIT ?"
+            found += [row[0] for row in self._rows(sql, [subject, *terms, limit - len(found)])]
+            if len(found) >= limit:
+                break
+        return sorted(found)
+
+
+async def opened(engine: Engine, path: Path, limit: float) -> ObservationIndex:
+    """The index at ``path``; built first from the engine's pairs (``Engine.pairs``) if there is
+    none there, or one of another version."""
+    try:
+        return ObservationIndex(path, limit)
+    except IndexNotBuilt:
+        pass
+    read: dict[str, list[tuple[str, str]]] = {}
+    for prop in (*ROLES.values(), DISTRICT):
+        read[prop] = [pair async for batch in engine.pairs(prop) for pair in batch]
+    await asyncio.to_thread(build, read.pop, path)
+    return ObservationIndex(path, limit)
+
+
+#: What ``build`` reads: for a property, its (subject IRI, object IRI) pairs (each at least once).
+Pairs = Callable[[str], Iterable[tuple[str, str]]]
+
+
+def build(pairs: Pairs, path: Path) -> None:
+    """Write the index of the observations ``pairs`` gives to ``path``, replaced whole once
+    complete (a failed build leaves what was there). An observation is what has a subject, a
+    period and a measure; of several values of one role it takes the least."""
+    frames = {role: _frame(pairs(prop), role) for role, prop in ROLES.items()}
+    parts = _frame(pairs(DISTRICT), "district")
+    table = frames["subject"]
+    for role in ROLES:
+        if role != "subject":
+            table = table.merge(frames[role], on="obs", how="inner" if role in ("period", "measure") else "left")
+    table = table.sort_values("obs", kind="stable").reset_index(drop=True)
+    iris = pd.Index(pd.unique(pd.concat([*(table[r] for r in ROLES), parts["obs"], parts["district"]]).dropna()))
+    terms = iris.sort_values()
+    building = path.with_name(f".{path.name}.{os.getpid()}.building")
+    building.unlink(missing_ok=True)
+    db = sqlite3.connect(building)
+    try:
+        db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + SCHEMA)
+        db.executemany("INSERT INTO term VALUES (?, ?)", zip(range(1, len(terms) + 1), terms, strict=True))
+        ids = {role: _ids(terms, table[role]) for role in ROLES}
+        rows = zip(range(1, len(table) + 1), table["obs"], *ids.values(), strict=True)
+        db.executemany(f"INSERT INTO obs VALUES (?, ?, {', '.join('?' * len(ROLES))})", rows)
+        pairs_ = zip(_ids(terms, parts["obs"]), _ids(terms, parts["district"]), strict=True)
+        db.executemany("INSERT OR IGNORE INTO part VALUES (?, ?)", pairs_)
+        db.executescript(INDEXES)
+        db.execute("INSERT INTO meta VALUES (?)", [VERSION])
+        db.commit()
+        db.close()
+        os.replace(building, path)
+    except BaseException:
+        db.close()
+        building.unlink(missing_ok=True)
+        raise
+
+
+def store_pairs(store: ox.Store, predicate: str) -> list[tuple[str, str]]:
+    """``Pairs`` of a pyoxigraph store (its default graph the union of its graphs): one query,
+    written as TSV by Oxigraph and split here (faster than a Python object per quad)."""
+    query = f"SELECT ?s ?o WHERE {{ ?s {ox.NamedNode(predicate)} ?o FILTER (isIRI(?s) && isIRI(?o)) }}"
+    answer = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(answer, ox.QuerySolutions)
+    lines = answer.serialize(format=ox.QueryResultsFormat.TSV).decode("utf-8").split("\n")[1:]
+    # an IRI in TSV is <…>, with no tab, line break or ">" in it
+    return [(s[1:-1], o[1:-1]) for s, _, o in (line.partition("\t") for line in lines if line)]
+
+
+def _frame(pairs: Iterable[tuple[str, str]], role: str) -> pd.DataFrame:
+    """The pairs as a table (obs, role), one row per observation: the least value of each."""
+    frame = pd.DataFrame.from_records(list(pairs), columns=["obs", role])
+    if role == "district":
+        return frame.drop_duplicates()
+    return frame.sort_values(role, kind="stable").drop_duplicates("obs")
+
+
+def _ids(terms: pd.Index, column: pd.Series) -> list[int | None]:
+    """Each IRI's term id (its place in ``terms``, from 1), None where there is none."""
+    found = terms.get_indexer(column)
+    return [int(i) + 1 if i >= 0 else None for i in found]
+
+
+#: The indexes, made once the rows are in: each scope's, in id order (keyset pagination by id, which
+#: sorts as the IRIs do: rows go in in IRI order).
+INDEXES = "".join(f"CREATE INDEX obs_{role} ON obs ({role});" for role in SCOPES) + "ANALYZE;"
