@@ -28,12 +28,12 @@ import heapq
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import numpy as np
 import pyoxigraph as ox
 
 from hotline_kg.rdf.vocab import HL, QB
@@ -238,27 +238,24 @@ Pairs = Callable[[str], Iterable[tuple[str, str]]]
 def build(pairs: Pairs, path: Path) -> None:
     """Write the index of the observations ``pairs`` gives to ``path``, replaced whole once
     complete (a failed build leaves what was there). An observation is what has a subject, a
-    period and a measure; of several values of one role it takes the least."""
-    frames = {role: _frame(pairs(prop), role) for role, prop in ROLES.items()}
-    parts = _frame(pairs(DISTRICT), "district")
-    table = frames["subject"]
-    for role in ROLES:
-        if role != "subject":
-            table = table.merge(frames[role], on="obs", how="inner" if role in ("period", "measure") else "left")
-    table = table.sort_values("obs", kind="stable").reset_index(drop=True)
-    iris = pd.Index(pd.unique(pd.concat([*(table[r] for r in ROLES), parts["obs"], parts["district"]]).dropna()))
-    terms = iris.sort_values()
+    period and a measure; of several values of one role it takes the least. The pairs are read
+    as a stream; what is kept is one string per observation and per term, and an integer per
+    observation and role (about 250 MB at a million observations)."""
+    table = _Table()
+    for role, prop in ROLES.items():
+        table.read(role, pairs(prop))
+    parts = [(table.term(part), table.term(district)) for part, district in pairs(DISTRICT)]
     building = path.with_name(f".{path.name}.{os.getpid()}.building")
     building.unlink(missing_ok=True)
     db = sqlite3.connect(building)
     try:
         db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + SCHEMA)
-        db.executemany("INSERT INTO term VALUES (?, ?)", zip(range(1, len(terms) + 1), terms, strict=True))
-        ids = {role: _ids(terms, table[role]) for role in ROLES}
-        rows = zip(range(1, len(table) + 1), table["obs"], *ids.values(), strict=True)
-        db.executemany(f"INSERT INTO obs VALUES (?, ?, {', '.join('?' * len(ROLES))})", rows)
-        pairs_ = zip(_ids(terms, parts["obs"]), _ids(terms, parts["district"]), strict=True)
-        db.executemany("INSERT OR IGNORE INTO part VALUES (?, ?)", pairs_)
+        final = table.terms_in_order()
+        db.executemany(
+            "INSERT INTO term VALUES (?, ?)", ((int(final[i]), table.terms[i]) for i in range(1, len(table.terms)))
+        )
+        db.executemany(f"INSERT INTO obs VALUES (?, ?, {', '.join('?' * len(ROLES))})", table.rows(final))
+        db.executemany("INSERT OR IGNORE INTO part VALUES (?, ?)", ((int(final[p]), int(final[d])) for p, d in parts))
         db.executescript(INDEXES)
         db.execute("INSERT INTO meta VALUES (?)", [VERSION])
         db.commit()
@@ -270,29 +267,67 @@ def build(pairs: Pairs, path: Path) -> None:
         raise
 
 
-def store_pairs(store: ox.Store, predicate: str) -> list[tuple[str, str]]:
-    """``Pairs`` of a pyoxigraph store (its default graph the union of its graphs): one query,
-    written as TSV by Oxigraph and split here (faster than a Python object per quad)."""
+class _Table:
+    """The observations as ``build`` reads them: each observation's IRI (in the order its subject
+    came), each term's IRI, and per role an array of term numbers (0: none), one per observation."""
+
+    def __init__(self) -> None:
+        self.obs: list[str] = []
+        self.row: dict[str, int] = {}
+        self.terms: list[str] = [""]  # term 0: none
+        self.number: dict[str, int] = {}
+        self.columns: dict[str, np.ndarray] = {}
+
+    def term(self, iri: str) -> int:
+        found = self.number.get(iri)
+        if found is None:
+            found = self.number[iri] = len(self.terms)
+            self.terms.append(iri)
+        return found
+
+    def read(self, role: str, pairs: Iterable[tuple[str, str]]) -> None:
+        """One role's pairs: the subject's make the observations; the others' of an observation
+        without a subject are left."""
+        values: dict[int, int] = {}
+        for obs, value in pairs:
+            if role == "subject" and obs not in self.row:
+                self.row[obs] = len(self.obs)
+                self.obs.append(obs)
+            at = self.row.get(obs)
+            if at is None:
+                continue
+            term, known = self.term(value), values.get(at)
+            if known is None or self.terms[term] < self.terms[known]:
+                values[at] = term
+        column = np.zeros(len(self.obs), dtype=np.int64)
+        if values:
+            column[np.fromiter(values.keys(), dtype=np.int64)] = np.fromiter(values.values(), dtype=np.int64)
+        self.columns[role] = column
+
+    def terms_in_order(self) -> np.ndarray:
+        """Each term's id in the index: its place among the terms' IRIs in order, from 1."""
+        order = sorted(range(1, len(self.terms)), key=self.terms.__getitem__)
+        final = np.zeros(len(self.terms), dtype=np.int64)
+        final[order] = np.arange(1, len(order) + 1)
+        return final
+
+    def rows(self, final: np.ndarray) -> Iterator[tuple[object, ...]]:
+        """The rows of ``obs``, in IRI order (their ids count up from 1), of the observations that
+        have a period and a measure."""
+        columns = [final[self.columns[role]].tolist() for role in ROLES]
+        whole = (self.columns["period"] > 0) & (self.columns["measure"] > 0)
+        ident = 0
+        for i in sorted(range(len(self.obs)), key=self.obs.__getitem__):
+            if whole[i]:
+                ident += 1
+                yield (ident, self.obs[i], *(c[i] or None for c in columns))
+
+
+def store_pairs(store: ox.Store, predicate: str) -> Iterator[tuple[str, str]]:
+    """``Pairs`` of a pyoxigraph store (its default graph the union of its graphs), as a stream."""
     query = f"SELECT ?s ?o WHERE {{ ?s {ox.NamedNode(predicate)} ?o FILTER (isIRI(?s) && isIRI(?o)) }}"
-    answer = store.query(query, use_default_graph_as_union=True)
-    assert isinstance(answer, ox.QuerySolutions)
-    lines = answer.serialize(format=ox.QueryResultsFormat.TSV).decode("utf-8").split("\n")[1:]
-    # an IRI in TSV is <…>, with no tab, line break or ">" in it
-    return [(s[1:-1], o[1:-1]) for s, _, o in (line.partition("\t") for line in lines if line)]
-
-
-def _frame(pairs: Iterable[tuple[str, str]], role: str) -> pd.DataFrame:
-    """The pairs as a table (obs, role), one row per observation: the least value of each."""
-    frame = pd.DataFrame.from_records(list(pairs), columns=["obs", role])
-    if role == "district":
-        return frame.drop_duplicates()
-    return frame.sort_values(role, kind="stable").drop_duplicates("obs")
-
-
-def _ids(terms: pd.Index, column: pd.Series) -> list[int | None]:
-    """Each IRI's term id (its place in ``terms``, from 1), None where there is none."""
-    found = terms.get_indexer(column)
-    return [int(i) + 1 if i >= 0 else None for i in found]
+    for solution in store.query(query, use_default_graph_as_union=True):  # type: ignore[union-attr]
+        yield solution[0].value, solution[1].value
 
 
 #: The indexes, made once the rows are in: each scope's, in id order (keyset pagination by id, which

@@ -1,5 +1,6 @@
-"""The queries the pages run, and how they run them: every read of a page is a SPARQL query to the
-engine interface (``engine.Engine``), under its time limit. Graphs come back as N-Triples and
+"""The queries the pages run, and how they run them: every read of a page from the graph is a SPARQL
+query to the engine interface (``engine.Engine``), under its time limit (which observations a page
+lists or sums up comes from ``server.observation_index``). Graphs come back as N-Triples and
 solutions as SPARQL JSON, parsed here (``select``, ``construct``).
 
 Each query names its terms through a prologue made from ``rdf.vocab`` (``prologue``), never

@@ -145,7 +145,7 @@ class EmbeddedEngine:
 
     async def pairs(self, predicate: str) -> AsyncIterator[list[tuple[str, str]]]:
         """Read from the store in this process (not through a worker: no row limit), in a thread."""
-        yield await asyncio.to_thread(store_pairs, self.loaded.store, predicate)
+        yield await asyncio.to_thread(lambda: list(store_pairs(self.loaded.store, predicate)))
 
     def _spawn(self) -> _Worker:
         parent, child = socket.socketpair()

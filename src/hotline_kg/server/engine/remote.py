@@ -264,13 +264,16 @@ class RemoteEngine:
     ) -> tuple[list[str], list[str]]:
         """The request's dataset, with the graphs of the query's GRAPH <g> that exist nowhere named
         (``_absent_graphs``). A part of the dataset the request leaves out is empty, as the Protocol
-        says: Virtuoso would take its whole store (its own graphs too) for a default graph not given."""
+        says: Virtuoso would take its whole store (its own graphs too) for a default graph not
+        given, and every graph of its store for the named graphs not given (GRAPH ?g under a FROM)."""
         given = bool(default_graphs or named_graphs)
         absent = self._absent_graphs(virtuoso.graphs_named(text), named_graphs if given else self._graphs)
         if absent and not given:  # naming a graph names the whole dataset: ours, as without one
             default_graphs = named_graphs = self._graphs
         if given and not default_graphs:
             default_graphs = [virtuoso.NO_GRAPH]
+        if given and not named_graphs and not absent:
+            named_graphs = [virtuoso.NO_GRAPH]
         return default_graphs, [*named_graphs, *absent]
 
     def _absent_graphs(self, graphs: list[str] | None, named: list[str]) -> list[str]:

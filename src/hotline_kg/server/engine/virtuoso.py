@@ -23,7 +23,9 @@ What it answers wrongly and cannot be written anew is refused (``refuse_what_it_
 mended in ``remote.RemoteEngine``: ASK and COUNT of a GRAPH on a graph outside the request's
 dataset (GRAPH <g>, or GRAPH ?g with ?g from VALUES or BIND) give true and 1, so the graphs of
 ``graphs_named`` that exist nowhere are named in the request; a request naming only named graphs
-gets an empty default graph (``NO_GRAPH``). Each case has a test over every engine in
+gets an empty default graph (``NO_GRAPH``), and one naming only a default graph (a FROM without
+FROM NAMED) empty named graphs: Virtuoso takes GRAPH ?g over every graph of its store there, its own
+too. Each case has a test over every engine in
 ``tests/test_server.py``.
 """
 
@@ -394,7 +396,8 @@ VALUES_BLOCK_RE = re.compile(r"(?<![\w:?$])VALUES\s*(?:[?$]\w+|\([^()]*\))\s*\{"
 #: A CONSTRUCT's template (its opening bracket), and the short form CONSTRUCT WHERE.
 CONSTRUCT_RE = re.compile(r"(?<![\w:?$])CONSTRUCT\s*\{", re.IGNORECASE)
 CONSTRUCT_WHERE_RE = re.compile(r"(?<![\w:?$])CONSTRUCT\s+WHERE\b", re.IGNORECASE)
-#: A graph that exists nowhere: the default graph of a request that names none (an empty one).
+#: A graph that exists nowhere: the default graph of a request that names none, or its named
+#: graphs (an empty one).
 NO_GRAPH = "urn:hotline-kg:no-graph"
 #: The variables the wrapper adds to a query; left out of the answer.
 OWN_VARIABLE = "hotline_kg_"

@@ -6,16 +6,18 @@ CSV (``/id/….json``, ``/id/….csv``), with ``Link`` headers to every alternat
 The route is ``resource``, mounted last: it answers 404 for every other path. A description is
 the resource's own triples, the labels of what it links to, and what links to it by the
 properties of ``queries.LINKS`` (observations' links left out). Its observations (those it is
-the subject, period, report or data set of; for a district, its levels' too) are summed up
-(counts per measure and per latest period, charts of the latest periods, all by aggregate
-queries) and listed ``PAGE_SIZE`` at a time, by IRI, with keyset pagination: ``?after=`` the last
-one shown, and filters ``?period=``, ``?measure=``, ``?report=`` (paths of this dataset). The
-twins page the same way, with ``Link: rel="next"``. So a page costs what it shows, not what the
-data holds; the full table stays in the dumps. Every read goes
-through the engine interface (``engine.Engine``), asynchronously and under its time limit: graphs
-come back as N-Triples, solutions as SPARQL JSON; the queries and how they run are in
-``server.queries``. An IRI enters a query only once ``ox.NamedNode`` has accepted it, and is
-written by pyoxigraph (``queries.term``), never pasted from the request.
+the subject, period, report or data set of; for a district, its parts' too) are summed up
+(counts per measure and per latest period, charts of the latest periods) and listed
+``PAGE_SIZE`` at a time, by IRI, with keyset pagination: ``?after=`` the last one shown, and
+filters ``?period=``, ``?measure=``, ``?report=`` (paths of this dataset). The twins page the
+same way, with ``Link: rel="next"``. Which observations those are comes from the index of the
+observations (``server.observation_index``: look-ups and ranges, whatever the data's size); their
+figures, from the engine, for the observations shown. So a page costs what it shows, not what the
+data holds; the full table stays in the dumps. Every read goes through the engine interface
+(``engine.Engine``) or the index, asynchronously and under the time limit: graphs come back as
+N-Triples, solutions as SPARQL JSON; the queries and how they run are in ``server.queries``. An
+IRI enters a query only once ``ox.NamedNode`` has accepted it, and is written by pyoxigraph
+(``queries.term``), never pasted from the request.
 
 The page shows every term by its labels, Chinese first and English beside it (English first when
 the request's ``Accept-Language`` prefers it), with its prefixed name on hover; a term without a
