@@ -71,10 +71,11 @@ bench-large: build $(BENCH_VENV)/.installed
 	$(BIN)/python bench/large.py $(BENCH_VENV)/synthetic-1m.nt.gz --label synthetic-1m --store-dir $(BENCH_VENV)/stores
 
 ## bench-pages: each kind of page at the real size, 100k and 1M observations (p50/p95, weight, cold
-## and warm; ready time, peak memory); results in bench/results/pages.md (LABEL names the run)
+## and warm; ready time, peak memory; the cubes started twice over a --store-dir: the first start
+## loads it); results in bench/results/pages.md (LABEL names the run)
 LABEL ?= after
 bench-pages: build
-	$(BIN)/python bench/pages.py --label $(LABEL)
+	$(BIN)/python bench/pages.py --label $(LABEL) --store-dir
 
 ## soak: 10 minutes at 8 clients against dist/ (light and heavy queries, the heavy ones stopped at a
 ## 2 s limit; pages, search, dumps): PSS of the process tree, processes, errors and p99 latency must

@@ -67,7 +67,7 @@ class Server:
         self.peak_kb = 0
         self._watch = threading.Event()
 
-    def start(self) -> float:
+    def start(self, wait: float = 300) -> float:
         self._watch = threading.Event()
         started = time.perf_counter()
         self.proc = subprocess.Popen(
@@ -75,7 +75,7 @@ class Server:
         )
         if self.watch_load:
             threading.Thread(target=self._sample, daemon=True).start()
-        while time.perf_counter() - started < 300:
+        while time.perf_counter() - started < wait:
             try:
                 if (
                     httpx.get(

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 import pytest
 
 from hotline_kg.formats import SOLUTION_FORMATS
+from hotline_kg.server import observation_index
 from hotline_kg.server.engine import QueryTimeout, TooManyResults, embedded, inputs, stores
 from hotline_kg.server.engine.embedded import EmbeddedEngine
 from hotline_kg.server.engine.inputs import input_size, load_store
@@ -177,7 +178,8 @@ def test_a_kept_store_is_built_once_and_found_at_the_next_start(tmp_path, monkey
     data = graph_file(tmp_path)
     keep = tmp_path / "stores"
     first = stores.open_store([data], [], on_disk=True, keep_in=keep)
-    assert len(first.store) == ROWS
+    assert len(first.store) == ROWS and first.size == ROWS  # counted by the loader, kept in its record
+    assert first.location is not None and (first.location.parent / observation_index.FILE_NAME).is_file()
     first.close()
     assert [p.name for p in keep.iterdir() if p.name.startswith(".building")] == []
 
@@ -187,7 +189,7 @@ def test_a_kept_store_is_built_once_and_found_at_the_next_start(tmp_path, monkey
     with monkeypatch.context() as patched:
         patched.setattr(stores, "_load_apart", no_load)
         again = stores.open_store([data], [], on_disk=True, keep_in=keep)
-        assert len(again.store) == ROWS
+        assert len(again.store) == ROWS and again.size == ROWS
     data.write_bytes(gzip.compress(f"<{EX}a> <{EX}b> <{EX}c> .\n".encode()))  # a new build of the input
     changed = stores.open_store([data], [], on_disk=True, keep_in=keep)
     assert len(changed.store) == 1

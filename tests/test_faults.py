@@ -171,7 +171,7 @@ def test_killing_the_server_while_it_loads_ends_the_loader(tmp_path):
     survivors = all_end(processes)
     assert not survivors, f"outlived their server: {[cmdline(p) for p in survivors]}"
     assert folder.is_dir() and not list(keep.glob("store-*")), "a store half built, never put in place"
-    kept = stores.kept_store([big_graph(tmp_path / "small.nt", 10)], [], keep)  # the next start, over another input
+    kept, _ = stores.kept_store([big_graph(tmp_path / "small.nt", 10)], [], keep)  # the next start, over another input
     assert not folder.exists() and [p.name for p in keep.iterdir()] == [kept.parent.name], (
         "its half-built store is gone"
     )

@@ -157,8 +157,9 @@ def test_a_look_up_past_the_time_limit_is_stopped(tmp_path):
     path = tmp_path / "index.sqlite"
     build(pairs_of(60_000).__getitem__, path)
     index = ObservationIndex(path, limit=0)
-    with pytest.raises(TimeoutError, match="observation index"):
-        index.summary(index.roles("https://example.org/ds"), 12)
+    held = index.roles("https://example.org/ds")
+    with pytest.raises(TimeoutError, match="observation index"):  # no observation has that report: all are read
+        index.page(held, {"report": "https://example.org/ds"}, "", 10)
     fast = ObservationIndex(path)
     per_measure, per_period = fast.summary(fast.roles("https://example.org/ds"), 12)
     assert sum(per_measure.values()) == 60_000 and len(per_period) == 12

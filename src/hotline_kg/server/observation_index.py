@@ -28,6 +28,7 @@ import heapq
 import os
 import sqlite3
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,7 @@ SCOPES = ("subject", "period", "report", "dataset")
 #: How a part of a district names it.
 DISTRICT = str(HL.district)
 #: Bumped when the tables change: a kept index of another version is built again.
-VERSION = 1
+VERSION = 2
 #: Its file's name (beside a kept store, or in a temporary folder).
 FILE_NAME = "observations.sqlite"
 
@@ -64,6 +65,8 @@ CREATE TABLE term (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
 CREATE TABLE obs (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE,
                   {", ".join(f"{role} INTEGER" for role in ROLES)});
 CREATE TABLE part (part INTEGER NOT NULL, district INTEGER NOT NULL, PRIMARY KEY (district, part)) WITHOUT ROWID;
+CREATE TABLE per_measure (resource INTEGER, measure INTEGER, n INTEGER, PRIMARY KEY (resource, measure)) WITHOUT ROWID;
+CREATE TABLE per_period (resource INTEGER, period INTEGER, n INTEGER, PRIMARY KEY (resource, period)) WITHOUT ROWID;
 CREATE TABLE meta (version INTEGER NOT NULL);
 """
 
@@ -147,18 +150,16 @@ class ObservationIndex:
 
     def summary(self, held: Held, periods: int) -> tuple[dict[str, int], dict[str, int]]:
         """How many observations a resource has per measure, and per period (the latest ``periods``,
-        by IRI, descending): each observation once, whatever roles it has the resource in."""
-        scopes = self._scopes(held)
-        if not scopes:
+        by IRI, descending): each observation once, whatever roles it has the resource in; read
+        from the counts made with the index, a row per measure and per period shown."""
+        if not held:
             return {}, {}
-        where = " OR ".join(f"{role} = ?" for role, _ in scopes)
-        terms = [term for _, term in scopes]
-        sql = f"SELECT {{0}}, COUNT(*) FROM obs WHERE {where} GROUP BY {{0}}"
-        per_measure = dict(self._rows(sql.format("measure"), terms))
-        per_period = dict(self._rows(sql.format("period"), terms))
-        latest = sorted(per_period, reverse=True)[:periods]
-        names = self._iris([*per_measure, *latest])
-        return {names[m]: n for m, n in per_measure.items()}, {names[p]: per_period[p] for p in latest}
+        per_measure = dict(self._rows("SELECT measure, n FROM per_measure WHERE resource = ?", [held.id]))
+        latest = self._rows(
+            "SELECT period, n FROM per_period WHERE resource = ? ORDER BY period DESC LIMIT ?", [held.id, periods]
+        )
+        names = self._iris([*per_measure, *(period for period, _ in latest)])
+        return {names[m]: n for m, n in per_measure.items()}, {names[p]: n for p, n in latest}
 
     def _iris(self, ids: Iterable[int]) -> dict[int, str]:
         wanted = sorted(set(ids))
@@ -210,7 +211,7 @@ class ObservationIndex:
         found: list[str] = []
         marks = ", ".join("?" * len(terms))
         for subject in subjects:
-            sql = f"SELECT iri FROM obs INDEXED BY obs_subject WHERE subject = ? AND period IN ({marks}) LIMIT ?"
+            sql = f"SELECT iri FROM obs INDEXED BY obs_charted WHERE subject = ? AND period IN ({marks}) LIMIT ?"
             found += [row[0] for row in self._rows(sql, [subject, *terms, limit - len(found)])]
             if len(found) >= limit:
                 break
@@ -256,6 +257,8 @@ def build(pairs: Pairs, path: Path) -> None:
         )
         db.executemany(f"INSERT INTO obs VALUES (?, ?, {', '.join('?' * len(ROLES))})", table.rows(final))
         db.executemany("INSERT OR IGNORE INTO part VALUES (?, ?)", ((int(final[p]), int(final[d])) for p, d in parts))
+        for name, role in (("per_measure", "measure"), ("per_period", "period")):
+            db.executemany(f"INSERT INTO {name} VALUES (?, ?, ?)", table.counts(final, parts, role))
         db.executescript(INDEXES)
         db.execute("INSERT INTO meta VALUES (?)", [VERSION])
         db.commit()
@@ -277,6 +280,7 @@ class _Table:
         self.terms: list[str] = [""]  # term 0: none
         self.number: dict[str, int] = {}
         self.columns: dict[str, np.ndarray] = {}
+        self.order: np.ndarray | None = None  # the observations kept, in IRI order (``kept``)
 
     def term(self, iri: str) -> int:
         found = self.number.get(iri)
@@ -287,22 +291,28 @@ class _Table:
 
     def read(self, role: str, pairs: Iterable[tuple[str, str]]) -> None:
         """One role's pairs: the subject's make the observations; the others' of an observation
-        without a subject are left."""
-        values: dict[int, int] = {}
+        without a subject are left. Of several values, the least IRI."""
+        column = array("q", bytes(8 * len(self.obs)))
         for obs, value in pairs:
-            if role == "subject" and obs not in self.row:
-                self.row[obs] = len(self.obs)
-                self.obs.append(obs)
             at = self.row.get(obs)
             if at is None:
-                continue
-            term, known = self.term(value), values.get(at)
-            if known is None or self.terms[term] < self.terms[known]:
-                values[at] = term
-        column = np.zeros(len(self.obs), dtype=np.int64)
-        if values:
-            column[np.fromiter(values.keys(), dtype=np.int64)] = np.fromiter(values.values(), dtype=np.int64)
-        self.columns[role] = column
+                if role != "subject":
+                    continue
+                at = self.row[obs] = len(self.obs)
+                self.obs.append(obs)
+                column.append(0)
+            term, known = self.term(value), column[at]
+            if not known or self.terms[term] < self.terms[known]:
+                column[at] = term
+        self.columns[role] = np.frombuffer(column, dtype=np.int64)
+
+    def kept(self) -> np.ndarray:
+        """The observations that have a period and a measure, in IRI order: their ids count up from 1."""
+        if self.order is None:
+            whole = (self.columns["period"] > 0) & (self.columns["measure"] > 0)
+            ordered = sorted((i for i in range(len(self.obs)) if whole[i]), key=self.obs.__getitem__)
+            self.order = np.array(ordered, dtype=np.int64)
+        return self.order
 
     def terms_in_order(self) -> np.ndarray:
         """Each term's id in the index: its place among the terms' IRIs in order, from 1."""
@@ -312,15 +322,37 @@ class _Table:
         return final
 
     def rows(self, final: np.ndarray) -> Iterator[tuple[object, ...]]:
-        """The rows of ``obs``, in IRI order (their ids count up from 1), of the observations that
-        have a period and a measure."""
-        columns = [final[self.columns[role]].tolist() for role in ROLES]
-        whole = (self.columns["period"] > 0) & (self.columns["measure"] > 0)
-        ident = 0
-        for i in sorted(range(len(self.obs)), key=self.obs.__getitem__):
-            if whole[i]:
-                ident += 1
-                yield (ident, self.obs[i], *(c[i] or None for c in columns))
+        """The rows of ``obs``, in IRI order."""
+        kept = self.kept()
+        columns = [final[self.columns[role][kept]].tolist() for role in ROLES]
+        for ident, i in enumerate(kept.tolist(), start=1):
+            yield (ident, self.obs[i], *(column[ident - 1] or None for column in columns))
+
+    def counts(self, final: np.ndarray, parts: list[tuple[int, int]], by: str) -> Iterator[tuple[int, int, int]]:
+        """How many observations each resource has per ``by`` (measure or period): (resource, value,
+        count). A resource's observations are those it is a scope of (``SCOPES``), or whose
+        subject is one of its parts; each counts once, whatever roles it has the resource in."""
+        kept = self.kept()
+        scoped = [final[self.columns[role][kept]] for role in SCOPES]
+        districts: dict[int, list[int]] = {}
+        for part, district in parts:
+            districts.setdefault(int(final[part]), []).append(int(final[district]))
+        for k in range(max((len(d) for d in districts.values()), default=0)):
+            of = np.zeros(len(final) + 1, dtype=np.int64)
+            for part, found in districts.items():
+                of[part] = found[k] if k < len(found) else 0
+            scoped.append(of[scoped[0]])
+        for j in range(1, len(scoped)):  # a resource twice in one observation's roles: once
+            for i in range(j):
+                scoped[j] = np.where(scoped[j] == scoped[i], 0, scoped[j])
+        value = final[self.columns[by][kept]]
+        resources = np.concatenate(scoped)
+        values = np.tile(value, len(scoped))
+        present = resources > 0
+        key = resources[present] * (len(final) + 1) + values[present]
+        found, n = np.unique(key, return_counts=True)
+        for k, count in zip(found.tolist(), n.tolist(), strict=True):
+            yield k // (len(final) + 1), k % (len(final) + 1), count
 
 
 def store_pairs(store: ox.Store, predicate: str) -> Iterator[tuple[str, str]]:
@@ -332,4 +364,7 @@ def store_pairs(store: ox.Store, predicate: str) -> Iterator[tuple[str, str]]:
 
 #: The indexes, made once the rows are in: each scope's, in id order (keyset pagination by id, which
 #: sorts as the IRIs do: rows go in in IRI order).
-INDEXES = "".join(f"CREATE INDEX obs_{role} ON obs ({role});" for role in SCOPES) + "ANALYZE;"
+INDEXES = (
+    "".join(f"CREATE INDEX obs_{role} ON obs ({role});" for role in SCOPES)
+    + "CREATE INDEX obs_charted ON obs (subject, period);ANALYZE;"
+)

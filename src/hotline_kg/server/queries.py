@@ -169,23 +169,30 @@ SELECT DISTINCT ?class WHERE {{
 }}"""
 )
 #: The resources of the data of the kinds ``types`` (never observations: they are reached from their
-#: subject), one row each: their ``properties`` (labels, codes) and those of their types that are
-#: ``types``, as "property TAB language TAB value" lines; a page of ``page`` resources from
-#: ``offset``. Its cost grows with the codes, not the observations: a resource's types are read
-#: from ``types`` (all types of all resources would be every observation's too).
+#: subject), a page of ``page`` from ``offset``, in IRI order. Its cost grows with the codes, not the
+#: observations: a resource's types are read from ``types``.
 CODES = (
+    prologue("rdf", "qb", "rdfs", "skos", "prov", "org")
+    + """
+SELECT DISTINCT ?s WHERE {{
+  VALUES ?type {{ {types} }}
+  ?s a ?type .
+  FILTER (isIRI(?s) && STRSTARTS(STR(?s), {data}))
+}} ORDER BY ?s LIMIT {page} OFFSET {offset}"""
+)
+#: What the search index reads of each of the resources ``{codes}`` (a page of ``CODES``): its
+#: ``properties`` (labels, codes) and those of its types that are ``types``, as "property TAB
+#: language TAB value" lines. Each resource's own triples are read from it (a VALUES of the
+#: properties would make Oxigraph read every label of the data, the observations' too).
+CODE_VALUES = (
     prologue("rdf", "qb", "rdfs", "skos", "prov", "org")
     + """
 SELECT ?s (GROUP_CONCAT(DISTINCT CONCAT(STR(?p), "\\t", COALESCE(LANG(?o), ""), "\\t", STR(?o));
                         separator="\\n") AS ?values)
 WHERE {{
-  {{ SELECT DISTINCT ?s WHERE {{
-      VALUES ?type {{ {types} }}
-      ?s a ?type .
-      FILTER (isIRI(?s) && STRSTARTS(STR(?s), {data}))
-  }} ORDER BY ?s LIMIT {page} OFFSET {offset} }}
-  {{ VALUES ?o {{ {types} }} ?s a ?o BIND (rdf:type AS ?p) }}
-  UNION {{ VALUES ?p {{ {properties} }} ?s ?p ?o }}
+  VALUES ?s {{ {codes} }}
+  ?s ?p ?o
+  FILTER (?p IN ({properties}) || (?p = rdf:type && ?o IN ({types})))
 }} GROUP BY ?s"""
 )
 

@@ -133,7 +133,7 @@ class EmbeddedEngine:
         self._workers: list[_Worker] = []
         self._graphs = sorted(g.value for g in loaded.store.named_graphs() if isinstance(g, ox.NamedNode))
         self._dataset: Dataset | None = Dataset(loaded.store, union=bool(self._graphs))
-        self._len = len(loaded.store)
+        self._len = len(loaded.store) if loaded.size is None else loaded.size
         self._light = _Light(inline_below)
         self._crashing: dict[tuple, str] = {}  # queries a worker crashed on (``CRASHES``), and how
 

@@ -44,6 +44,7 @@ class Loaded:
     location: Path | None = None
     folder: tempfile.TemporaryDirectory[str] | None = None
     claim: int | None = None  # the lock held on the temporary folder while it is in use (``_claim``)
+    size: int | None = None  # how many quads, if its loader counted them (counting an on-disk store takes seconds)
 
     def close(self) -> None:
         if self.folder is not None:
@@ -72,24 +73,24 @@ def open_store(
         except PastMemory:
             pass  # on disk, below (the store half loaded in memory is freed with the exception)
     if keep_in is not None:
-        location = kept_store(files, named, keep_in)
+        location, size = kept_store(files, named, keep_in)
         try:
-            return Loaded(ox.Store.read_only(str(location)), location)
+            return Loaded(ox.Store.read_only(str(location)), location, size=size)
         except OSError as err:  # damaged in a way its record of its files does not show: once more
             _discard(location.parent, f"it cannot be opened: {err}", files)
-            location = kept_store(files, named, keep_in)
-            return Loaded(ox.Store.read_only(str(location)), location)
+            location, size = kept_store(files, named, keep_in)
+            return Loaded(ox.Store.read_only(str(location)), location, size=size)
     sweep_stores()
     folder = tempfile.TemporaryDirectory(prefix=STORE_PREFIX)
     claim = _claim(Path(folder.name))
     location = Path(folder.name) / "store"
     try:
-        _load_apart(files, named, location)
+        size = _load_apart(files, named, location)
     except ValueError:
         folder.cleanup()
         os.close(claim)
         raise
-    return Loaded(ox.Store.read_only(str(location)), location, folder, claim)
+    return Loaded(ox.Store.read_only(str(location)), location, folder, claim, size)
 
 
 #: The temporary folders of on-disk stores: ``<temporary directory>/hotline-kg-store-*``.
@@ -129,8 +130,9 @@ def sweep_stores(under: Path | None = None, prefix: str = STORE_PREFIX) -> list[
     return removed
 
 
-def kept_store(files: list[Path], named: list[tuple[str, Path]], folder: Path) -> Path:
-    """The on-disk store of these inputs in ``folder/store-<stamp>/``, built first if no earlier
+def kept_store(files: list[Path], named: list[tuple[str, Path]], folder: Path) -> tuple[Path, int]:
+    """The on-disk store of these inputs in ``folder/store-<stamp>/`` and how many quads it holds,
+    built first if no earlier
     start built it. The stamp names the files (path, size, time of change), their named graphs
     and the Oxigraph version; the store is built in a temporary folder beside it and renamed
     when complete, so a start that finds it never sees half a store, and servers starting at
@@ -146,7 +148,7 @@ def kept_store(files: list[Path], named: list[tuple[str, Path]], folder: Path) -
     if (target / "complete").is_file():
         problem = _damage(target)
         if problem is None:
-            return target / "store"
+            return target / "store", json.loads((target / "complete").read_text())["size"]
         _discard(target, problem, files)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -158,20 +160,21 @@ def kept_store(files: list[Path], named: list[tuple[str, Path]], folder: Path) -
     except OSError as err:
         raise ValueError(f"--store-dir {folder}: {err.strerror}") from err
     try:
-        _load_apart(files, named, building / "store")
-        record = {"inputs": inputs, "files": _files_of(building / "store")}
+        size = _load_apart(files, named, building / "store")
+        record = {"inputs": inputs, "size": size, "files": _files_of(building / "store")}
         (building / "complete").write_text(json.dumps(record, indent=1) + "\n")
         os.rename(building, target)
     except OSError:  # another server finished it first, or the folder failed us
         shutil.rmtree(building, ignore_errors=True)
         if not (target / "complete").is_file():
             raise ValueError(f"--store-dir {folder}: the store could not be put in place") from None
+        size = json.loads((target / "complete").read_text())["size"]
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
     finally:
         os.close(claim)
-    return target / "store"
+    return target / "store", size
 
 
 #: The folders a kept store is built in, in ``--store-dir``, until it is complete.
@@ -198,8 +201,9 @@ def _damage(target: Path) -> str | None:
     """What is wrong with a kept store (``target/store``) against the record of its files
     (``target/complete``), or None."""
     try:
-        listed = json.loads((target / "complete").read_text())["files"]
-        assert isinstance(listed, dict)
+        record = json.loads((target / "complete").read_text())
+        listed = record["files"]
+        assert isinstance(listed, dict) and isinstance(record["size"], int)
     except (OSError, ValueError, KeyError, TypeError, AssertionError):
         return "the record of its files is unreadable, or it was built by an earlier version"
     found = _files_of(target / "store")
@@ -229,9 +233,10 @@ def _discard(target: Path, problem: str, files: list[Path]) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path) -> None:
+def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path) -> int:
     """Bulk-load an on-disk store in a short-lived process, so the memory the load needs is
-    returned when it ends instead of staying in the server (and in every forked worker). The
+    returned when it ends instead of staying in the server (and in every forked worker); how many
+    quads it holds. The
     process is started afresh, not forked: a fork of a process that has used RocksDB can wait
     forever on a lock of RocksDB's that no thread of the fork will ever release."""
     ctx = mp.get_context("spawn")
@@ -241,12 +246,13 @@ def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path
     process.start()
     send.close()  # the loader holds the only writing end: if it dies, the read below ends
     try:
-        message = receive.recv()
+        message, size = receive.recv()
     except EOFError:
-        message = ""
+        message, size = "", -1
     process.join()
-    if message or process.exitcode != 0:
+    if message or process.exitcode != 0 or size < 0:
         raise ValueError(message or f"loading {', '.join(map(str, files))} failed (exit {process.exitcode})")
+    return int(size)
 
 
 #: Up to this many bytes of input, a new on-disk store is compacted once loaded (Oxigraph's
@@ -258,8 +264,10 @@ COMPACT_UP_TO = 1_000_000_000
 def _load_into(
     files: list[Path], named: list[tuple[str, Path]], location: Path, send: Connection, compact: bool, server: int
 ) -> None:
-    """The loading process of ``_load_apart``: says "" when done, else what went wrong. It ends
-    with the server, even a server killed with SIGKILL while it loads."""
+    """The loading process of ``_load_apart``: says ("", how many quads) when done, else (what
+    went wrong, -1). It writes the index of the observations beside the store, from the store
+    opened anew, read-only (the bulk loader's memory let go first). It ends with the server, even
+    a server killed with SIGKILL while it loads."""
     die_with_parent(server)
     try:
         store = load_store(files, location, named)
@@ -267,11 +275,15 @@ def _load_into(
             with step("compacting the store"):
                 store.optimize()
         store.flush()
+        del store
+        loaded = ox.Store.read_only(str(location))
         with step("indexing the observations"):
             index = location.parent / observation_index.FILE_NAME
-            observation_index.build(functools.partial(store_pairs, store), index)
-        send.send("")
+            observation_index.build(functools.partial(store_pairs, loaded), index)
+        with step("counting the quads"):
+            size = len(loaded)
+        send.send(("", size))
     except (ValueError, OSError) as err:
-        send.send(str(err))
+        send.send((str(err), -1))
     except BaseException as err:  # a bug, not bad input: still named
-        send.send(f"loading {', '.join(map(str, files))} failed: {type(err).__name__}: {err}")
+        send.send((f"loading {', '.join(map(str, files))} failed: {type(err).__name__}: {err}", -1))

@@ -22,7 +22,17 @@ from fastapi.responses import Response
 from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL, SKOS, Site
 from hotline_kg.server.engine import Engine
-from hotline_kg.server.queries import CLASSES, CODES, INDEXED_TYPES, RDF_TYPE, RDFS_LABEL, SKOS_PREF, select, term
+from hotline_kg.server.queries import (
+    CLASSES,
+    CODE_VALUES,
+    CODES,
+    INDEXED_TYPES,
+    RDF_TYPE,
+    RDFS_LABEL,
+    SKOS_PREF,
+    select,
+    term,
+)
 from hotline_kg.server.responses import ENGINE_ERRORS, TEMPLATES, alternates, cache_control, csv_text, error, json_text
 from hotline_kg.server.search import KIND_ORDER, Hit, Row, SearchIndex, build_index
 
@@ -49,15 +59,19 @@ async def index(engine: Engine, base: str) -> SearchIndex:
     engine that does not answer is an error (the server does not start): never an empty index."""
     bindings: list[dict[str, dict[str, str]]] = []
     data = json.dumps(Site(base).base + "id/")  # a SPARQL string: JSON's escapes are SPARQL's
-    properties = " ".join(f"<{p}>" for p in PROPERTIES)
+    properties = ", ".join(f"<{p}>" for p in PROPERTIES)
     try:
-        classes = " ".join(term(row["class"]["value"]) for row in await select(engine, CLASSES))
-        types = f"{classes} {INDEXED_TYPES}"
+        classes = [term(row["class"]["value"]) for row in await select(engine, CLASSES)]
+        types = [*classes, *INDEXED_TYPES.split()]
+        offset = 0
         while True:
-            query = CODES.format(types=types, data=data, page=PAGE, offset=len(bindings), properties=properties)
-            page = await select(engine, query)
-            bindings += page
-            if len(page) < PAGE:
+            query = CODES.format(types=" ".join(types), data=data, page=PAGE, offset=offset)
+            codes = [term(row["s"]["value"]) for row in await select(engine, query)]
+            offset += len(codes)
+            if codes:
+                query = CODE_VALUES.format(codes=" ".join(codes), properties=properties, types=", ".join(types))
+                bindings += await select(engine, query)
+            if len(codes) < PAGE:
                 break
     except (*ENGINE_ERRORS, ValueError, KeyError) as err:  # an engine that answers oddly, too
         raise IndexNotBuilt(f"the search index could not be built: {err}") from err
@@ -69,7 +83,7 @@ class IndexNotBuilt(Exception):
 
 
 def rows(bindings: list[dict[str, dict[str, str]]]) -> list[Row]:
-    """The index's rows from the solutions of ``CODES``: labels by language (skos:prefLabel before
+    """The index's rows from the solutions of ``CODE_VALUES``: labels by language (skos:prefLabel before
     rdfs:label), the other labels, the code (skos:notation, else hl:gbCode) and the kind."""
     out = []
     for binding in bindings:
