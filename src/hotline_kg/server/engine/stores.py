@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -234,25 +235,34 @@ def _discard(target: Path, problem: str, files: list[Path]) -> None:
 
 
 def _load_apart(files: list[Path], named: list[tuple[str, Path]], location: Path) -> int:
-    """Bulk-load an on-disk store in a short-lived process, so the memory the load needs is
-    returned when it ends instead of staying in the server (and in every forked worker); how many
-    quads it holds. The
-    process is started afresh, not forked: a fork of a process that has used RocksDB can wait
-    forever on a lock of RocksDB's that no thread of the fork will ever release."""
+    """Bulk-load an on-disk store in a short-lived process, then index its observations in another
+    (``observation_index``, beside the store), so the memory each needs is returned when it ends
+    instead of staying in the server (and in every forked worker), and the two never add up; how
+    many quads the store holds. The processes are started afresh, not forked: a fork of a process
+    that has used RocksDB can wait forever on a lock of RocksDB's that no thread of the fork will
+    ever release."""
+    compact = sum(input_size(p) for p in [*files, *(p for _, p in named)]) <= COMPACT_UP_TO
+    failed = f"loading {', '.join(map(str, files))} failed"
+    _apart(_load_into, (files, named, location, compact), failed)
+    return _apart(_index_into, (location,), failed)
+
+
+def _apart(target: Callable[..., None], args: tuple[object, ...], failed: str) -> int:
+    """Run ``target(*args, send, server)`` in a process of its own; what it sends: ("", a number)
+    when done, else (what went wrong, -1), raised as ValueError."""
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
-    compact = sum(input_size(p) for p in [*files, *(p for _, p in named)]) <= COMPACT_UP_TO
-    process = ctx.Process(target=_load_into, args=(files, named, location, send, compact, os.getpid()))
+    process = ctx.Process(target=target, args=(*args, send, os.getpid()))
     process.start()
-    send.close()  # the loader holds the only writing end: if it dies, the read below ends
+    send.close()  # the process holds the only writing end: if it dies, the read below ends
     try:
-        message, size = receive.recv()
+        message, number = receive.recv()
     except EOFError:
-        message, size = "", -1
+        message, number = "", -1
     process.join()
-    if message or process.exitcode != 0 or size < 0:
-        raise ValueError(message or f"loading {', '.join(map(str, files))} failed (exit {process.exitcode})")
-    return int(size)
+    if message or process.exitcode != 0 or number < 0:
+        raise ValueError(message or f"{failed} (exit {process.exitcode})")
+    return int(number)
 
 
 #: Up to this many bytes of input, a new on-disk store is compacted once loaded (Oxigraph's
@@ -262,27 +272,44 @@ COMPACT_UP_TO = 1_000_000_000
 
 
 def _load_into(
-    files: list[Path], named: list[tuple[str, Path]], location: Path, send: Connection, compact: bool, server: int
+    files: list[Path], named: list[tuple[str, Path]], location: Path, compact: bool, send: Connection, server: int
 ) -> None:
-    """The loading process of ``_load_apart``: says ("", how many quads) when done, else (what
-    went wrong, -1). It writes the index of the observations beside the store, from the store
-    opened anew, read-only (the bulk loader's memory let go first). It ends with the server, even
-    a server killed with SIGKILL while it loads."""
+    """The loading process of ``_load_apart``. It ends with the server, even a server killed with
+    SIGKILL while it loads."""
     die_with_parent(server)
-    try:
-        store = load_store(files, location, named)
-        if compact:
-            with step("compacting the store"):
-                store.optimize()
-        store.flush()
-        del store
-        loaded = ox.Store.read_only(str(location))
+    _report(send, files, lambda: _load(files, named, location, compact))
+
+
+def _load(files: list[Path], named: list[tuple[str, Path]], location: Path, compact: bool) -> int:
+    store = load_store(files, location, named)
+    if compact:
+        with step("compacting the store"):
+            store.optimize()
+    store.flush()
+    return 0
+
+
+def _index_into(location: Path, send: Connection, server: int) -> None:
+    """The indexing process of ``_load_apart``: the index of the observations beside the store,
+    from the store opened read-only; then how many quads it holds."""
+    die_with_parent(server)
+
+    def index() -> int:
+        store = ox.Store.read_only(str(location))
         with step("indexing the observations"):
-            index = location.parent / observation_index.FILE_NAME
-            observation_index.build(functools.partial(store_pairs, loaded), index)
+            observation_index.build(
+                functools.partial(store_pairs, store), location.parent / observation_index.FILE_NAME
+            )
         with step("counting the quads"):
-            size = len(loaded)
-        send.send(("", size))
+            return len(store)
+
+    _report(send, [location], index)
+
+
+def _report(send: Connection, files: list[Path], work: Callable[[], int]) -> None:
+    """Send what ``work`` gives, or what went wrong (bad input by its message; a bug named too)."""
+    try:
+        send.send(("", work()))
     except (ValueError, OSError) as err:
         send.send((str(err), -1))
     except BaseException as err:  # a bug, not bad input: still named
