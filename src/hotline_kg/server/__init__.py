@@ -9,7 +9,8 @@ Where to look:
   as SPARQL answers them, whatever the engine: ``zero_length``;
 - each page is made in ``views/``: ``home`` (``/``), ``query`` (``/query``), ``search``
   (``/search``), ``resource`` (``/id/…``, ``/def/hotline``), ``dumps`` (``/dumps/…``, ``/catalog``,
-  ``/reports/…`` …); the queries they run: ``queries``;
+  ``/reports/…`` …); the queries they run: ``queries``; which observations a resource has (its
+  page's counts and list): ``observation_index``;
 - every media type and format is defined in ``hotline_kg.formats`` (and nowhere else);
 - every setting, its ``HOTLINE_KG_*`` environment variable and its command-line option: ``settings``;
 - the limits on each client and connection: ``limits``; the home page's charts: ``charts``; the
