@@ -29,6 +29,7 @@ import os
 import sqlite3
 import time
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -322,37 +323,48 @@ class _Table:
         return final
 
     def rows(self, final: np.ndarray) -> Iterator[tuple[object, ...]]:
-        """The rows of ``obs``, in IRI order."""
+        """The rows of ``obs``, in IRI order, a block at a time (lists of Python numbers cost
+        memory: a block of them at once, not a million)."""
         kept = self.kept()
-        columns = [final[self.columns[role][kept]].tolist() for role in ROLES]
-        for ident, i in enumerate(kept.tolist(), start=1):
-            yield (ident, self.obs[i], *(column[ident - 1] or None for column in columns))
+        for start in range(0, len(kept), BLOCK):
+            block = kept[start : start + BLOCK]
+            columns = [final[self.columns[role][block]].tolist() for role in ROLES]
+            for at, i in enumerate(block.tolist()):
+                yield (start + at + 1, self.obs[i], *(column[at] or None for column in columns))
 
     def counts(self, final: np.ndarray, parts: list[tuple[int, int]], by: str) -> Iterator[tuple[int, int, int]]:
         """How many observations each resource has per ``by`` (measure or period): (resource, value,
         count). A resource's observations are those it is a scope of (``SCOPES``), or whose
         subject is one of its parts; each counts once, whatever roles it has the resource in."""
         kept = self.kept()
-        scoped = [final[self.columns[role][kept]] for role in SCOPES]
         districts: dict[int, list[int]] = {}
         for part, district in parts:
             districts.setdefault(int(final[part]), []).append(int(final[district]))
+        of = []
         for k in range(max((len(d) for d in districts.values()), default=0)):
-            of = np.zeros(len(final) + 1, dtype=np.int64)
+            of.append(np.zeros(len(final) + 1, dtype=np.int64))
             for part, found in districts.items():
-                of[part] = found[k] if k < len(found) else 0
-            scoped.append(of[scoped[0]])
-        for j in range(1, len(scoped)):  # a resource twice in one observation's roles: once
-            for i in range(j):
-                scoped[j] = np.where(scoped[j] == scoped[i], 0, scoped[j])
-        value = final[self.columns[by][kept]]
-        resources = np.concatenate(scoped)
-        values = np.tile(value, len(scoped))
-        present = resources > 0
-        key = resources[present] * (len(final) + 1) + values[present]
-        found, n = np.unique(key, return_counts=True)
-        for k, count in zip(found.tolist(), n.tolist(), strict=True):
-            yield k // (len(final) + 1), k % (len(final) + 1), count
+                of[k][part] = found[k] if k < len(found) else 0
+        width = len(final) + 1
+        total: Counter[int] = Counter()
+        for start in range(0, len(kept), BLOCK):
+            block = kept[start : start + BLOCK]
+            scoped = [final[self.columns[role][block]] for role in SCOPES]
+            scoped += [district[scoped[0]] for district in of]
+            for j in range(1, len(scoped)):  # a resource twice in one observation's roles: once
+                for i in range(j):
+                    scoped[j] = np.where(scoped[j] == scoped[i], 0, scoped[j])
+            value = final[self.columns[by][block]]
+            for resources in scoped:
+                present = resources > 0
+                found, n = np.unique(resources[present] * width + value[present], return_counts=True)
+                total.update(dict(zip(found.tolist(), n.tolist(), strict=True)))
+        for key in sorted(total):
+            yield key // width, key % width, total[key]
+
+
+#: Observations written (and counted) a block at a time.
+BLOCK = 50_000
 
 
 def store_pairs(store: ox.Store, predicate: str) -> Iterator[tuple[str, str]]:
