@@ -3,21 +3,21 @@ observations at a cost that grows with what the page shows, not with the data.
 
 A resource's observations are those it is the subject, period, report or data set of, and, for a
 district, its parts' (``?part hl:district ?district``). Oxigraph finds the observations of one
-subject from its index, but every further fact of each (its period, its measure) is one more look-up:
-at a million observations, a district's page read 5 s of them. This index holds, for each
-observation, the IRIs of its subject, period, measure, report and data set (``ROLES``), in SQLite,
-with an index per role, so that
+subject from its index, but every further fact of each (its period, its measure) is one more
+look-up: at a million observations, a district's page read 5 s of them. This index holds, for each
+observation, its subject, period, measure, report and data set (``ROLES``), in SQLite, with an
+index per role, and the counts made from them, so that
 
 - ``roles`` says which roles a resource plays, from one look-up each;
-- ``summary`` counts its observations per measure and per period, from the role's index alone;
-- ``page`` lists ``size`` of them from after a given one, in IRI order (keyset pagination), from
-  one range of each role's index, merged;
+- ``summary`` reads its counts per measure and per period: a row per figure shown;
+- ``page`` lists ``size`` of its observations from after a given one, in IRI order (keyset
+  pagination), from one range of each role's index, merged;
 - ``charted`` gives those a chart draws: its own and its parts' in the latest periods.
 
-It is built once at start-up (``build``) from the (subject, object) pairs of each role's property,
-which the engine streams (``Engine.pairs``: the embedded store reads them from its own index, a
-remote engine pages through a SELECT). With ``--store-dir`` it is kept beside the store and found
-there at the next start. The figures themselves are not here: a page reads them by SPARQL, for the
+It is built once (``build``) from the (subject, object) pairs of each role's property, read as a
+stream: for an on-disk store by a process of its own after the loader (``store_pairs``; kept
+beside the store with ``--store-dir``), otherwise at start-up from the engine (``opened``,
+``Engine.pairs``). The figures themselves are not here: a page reads them by SPARQL, for the
 observations it shows.
 """
 
