@@ -141,11 +141,34 @@ def summed_variables(query: str) -> frozenset[str]:
     return frozenset(found)
 
 
+#: An inverse path of one property (``^<p>``, ``^x:p``, ``^a``; not a datatype's ``^^``) followed by
+#: a literal: a string, a number, true or false.
+INVERSE_TO_LITERAL_RE = re.compile(
+    r"(?<!\^)\^(?!\^)\s*(?:<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*|a\b)\s*(?=[\"'\d+\-.]|true\b|false\b)"
+)
+
+
+def inverse_to_literal(query: str) -> str | None:
+    """The first inverse path of one property to a literal in a query's code (Virtuoso answers it
+    with a solution with nothing bound where nothing matches), or None.
+
+    >>> inverse_to_literal('SELECT * { ?s ^<urn:p> "a" }'), inverse_to_literal('SELECT * { ?s <urn:p> "a"^^<urn:t> }')
+    ('^<urn:p>', None)
+    >>> inverse_to_literal('SELECT * { VALUES ?v { "1"^^<urn:t> "2" } ?s ^<urn:p> ?v }')
+    """
+    code = blanked(query, keep_iris=True)
+    for match in INVERSE_TO_LITERAL_RE.finditer(query):
+        if code[match.start()] == "^":
+            return match.group(0).strip()
+    return None
+
+
 def refuse_what_it_answers_wrongly(query: str) -> None:
     """Unwritable for a query Virtuoso answers wrongly and the wrapper cannot write anew: an integer
     beyond 64 bits (Virtuoso reads 3123341724822987348115456 as another number), a prefix not
     declared (Virtuoso has its own; SPARQL none), a path of zero length inside GRAPH ?g (Virtuoso
-    matches it in no graph), a MINUS that shares no variable, UNDEF in VALUES, a value that is not
+    matches it in no graph), an inverse path of one property to a literal, a MINUS that shares no
+    variable, UNDEF in VALUES, a value that is not
     a test taken as true or false (``FILTER (?x)``), an IF whose condition may be an error
     (Virtuoso takes its else branch), or a triple pattern with one variable twice next to an
     OPTIONAL (Virtuoso drops that they are one).
@@ -181,6 +204,13 @@ def refuse_what_it_answers_wrongly(query: str) -> None:
             f"Virtuoso, the engine behind this endpoint, answers a path of zero length (p* or p?) from a literal "
             f"with its variable unbound, where SPARQL gives the literal ({literal}); bind the literal with "
             "VALUES or BIND instead"
+        )
+    inverse = inverse_to_literal(query)
+    if inverse:
+        raise Unwritable(
+            f"Virtuoso, the engine behind this endpoint, answers an inverse path of one property to a literal "
+            f"({inverse}) with one solution with nothing bound, where SPARQL gives none; write the triple the "
+            'other way round ("a" <p> ?s for ?s ^<p> "a")'
         )
     if minus_apart(query):
         raise Unwritable(
