@@ -145,9 +145,8 @@ def test_an_index_of_another_version_or_none_is_built_again_from_the_engine(tmp_
         ObservationIndex(path)
 
     class Engine:
-        async def pairs(self, predicate: str):
-            yield pairs_of(8)[predicate][:4]
-            yield pairs_of(8)[predicate][4:]
+        async def pairs(self, predicate: str) -> list[tuple[str, str]]:
+            return pairs_of(8)[predicate]
 
     index = asyncio.run(observation_index.opened(Engine(), path, 10))  # type: ignore[arg-type]
     assert index.size() == 8 and index.roles("https://example.org/district").roles == ("district",)

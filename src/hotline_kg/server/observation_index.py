@@ -104,7 +104,6 @@ class ObservationIndex:
         if found is None or found[0] != VERSION:
             self.db.close()
             raise IndexNotBuilt(f"{path}: an index of another version")
-        self.path = path
         self.limit = limit
 
     def close(self) -> None:
@@ -226,9 +225,7 @@ async def opened(engine: Engine, path: Path, limit: float) -> ObservationIndex:
         return ObservationIndex(path, limit)
     except IndexNotBuilt:
         pass
-    read: dict[str, list[tuple[str, str]]] = {}
-    for prop in (*ROLES.values(), DISTRICT):
-        read[prop] = [pair async for batch in engine.pairs(prop) for pair in batch]
+    read = {prop: await engine.pairs(prop) for prop in (*ROLES.values(), DISTRICT)}
     await asyncio.to_thread(build, read.pop, path)
     return ObservationIndex(path, limit)
 

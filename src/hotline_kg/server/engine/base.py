@@ -7,7 +7,7 @@ has already refused updates, SERVICE, LOAD and FROM outside the dataset before a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -95,9 +95,9 @@ class Engine(Protocol):
         """The dataset's named graphs, sorted (known once started)."""
         ...
 
-    def pairs(self, predicate: str) -> AsyncIterator[list[tuple[str, str]]]:
+    async def pairs(self, predicate: str) -> list[tuple[str, str]]:
         """Every (subject, object) of the dataset's triples with this predicate whose subject and
-        object are IRIs, in batches, each at least once (for the index of the observations, built at start-up)."""
+        object are IRIs, each at least once (for the index of the observations, built at start-up)."""
         ...
 
     def size(self) -> int:

@@ -29,7 +29,6 @@ import signal
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -143,9 +142,9 @@ class EmbeddedEngine:
     def size(self) -> int:
         return self._len
 
-    async def pairs(self, predicate: str) -> AsyncIterator[list[tuple[str, str]]]:
+    async def pairs(self, predicate: str) -> list[tuple[str, str]]:
         """Read from the store in this process (not through a worker: no row limit), in a thread."""
-        yield await asyncio.to_thread(lambda: list(store_pairs(self.loaded.store, predicate)))
+        return await asyncio.to_thread(lambda: list(store_pairs(self.loaded.store, predicate)))
 
     def _spawn(self) -> _Worker:
         parent, child = socket.socketpair()

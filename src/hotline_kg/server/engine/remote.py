@@ -35,7 +35,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import httpx
@@ -172,19 +172,18 @@ class RemoteEngine:
         counted = await self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", [], [])
         self._size = int(counted[0]["n"]["value"]) if counted else 0
 
-    async def pairs(self, predicate: str) -> AsyncIterator[list[tuple[str, str]]]:
-        """A SELECT of the pairs, ordered (so that its pages are what SPARQL says they are), a page
-        of at most the row limit at a time."""
+    async def pairs(self, predicate: str) -> list[tuple[str, str]]:
+        """A SELECT of the pairs, ordered (so that its pages are what SPARQL says they are), read a
+        page of at most the row limit at a time."""
         page = min(self.max_rows, PAIRS_PAGE)
         pattern = f"?s {ox.NamedNode(predicate)} ?o FILTER (isIRI(?s) && isIRI(?o))"
-        offset = 0
+        pairs: list[tuple[str, str]] = []
         while True:
-            text = f"SELECT DISTINCT ?s ?o WHERE {{ {pattern} }} ORDER BY ?s ?o LIMIT {page} OFFSET {offset}"
+            text = f"SELECT DISTINCT ?s ?o WHERE {{ {pattern} }} ORDER BY ?s ?o LIMIT {page} OFFSET {len(pairs)}"
             found = await self._select(text, [], [])
-            yield [(row["s"]["value"], row["o"]["value"]) for row in found]
+            pairs += [(row["s"]["value"], row["o"]["value"]) for row in found]
             if len(found) < page:
-                return
-            offset += page
+                return pairs
 
     async def _select(self, text: str, default: list[str], named: list[str]) -> list[dict[str, dict[str, str]]]:
         answer = await self.query(text, default, named, JSON_RESULTS)
