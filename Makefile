@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 
-.PHONY: install facts build validate serve test check bench bench-large bench-pages soak fuzz conformance real-texts lint clean
+.PHONY: install facts build validate serve site test check bench bench-large bench-pages soak fuzz conformance real-texts lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ validate: install
 serve: build
 	$(BIN)/hotline-kg serve --host 127.0.0.1 --port 8000
 
+## site: the whole site as static files in dist/site/ (SPARQL and search in the browser), for hosts that
+## run no program; Oxigraph's WebAssembly comes from the npm package pinned in web/package-lock.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+	touch $@
+
+site: build web/node_modules/.package-lock.json
+	$(BIN)/hotline-kg site
+
 ## the JavaScript SPARQL clients that tests/test_server_js.py runs under Node.js (versions pinned by the lock file)
 tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund
@@ -40,7 +49,7 @@ tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
 
 ## test: lint, then the whole pytest suite on every core (pytest-xdist; a module's tests stay together),
 ## then the replica test alone: it kills a replica under load, and the other tests' load would distort it
-test: install tests/js/node_modules/.package-lock.json
+test: install tests/js/node_modules/.package-lock.json web/node_modules/.package-lock.json
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest -n auto --dist loadfile --ignore=tests/test_replicas.py

@@ -213,22 +213,19 @@ class HAProxy:
 
 
 class Nginx:
-    """deploy/nginx-cache.conf with its example addresses replaced, inside a minimal nginx.conf."""
+    """An nginx site configuration (``server`` blocks, a ``map`` …) inside a minimal nginx.conf,
+    on a free port (its ``listen`` line replaced); ``probe``: a path that answers once it is up.
+    ``Nginx.cache`` makes deploy/nginx-cache.conf with its example addresses replaced."""
 
-    def __init__(self, upstream: HAProxy, folder: Path) -> None:
+    def __init__(self, site: str, folder: Path, listen: str, probe: str = "/", what: str = "nginx") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.folder = folder
+        self.probe = probe
+        self.what = what
         self.proc: subprocess.Popen[bytes] | None = None
-        site = (DEPLOY / "nginx-cache.conf").read_text()
-        for example, here in [
-            ("/var/cache/nginx/hotline-kg", str(folder / "cache")),
-            ("server 127.0.0.1:8080;", f"server 127.0.0.1:{upstream.port};"),
-            ("listen 80;", f"listen 127.0.0.1:{self.port};"),
-        ]:
-            assert site.count(example) == 1, f"deploy/nginx-cache.conf: expected `{example}` once"
-            site = site.replace(example, here)
-        (folder / "hotline-kg.conf").write_text(site)
+        assert site.count(listen) == 1, f"{what}: expected `{listen}` once"
+        (folder / "hotline-kg.conf").write_text(site.replace(listen, f"listen 127.0.0.1:{self.port};"))
         user = "user root;" if os.geteuid() == 0 else ""  # workers may write the test's private folders
         temp = "".join(
             f"{kind}_temp_path {folder / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -239,12 +236,23 @@ class Nginx:
             f"http {{\naccess_log {folder / 'access.log'};\n{temp}include {folder / 'hotline-kg.conf'};\n}}\n"
         )
 
+    @classmethod
+    def cache(cls, upstream: HAProxy, folder: Path) -> Nginx:
+        site = (DEPLOY / "nginx-cache.conf").read_text()
+        for example, here in [
+            ("/var/cache/nginx/hotline-kg", str(folder / "cache")),
+            ("server 127.0.0.1:8080;", f"server 127.0.0.1:{upstream.port};"),
+        ]:
+            assert site.count(example) == 1, f"deploy/nginx-cache.conf: expected `{example}` once"
+            site = site.replace(example, here)
+        return cls(site, folder, "listen 80;", "/haproxy-health", "deploy/nginx-cache.conf")
+
     def start(self) -> None:
         binary = tool("nginx")
         conf = self.folder / "nginx.conf"
         args = [binary, "-p", str(self.folder), "-e", str(self.folder / "error.log"), "-c", str(conf)]
         check = subprocess.run([*args, "-t"], capture_output=True, text=True)
-        assert check.returncode == 0, f"deploy/nginx-cache.conf: {check.stderr}"
+        assert check.returncode == 0, f"{self.what}: {check.stderr}"
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def up() -> bool:
@@ -252,7 +260,7 @@ class Nginx:
             if self.proc.poll() is not None:
                 pytest.fail(f"nginx exited: {self.log()}")
             try:
-                httpx.get(self.url + "/haproxy-health", timeout=1)
+                httpx.get(self.url + self.probe, timeout=1)
                 return True
             except httpx.HTTPError:
                 return False

@@ -1,5 +1,5 @@
 """The examples in the docstrings of the extractor (hotline_kg.extract), the facts schema and the
-progress lines run, one test per module: each example of a rule quotes the shape of a report's
+progress lines and the static site's paths run, one test per module: each example of a rule quotes the shape of a report's
 sentence, with figures of its own (a report's figures reach the graph only from data/raw), and
 shows what is read from it."""
 
@@ -18,6 +18,7 @@ MODULES = sorted(
         "hotline_kg.schema",
         "hotline_kg.progress",
         "hotline_kg.extract",
+        "hotline_kg.site.paths",
         *(f"hotline_kg.extract.{m.name}" for m in pkgutil.iter_modules(hotline_kg.extract.__path__)),
     ]
 )
@@ -36,6 +37,7 @@ WITH_EXAMPLES = {
     "hotline_kg.extract.stream",
     "hotline_kg.extract.table",
     "hotline_kg.extract.unclaimed",
+    "hotline_kg.site.paths",
 }
 
 

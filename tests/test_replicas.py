@@ -199,7 +199,7 @@ def test_repeated_gets_are_answered_by_the_cache_in_front(cluster: Cluster, tmp_
     haproxy = cluster.haproxy
     names = [r.name for r in cluster.replicas]
     wait_for(lambda: all(haproxy.status(n) == "UP" for n in names), 15, "every replica UP")
-    nginx = Nginx(haproxy, tmp_path)
+    nginx = Nginx.cache(haproxy, tmp_path)
     nginx.start()
 
     def upstream() -> int:

@@ -45,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     its default applies."""
     top = argparse.ArgumentParser(prog="hotline-kg", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
-    for add in (_extract_command, _build_command, _validate_command, _serve_command, _load_command):
+    for add in (_extract_command, _build_command, _validate_command, _serve_command, _load_command, _site_command):
         add(commands)
     return top
 
@@ -255,6 +255,48 @@ def run_validate(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(validate.summary(report))
     return 0 if report.conforms else 1
+
+
+def _site_command(commands: Any) -> None:
+    st = commands.add_parser(
+        "site", help="write the static site: every page, its twins, the dumps, SPARQL and search in the browser"
+    )
+    st.set_defaults(run=site)
+    settings.add_options(st, "site")
+
+
+def site(args: argparse.Namespace) -> int:
+    """Write the static site of the build (``hotline_kg.site``): one line says what was written."""
+    from pydantic import ValidationError
+
+    from hotline_kg.server.engine import Unavailable
+    from hotline_kg.server.settings import Settings
+    from hotline_kg.server.views.dumps import Mismatch
+    from hotline_kg.site import crawl, write
+
+    chosen_site = _site(args)
+    if chosen_site is None:
+        return 2
+    try:  # the crawl is one client: no rate limit; the answer cache would only hold pages once read
+        chosen = Settings(
+            **{**settings.given(args, "site"), "base_uri": chosen_site.base, "client_rate": 0, "cache_mb": 0}
+        )
+    except ValidationError as err:
+        sys.stderr.write("".join(f"error: {problem}\n" for problem in settings.problems(err)))
+        return 2
+    try:
+        written = write.write_site(chosen, chosen.site_dir, chosen.oxigraph_js, chosen.site_url)
+    except (write.SiteError, crawl.CrawlError, Mismatch, Unavailable, ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(
+        f"wrote {chosen.site_dir}/: {written.files} files, {written.size / 2**20:.1f} MB, "
+        f"{written.pages} pages, in {written.seconds:.1f} s"
+    )
+    if written.broken:
+        nowhere = ", ".join(written.broken)
+        print(f"note: {len(written.broken)} links of the pages lead nowhere on the server either: {nowhere}")
+    return 0
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -93,6 +93,9 @@ SERVICE_DESCRIPTION_TYPES = (TURTLE.media, JSON_LD.media, HTML)
 # --- resource pages (/id/…, /def/hotline) ---------------------------------------------------------
 #: ``?format=NAME`` of a resource, in the order of its ``Link`` alternates.
 RESOURCE_PARAM = {f.name: f.media for f in (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)}
+#: ``/id/….ttl`` (``/def/hotline.ttl`` …): the media type an ending of a resource's path forces, as
+#: ``?format=`` does; the static site (``hotline_kg.site``) writes its files at these paths.
+RESOURCE_ENDINGS = {f".{name}": media for name, media in RESOURCE_PARAM.items()}
 #: What a resource is given as, by Accept; the first is the default.
 RESOURCE_TYPES = (HTML, TURTLE.media, N_TRIPLES.media, JSON_LD.media, RDF_XML.media)
 

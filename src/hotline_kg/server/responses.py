@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,9 +21,6 @@ from fastapi.templating import Jinja2Templates
 from hotline_kg import formats
 from hotline_kg.server.engine import Busy, QueryFailed, QuerySyntaxError, QueryTimeout, TooManyResults, Unavailable
 from hotline_kg.server.settings import Settings
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
 
 #: How long a client or an HTTP cache may keep a response, by kind: the one table of them
 #: (``cache_control`` writes the header).
@@ -104,6 +102,42 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+#: The query page of the static site (``hotline_kg.site``) runs SPARQL in the browser: Oxigraph,
+#: compiled to WebAssembly, in a Web Worker of this site. That page alone may compile WebAssembly.
+QUERY_PAGE_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "script-src 'self';", "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self';"
+)
+#: A policy as a page's ``<meta>`` gives it (a static host may send no header): without
+#: ``frame-ancestors``, which browsers ignore there (and warn of).
+META_POLICIES = {
+    policy: "; ".join(d for d in policy.split("; ") if not d.startswith("frame-ancestors"))
+    for policy in (CONTENT_SECURITY_POLICY, QUERY_PAGE_POLICY)
+}
+
+
+@dataclass(frozen=True)
+class StaticSite:
+    """How the pages are rendered for the static site (``hotline_kg.site``), in ``app.state``:
+    their policy in a ``<meta>``; the query page's editor runs queries in the browser over
+    ``dump`` within ``timeout`` seconds and ``max_rows`` rows; the search page searches
+    ``search_index``."""
+
+    dump: str
+    search_index: str
+    timeout: float
+    max_rows: int
+    policy: str = META_POLICIES[CONTENT_SECURITY_POLICY]
+    query_policy: str = META_POLICIES[QUERY_PAGE_POLICY]
+
+
+def _page_context(request: Request) -> dict[str, object]:
+    """What every template may read: ``static_site`` (a ``StaticSite``, or None when served)."""
+    app = request.scope.get("app")  # none for the endpoint's own page (``sparql``: no FastAPI in front)
+    return {"static_site": getattr(app.state, "static_site", None) if app is not None else None}
+
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"), context_processors=[_page_context])
+
 #: Headers every response carries, whatever route made it: any site may read the data (CORS), no
 #: browser may guess a type or leak the page's address, and pages run under the policy above.
 SHARED_HEADERS = {

@@ -313,3 +313,27 @@ def build_index(rows: Iterable[Row]) -> SearchIndex:
     for key, found in index.exact.items():  # the best score first, then the best rank
         index.exact[key] = sorted(set(found), key=lambda hit: (-hit[0], index.order[hit[1]]))
     return index
+
+
+def exported(index: SearchIndex, hrefs: list[str]) -> dict[str, object]:
+    """The index as JSON for the static site's search (``static/search.js`` runs ``search`` on it,
+    the same tiers in the same order): each row (and ``hrefs``, its path), the exact keys, and the
+    joined keys of each scan with where each key starts and whose it is."""
+
+    def keys(k: _Keys) -> dict[str, object]:
+        return {"text": k.text, "starts": k.starts, "rows": k.rows}
+
+    return {
+        "scores": {name: score for score, name in MATCHES.items()},
+        "pinyin": PINYIN_AVAILABLE,
+        "rows": [
+            [r.iri, r.kind, r.label_zh, r.label_en, r.code, href] for r, href in zip(index.rows, hrefs, strict=True)
+        ],
+        "exact": index.exact,
+        "keys": keys(index.keys),
+        "words": keys(index.words),
+        "pinyin_keys": keys(index.pinyin),
+        "syllables": keys(index.syllables),
+        "everything": keys(index.everything),
+        "texts": index.texts,
+    }

@@ -65,10 +65,12 @@ def _setting(default: Any, help: str, *commands: str, metavar: str | None = None
 class Settings(_Variables):
     """Every limit has a safe default; ``HOTLINE_KG_*`` variables and command-line options change them."""
 
-    dist: Path = _setting(Path("dist"), "the built graph and its files", "serve", "load", "validate", metavar="DIR")
+    dist: Path = _setting(
+        Path("dist"), "the built graph and its files", "serve", "load", "validate", "site", metavar="DIR"
+    )
     data: list[Path] = _setting([], "serve these RDF files instead of the build", "serve", metavar="FILE")
     named: list[tuple[str, Path]] = _setting([], "and these, each as a named graph")
-    base_uri: str = _setting(DEFAULT_BASE, "base of every URI", "serve", "build", "validate", metavar="URI")
+    base_uri: str = _setting(DEFAULT_BASE, "base of every URI", "serve", "build", "validate", "site", metavar="URI")
     engine: str | None = _setting(
         None,
         "serve a remote SPARQL endpoint (Oxigraph server, Virtuoso …) instead of the build or --data; "
@@ -88,13 +90,18 @@ class Settings(_Variables):
     host: str = _setting(DEFAULT_HOST, "address to listen on", "serve")
     port: int = _setting(8000, "port to listen on", "serve")
     timeout: float = _setting(
-        10.0, "seconds a query may run (serve: the server's limit; load: the engine's own)", "serve", "load"
+        10.0,
+        "seconds a query may run (serve: the server's limit; load: the engine's own; site: the browser's)",
+        "serve",
+        "load",
+        "site",
     )
     max_rows: int = _setting(
         10000,
-        "result rows (or triples) of a query (serve: the server's limit; load: the engine's own)",
+        "result rows (or triples) of a query (serve: the server's limit; load: the engine's own; site: the browser's)",
         "serve",
         "load",
+        "site",
     )
     max_query: int = _setting(20000, "characters of a query", "serve")
     max_body: int = _setting(100000, "bytes of a POST", "serve")
@@ -113,9 +120,22 @@ class Settings(_Variables):
         "serve",
         metavar="DIR",
     )
-    queries: Path = _setting(Path("queries"), "the example queries", "serve", metavar="DIR")
+    queries: Path = _setting(Path("queries"), "the example queries", "serve", "site", metavar="DIR")
     raw: Path = _setting(
-        Path("data/raw"), "the report texts (and sources.csv), served at /reports/", "serve", metavar="DIR"
+        Path("data/raw"), "the report texts (and sources.csv), served at /reports/", "serve", "site", metavar="DIR"
+    )
+    site_dir: Path = _setting(Path("dist/site"), "where the static site is written", "site", metavar="DIR")
+    oxigraph_js: Path = _setting(
+        Path("web/node_modules/oxigraph"),
+        "the npm package oxigraph (WebAssembly), which answers SPARQL in the static site's query page",
+        "site",
+        metavar="DIR",
+    )
+    site_url: str = _setting(
+        "",
+        "where the static site is published (https://…/): the w3id.org redirects go there (none: not written)",
+        "site",
+        metavar="URL",
     )
     max_age: int = _setting(3600, "seconds a client or an HTTP cache may keep an answer of this build", "serve")
     client_rate: float = _setting(100, "requests a second from one address (0: no limit)", "serve")

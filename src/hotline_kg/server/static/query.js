@@ -2,6 +2,8 @@
 // highlighting, completion of prefixes and of the dataset's terms, the examples in a picker,
 // results as a paged table or a bar chart, a shareable URL and downloads. Without it the form
 // still posts and the server shows the results.
+import { el } from "./dom.js";
+
 const form = document.querySelector("form.sparql");
 const area = form.querySelector("textarea");
 const BASE = form.dataset.base;
@@ -20,15 +22,6 @@ const KEYWORD = new Set(KEYWORDS);
 const TOKEN = /(#[^\n]*)|("""[\s\S]*?"""|'''[\s\S]*?'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(<[^<>"{}|^`\\\s]*>)|([?$][\w\u00b7\u00c0-\uffff]+)|((?:[A-Za-z][\w.-]*)?:(?:[\w\u00c0-\uffff-]|\.(?=[\w-]))*)|(@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\b[A-Za-z_]+\b)|(\b\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b)/g;
 const CLASSES = ["comment", "string", "iri", "var", "pname", "word", "number"];
 
-const el = (name, attrs = {}, ...children) => {
-  const node = document.createElement(name);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children);
-  return node;
-};
 const escape = (s) => s.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
 
 // --- the editor: the textarea over a highlighted <pre> ---------------------------------------------
@@ -203,7 +196,83 @@ const actions = form.querySelector(".actions");
 actions.append(" ", picker);
 
 // --- running a query -------------------------------------------------------------------------------
+// On the server, the endpoint answers; on the static site (data-engine="browser"), Oxigraph in a
+// Web Worker (sparql-worker.js) over the build's dump, loaded on the first query with a progress
+// bar. The worker is stopped at the time limit (and started anew, the dump loaded again, for the
+// next query); it checks the row limit itself.
+const IN_BROWSER = form.dataset.engine === "browser";
+const TIMEOUT = Number(form.dataset.timeout || 0) * 1000;
+const MAX_ROWS = Number(form.dataset.maxRows || 0);
+let worker = null;
+let asked = 0;
+
+function startWorker() {
+  const w = new Worker(new URL("./sparql-worker.js", import.meta.url), { type: "module" });
+  const bar = el("progress", { max: "1", "aria-label": "加载数据 / loading the data" });
+  const note = el("p", { class: "loading" }, "加载数据 / loading the data … ", bar);
+  out.replaceChildren(note);
+  w.pending = new Map(); // id → {resolve, reject, timer}: each answer goes to its own query
+  w.ready = new Promise((resolve, reject) => {
+    w.onmessage = (e) => {
+      const m = e.data;
+      if (m.id !== undefined) {
+        const asked = w.pending.get(m.id);
+        if (!asked) return;
+        w.pending.delete(m.id);
+        clearTimeout(asked.timer);
+        if (m.error) asked.reject(new Error(m.error));
+        else asked.resolve(m);
+      } else if (m.progress !== undefined) {
+        if (m.total) bar.value = m.progress / m.total;
+        else bar.removeAttribute("value");
+      } else if (m.ready) {
+        note.remove();
+        resolve(m);
+      } else if (m.failed) reject(new Error(m.failed));
+    };
+    w.onerror = (e) => reject(new Error(e.message || "the query engine could not start"));
+  });
+  w.postMessage({ load: form.dataset.dump });
+  return w;
+}
+
+async function ready() {
+  if (!worker) worker = startWorker();
+  const w = worker;
+  try {
+    await w.ready;
+  } catch (err) {
+    if (worker === w) worker = null;
+    throw err;
+  }
+  return w;
+}
+
+// A query in the worker; past the time limit the worker is stopped, and every query it had
+// is answered with the limit's error.
+async function inBrowser(query, accept) {
+  const w = await ready();
+  const id = ++asked;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      w.terminate();
+      if (worker === w) worker = null;
+      for (const other of w.pending.values()) {
+        clearTimeout(other.timer);
+        other.reject(new Error(`503: the query ran for ${TIMEOUT / 1000} s, the limit, and was stopped`));
+      }
+      w.pending.clear();
+    }, TIMEOUT);
+    w.pending.set(id, { resolve, reject, timer });
+    w.postMessage({ id, query, accept, maxRows: MAX_ROWS });
+  });
+}
+
 async function sparql(query, accept = RESULTS) {
+  if (IN_BROWSER) {
+    const answer = await inBrowser(query, accept);
+    return answer.type === RESULTS ? JSON.parse(answer.body) : { graph: answer.body };
+  }
   const response = await fetch("/sparql", {
     method: "POST",
     headers: { Accept: accept, "Content-Type": "application/x-www-form-urlencoded" },
@@ -216,23 +285,47 @@ async function sparql(query, accept = RESULTS) {
 
 const out = el("section", { class: "results", "aria-live": "polite" });
 form.after(out);
+const DOWNLOADS = { csv: "text/csv", tsv: "text/tab-separated-values", json: RESULTS };
+function downloadLink(query, f) {
+  const a = el("a", { href: `/sparql?${new URLSearchParams({ query, format: f })}`, download: `results.${f}`, text: f.toUpperCase() });
+  if (IN_BROWSER) { // no endpoint: the file is made here, from the same query
+    a.addEventListener("click", async (e) => {
+      if (a.dataset.ready) return;
+      e.preventDefault();
+      try {
+        const answer = await inBrowser(query, DOWNLOADS[f]);
+        a.href = URL.createObjectURL(new Blob([answer.body], { type: answer.type }));
+        a.dataset.ready = "1";
+        a.click();
+      } catch (err) {
+        out.prepend(el("p", { class: "error" }, el("strong", { text: err.message })));
+      }
+    });
+  }
+  return a;
+}
 const downloads = (query) =>
-  el("span", { class: "downloads" }, " · download: ",
-    ...["csv", "tsv", "json"].flatMap((f, i) => [i ? " · " : "", el("a", { href: `/sparql?${new URLSearchParams({ query, format: f })}`, download: `results.${f}`, text: f.toUpperCase() })]));
+  el("span", { class: "downloads" }, " · download: ", ...Object.keys(DOWNLOADS).flatMap((f, i) => [i ? " · " : "", downloadLink(query, f)]));
 
 async function run() {
   close();
   const query = area.value;
-  history.replaceState(null, "", `/query?${new URLSearchParams({ query })}`);
+  history.replaceState(null, "", `${location.pathname}?${new URLSearchParams({ query })}`);
   const old = actions.querySelector(".downloads");
   if (old) old.remove();
-  picker.before(downloads(query), " ");
+  const links = downloads(query);
+  picker.before(links, " ");
   const server = document.getElementById("server-results");
   if (server) server.remove();
   out.replaceChildren(el("p", { class: "busy", text: "运行中 / running …" }));
-  const started = performance.now();
+  let started = performance.now();
   let data;
   try {
+    if (IN_BROWSER) {
+      await ready(); // the first query loads the data: not counted in its time
+      out.replaceChildren(el("p", { class: "busy", text: "运行中 / running …" }));
+      started = performance.now();
+    }
     data = await sparql(query, `${RESULTS},application/n-triples;q=0.75`);
   } catch (err) {
     out.replaceChildren(el("p", { class: "error" }, el("strong", { text: err.message })));
@@ -242,6 +335,11 @@ async function run() {
   if (data.graph !== undefined) {
     const lines = data.graph.split("\n").filter(Boolean);
     return render(["triples"], lines.map((l) => ({ triples: { type: "literal", value: l } })), ms);
+  }
+  if (IN_BROWSER) { // the answer in hand is the JSON download: a plain link to it, nothing run again
+    const json = links.querySelector('a[download="results.json"]');
+    json.href = URL.createObjectURL(new Blob([JSON.stringify(data)], { type: RESULTS }));
+    json.dataset.ready = "1";
   }
   if ("boolean" in data) return render(["ASK"], [{ ASK: { type: "literal", value: String(data.boolean) } }], ms);
   const labels = await loadLabels(data.results.bindings);

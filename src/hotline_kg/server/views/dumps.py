@@ -222,7 +222,7 @@ def report_page(name: str, text: str) -> str:
         '<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title} — hotline-kg</title>"
-        '<link rel="stylesheet" href="/static/site.css"></head><body class="report">'
+        '<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/site.css"></head><body class="report">'
         '<header><a href="/">hotline-kg</a></header>'
         f'<h1>{title} <span lang="en" class="en">report text</span></h1>'
         f'<p>报告原文，按行编号。<span lang="en">The report text as published, its lines numbered.</span> '

@@ -43,7 +43,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from hotline_kg import formats
 from hotline_kg.rdf import dumps
-from hotline_kg.rdf.vocab import DCTERMS, HL, ONTOLOGY, OWL, PROV, QB, RDFS, SKOS, WIKIDATA_DIRECT, Site
+from hotline_kg.rdf.vocab import CANONICAL_BASE, DCTERMS, HL, ONTOLOGY, OWL, PROV, QB, RDFS, SKOS, WIKIDATA_DIRECT, Site
 from hotline_kg.server import charts, protocol
 from hotline_kg.server.engine import Engine
 from hotline_kg.server.observation_index import NO_ROLE, Held, ObservationIndex
@@ -164,6 +164,14 @@ FIGURE_ORDER = tuple(
     )
 )
 TWINS = {".json": formats.FILE_TYPES[".json"], ".csv": formats.FILE_TYPES[".csv"]}
+#: How a page names each of its other forms.
+FORMAT_NAMES = {
+    formats.TURTLE.media: "Turtle",
+    formats.JSON_LD.media: "JSON-LD",
+    formats.N_TRIPLES.media: "N-Triples",
+    formats.RDF_XML.media: "RDF/XML",
+    **{media: ending[1:].upper() for ending, media in TWINS.items()},
+}
 #: Observations per page of a resource's list (and of its .json and .csv twins), the latest
 #: periods its summary counts and its charts draw, and the most observations they draw.
 PAGE_SIZE = 50
@@ -200,16 +208,20 @@ async def resource(kind: str, request: Request) -> Response:
     if not (kind.startswith("id/") or kind.startswith("def/")):
         return not_found(request, f"nothing at /{kind}")
     twin = next((ending for ending in TWINS if kind.startswith("id/") and kind.endswith(ending)), None)
-    if twin:
-        kind = kind.removesuffix(twin)
+    forced = next((ending for ending in formats.RESOURCE_ENDINGS if kind.endswith(ending)), None)
+    kind = kind.removesuffix(twin or forced or "")
     # an IRI of the data or of the vocabulary, by its path, whatever host this is
     iri = str(ONTOLOGY) + kind.removeprefix("def/hotline") if kind.startswith("def/") else settings.base + kind
-    return await respond(request, request.app.state.engine, iri, settings.base, twin)
+    media = formats.RESOURCE_ENDINGS[forced] if forced else None
+    return await respond(request, request.app.state.engine, iri, settings.base, twin, media)
 
 
-async def respond(request: Request, engine: Engine, iri: str, base: str, twin: str | None = None) -> Response:
+async def respond(
+    request: Request, engine: Engine, iri: str, base: str, twin: str | None = None, media: str | None = None
+) -> Response:
     """The description of ``iri`` as the request asks for it (``twin``: its observation table as
-    ".json" or ".csv"), or 404 if the dataset does not have it."""
+    ".json" or ".csv"; ``media``: as the ending of its path says, ``/id/….ttl``), or 404 if the
+    dataset does not have it."""
     try:
         ox.NamedNode(iri)
     except ValueError:
@@ -224,14 +236,12 @@ async def respond(request: Request, engine: Engine, iri: str, base: str, twin: s
     own = [t for t in found if t.subject.value == iri or t.object == ox.NamedNode(iri)]
     if not own:
         return not_found(request, f"no resource <{iri}> in this dataset")
-    path = Site(base).local(iri) if iri.startswith(base) else request.url.path
-    hrefs = {media: f"{path}?format={name}" for name, media in formats.RESOURCE_PARAM.items()}
-    if iri.startswith(base):
-        hrefs |= {media: path + ending for ending, media in TWINS.items()}
+    path = _path(iri, base)
+    hrefs = _alternates(iri, base)
     headers = {"Link": alternates(hrefs), "Vary": "Accept, Accept-Language", "Cache-Control": cache_control("page")}
     if twin:
         return await _twin(request, engine, iri, base, twin, found, headers, listing)
-    wanted = formats.RESOURCE_PARAM.get(request.query_params.get("format", ""))
+    wanted = media or formats.RESOURCE_PARAM.get(request.query_params.get("format", ""))
     offered = formats.RESOURCE_TYPES
     media = wanted or protocol.negotiate(request.headers.get("accept"), offered)
     if media is None:
@@ -263,9 +273,25 @@ async def respond(request: Request, engine: Engine, iri: str, base: str, twin: s
     page["summary"] = _summary(summary, namer, Site(base))
     page["listing"] = _links(path, listing, listed, Site(base))
     page["source_file"] = source
-    page["twins"] = [{"href": path + ending, "name": ending[1:].upper(), "type": m} for ending, m in TWINS.items()]
-    page["twins"] = page["twins"] if iri.startswith(base) else []
+    page["alternates"] = [{"href": href, "type": m, "name": FORMAT_NAMES[m]} for m, href in hrefs.items()]
     return TEMPLATES.TemplateResponse(request, "resource.html", page, headers=headers)
+
+
+def _path(iri: str, base: str) -> str:
+    """The path a resource's page answers at: ``/id/…`` of the data, ``/def/hotline`` of the vocabulary."""
+    if iri.startswith(base):
+        return Site(base).local(iri)
+    return "/" + iri.removeprefix(CANONICAL_BASE).split("#", 1)[0]
+
+
+def _alternates(iri: str, base: str) -> dict[str, str]:
+    """Every other form of a resource's page, by media type: its description in each RDF format
+    (``/id/….ttl`` …) and, for a resource of the data, its observations as JSON and CSV."""
+    path = _path(iri, base)
+    hrefs = {media: path + ending for ending, media in formats.RESOURCE_ENDINGS.items()}
+    if iri.startswith(base + "id/"):
+        hrefs |= {media: path + ending for ending, media in TWINS.items()}
+    return hrefs
 
 
 def _rdflib_graph(found: list[ox.Triple]) -> Graph:

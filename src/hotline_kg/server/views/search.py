@@ -200,6 +200,12 @@ async def search_page(request: Request) -> Response:
         "json_type": formats.JSON,
         "csv_type": formats.SPARQL_CSV.media,
         "size": len(request.app.state.search),
+        "limits": {
+            "max-query": MAX_QUERY,
+            "limit": DEFAULT_LIMIT,
+            "max-limit": MAX_LIMIT,
+            "columns": ",".join(CSV_COLUMNS),
+        },
     }
     return TEMPLATES.TemplateResponse(request, "search.html", context, headers=headers)
 
