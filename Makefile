@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 
-.PHONY: install facts build validate serve site test check bench bench-large bench-pages soak fuzz conformance real-texts lint clean
+.PHONY: install facts build validate serve site test check bench bench-large bench-pages bench-site soak fuzz conformance real-texts lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +83,11 @@ bench-large: build $(BENCH_VENV)/.installed
 ## and warm; ready time, peak memory; the cubes started twice over a --store-dir: the first start
 ## loads it); results in bench/results/pages.md (LABEL names the run)
 LABEL ?= after
+## bench-site: the static site's size, page weights, SPARQL and search in the browser, nginx vs
+## hotline-kg serve at 8 clients, and the in-browser store at 10k-100k more observations (site.md)
+bench-site: build web/node_modules/.package-lock.json tests/js/node_modules/.package-lock.json
+	$(BIN)/python bench/site.py
+
 bench-pages: build
 	$(BIN)/python bench/pages.py --label $(LABEL) --store-dir
 

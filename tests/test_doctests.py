@@ -1,7 +1,7 @@
-"""The examples in the docstrings of the extractor (hotline_kg.extract), the facts schema and the
-progress lines and the static site's paths run, one test per module: each example of a rule quotes the shape of a report's
-sentence, with figures of its own (a report's figures reach the graph only from data/raw), and
-shows what is read from it."""
+"""The examples in the docstrings of the extractor (hotline_kg.extract), the facts schema, the
+progress lines and the static site's paths run, one test per module: each example of a rule
+quotes the shape of a report's sentence, with figures of its own (a report's figures reach the
+graph only from data/raw), and shows what is read from it."""
 
 from __future__ import annotations
 

@@ -288,6 +288,55 @@ def test_the_static_site_in_chromium(host: str, request: pytest.FixtureRequest, 
     assert json.loads(done.stdout.strip().splitlines()[-1])["ok"]
 
 
+def test_build_can_write_the_site_too(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    done = subprocess.run(
+        [sys.executable, "-m", "hotline_kg.cli", "build", "--out", str(out), "--site"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {out / 'site'}/: " in done.stdout
+    assert (out / "site" / "id" / "district" / "110105" / "index.html").is_file()
+    assert "site/" not in (out / "SHA256SUMS").read_text(), "the site is not part of the build's checksums"
+
+
+@pytest.mark.parametrize("quads", [10, 10**9])
+def test_the_query_page_sends_readers_to_the_server_when_the_data_is_too_large(
+    built: tuple[object, Path], quads: int
+) -> None:
+    from starlette.testclient import TestClient
+
+    from hotline_kg.server.app import create_app
+    from hotline_kg.server.responses import StaticSite
+    from hotline_kg.server.settings import Settings
+
+    _, dist = built
+    app = create_app(Settings(dist=dist, client_rate=0, workers=1))
+    limit = 1000
+    app.state.static_site = StaticSite(
+        "/dumps/hotline.nq.gz", "/search-index.json", 3, 100, quads, 1, quads <= limit, SITE_URL
+    )
+    with TestClient(app) as client:
+        page = client.get("/query").text
+    if quads <= limit:
+        assert 'data-engine="browser"' in page and "Queries run in your browser" in page
+        assert f'<a href="{SITE_URL}/query">' in page, "the server is named for what the browser cannot do"
+    else:
+        assert 'data-engine="server"' in page and 'data-engine="browser"' not in page
+        assert "too large to query in a browser" in page and f'data-server="{SITE_URL}"' in page
+
+
+def test_the_site_refuses_a_server_that_is_not_a_web_address(built: tuple[object, Path], tmp_path: Path) -> None:
+    _, dist = built
+    done = run_site(dist, tmp_path / "site", "--site-server", "javascript:alert(1)")
+    assert done.returncode == 2 and "--site-server: not an http(s) address" in done.stderr
+    assert not (tmp_path / "site").exists()
+
+
 # --- when the site cannot be written --------------------------------------------------------------------
 
 

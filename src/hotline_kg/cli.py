@@ -82,6 +82,9 @@ def _build_command(commands: Any) -> None:
     bd.set_defaults(run=build)
     bd.add_argument("--root", type=Path, default=Path("."), help="project folder (default: .)")
     bd.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
+    bd.add_argument(
+        "--site", action="store_true", help="then write the static site into OUT/site/ (as `hotline-kg site` does)"
+    )
     settings.add_options(bd, "build")
 
 
@@ -137,10 +140,16 @@ def build(args: argparse.Namespace) -> int:
 
     try:
         with rdf_build.locked(args.out):
-            return _build(args)
+            code = _build(args)
     except BuildError as err:  # the lock is held, or the new build cannot be written (a full disk …)
         print(f"error: {err}", file=sys.stderr)
         return 1
+    if code != 0 or not args.site:
+        return code
+    given = argparse.Namespace(**{name: None for name in settings.options("site")})
+    given.dist, given.site_dir, given.base_uri = args.out, args.out / "site", args.base_uri
+    given.raw, given.queries = args.root / "data" / "raw", args.root / "queries"
+    return site(given)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -284,6 +293,11 @@ def site(args: argparse.Namespace) -> int:
     except ValidationError as err:
         sys.stderr.write("".join(f"error: {problem}\n" for problem in settings.problems(err)))
         return 2
+    for name in ("site_server", "site_url"):
+        value = getattr(chosen, name)
+        if value and not re.match(r"https?://[^\s\"'<>]+$", value):
+            print(f"error: --{name.replace('_', '-')}: not an http(s) address: {value!r}", file=sys.stderr)
+            return 2
     try:
         written = write.write_site(chosen, chosen.site_dir, chosen.oxigraph_js, chosen.site_url)
     except (write.SiteError, crawl.CrawlError, Mismatch, Unavailable, ValueError, OSError) as err:

@@ -119,13 +119,19 @@ META_POLICIES = {
 class StaticSite:
     """How the pages are rendered for the static site (``hotline_kg.site``), in ``app.state``:
     their policy in a ``<meta>``; the query page's editor runs queries in the browser over
-    ``dump`` within ``timeout`` seconds and ``max_rows`` rows; the search page searches
-    ``search_index``."""
+    ``dump`` (``quads`` quads, ``dump_bytes`` to fetch) within ``timeout`` seconds and
+    ``max_rows`` rows, unless the data is too large for a browser (``in_browser`` false: the
+    page points to ``server``, a ``hotline-kg serve`` of the same data, if there is one); the
+    search page searches ``search_index``."""
 
     dump: str
     search_index: str
     timeout: float
     max_rows: int
+    quads: int
+    dump_bytes: int
+    in_browser: bool = True
+    server: str = ""
     policy: str = META_POLICIES[CONTENT_SECURITY_POLICY]
     query_policy: str = META_POLICIES[QUERY_PAGE_POLICY]
 

@@ -33,6 +33,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from hotline_kg.rdf.vocab import DEFAULT_BASE, DEFAULT_HOST
 
 ENV_PREFIX = "HOTLINE_KG_"
+#: The most quads the static site's query page loads into the reader's browser (the dump's, which
+#: the browser holds twice: as named graphs and as their union). Measured: bench/results/site.md.
+BROWSER_MAX_QUADS = 500_000
 #: The environment variable of the base URI (``build``, ``validate`` and ``serve`` read it).
 BASE_ENV = ENV_PREFIX + "BASE_URI"
 _CONFIG = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True)
@@ -130,6 +133,18 @@ class Settings(_Variables):
         "the npm package oxigraph (WebAssembly), which answers SPARQL in the static site's query page",
         "site",
         metavar="DIR",
+    )
+    site_server: str = _setting(
+        "",
+        "a server of the same data (hotline-kg serve, https://…): the static query page points readers "
+        "there, and sends them there when the data is too large for a browser (none: the dumps)",
+        "site",
+        metavar="URL",
+    )
+    browser_max_quads: int = _setting(
+        BROWSER_MAX_QUADS,
+        "quads a browser is given to query (more: the static query page sends readers to --site-server)",
+        "site",
     )
     site_url: str = _setting(
         "",

@@ -9,6 +9,7 @@ renamed into place).
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import shutil
 import tempfile
@@ -64,8 +65,19 @@ def write_site(settings: Settings, out: Path, oxigraph: Path, site_url: str = ""
     sums = read_sums(settings.dist)
     if Path(DUMP).name not in sums:
         raise SiteError(f"{settings.dist / SUMS}: the build has no {Path(DUMP).name}, which the browser queries")
+    dump = verify(settings.dist, Path(DUMP).name)
+    quads = count_lines(dump)
     app = create_app(settings)
-    app.state.static_site = StaticSite(DUMP, SEARCH_INDEX, settings.timeout, settings.max_rows)
+    app.state.static_site = StaticSite(
+        DUMP,
+        SEARCH_INDEX,
+        settings.timeout,
+        settings.max_rows,
+        quads,
+        dump.stat().st_size,
+        quads <= settings.browser_max_quads,
+        settings.site_server.rstrip("/"),
+    )
     crawled = asyncio.run(crawl.crawl(app, settings))
     out.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -96,6 +108,12 @@ def write_site(settings: Settings, out: Path, oxigraph: Path, site_url: str = ""
     pages = sum(1 for p in files if p.suffix == ".html")
     size = sum(p.stat().st_size for p in files)
     return Written(len(files), size, pages, time.perf_counter() - began, sorted(crawled.broken))
+
+
+def count_lines(path: Path) -> int:
+    """The lines of a gzipped file: the quads of an N-Quads dump."""
+    with gzip.open(path, "rb") as f:
+        return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
 
 
 def _write_pages(folder: Path, crawled: crawl.Crawled) -> None:

@@ -227,6 +227,7 @@ function startWorker() {
         else bar.removeAttribute("value");
       } else if (m.ready) {
         note.remove();
+        form.dataset.loaded = JSON.stringify(m); // what was loaded, how long it took (read by bench/site.py)
         resolve(m);
       } else if (m.failed) reject(new Error(m.failed));
     };
@@ -269,6 +270,7 @@ async function inBrowser(query, accept) {
 }
 
 async function sparql(query, accept = RESULTS) {
+  if (form.dataset.engine === "server") throw new Error("the dataset is too large to query in a browser");
   if (IN_BROWSER) {
     const answer = await inBrowser(query, accept);
     return answer.type === RESULTS ? JSON.parse(answer.body) : { graph: answer.body };
@@ -310,6 +312,11 @@ const downloads = (query) =>
 async function run() {
   close();
   const query = area.value;
+  if (form.dataset.engine === "server") { // a static site too large for the browser: its server answers, if it has one
+    if (form.dataset.server) location.assign(`${form.dataset.server}/query?${new URLSearchParams({ query })}`);
+    else out.replaceChildren(el("p", { class: "error" }, el("strong", { text: "the dataset is too large to query in a browser" })));
+    return;
+  }
   history.replaceState(null, "", `${location.pathname}?${new URLSearchParams({ query })}`);
   const old = actions.querySelector(".downloads");
   if (old) old.remove();

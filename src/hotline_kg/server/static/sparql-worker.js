@@ -7,7 +7,7 @@
 // at the time limit; the row limit is checked here.
 //
 // Messages in: {load: dumpPath} once, then {id, query, accept, maxRows}. Out: {progress, total},
-// {ready, quads, ms}, {id, body, type} or {id, error}.
+// {ready, quads, ms, memory} (the WebAssembly memory's bytes), {id, body, type} or {id, error}.
 import init, { Store } from "./oxigraph/web.js";
 
 const RESULTS = "application/sparql-results+json";
@@ -17,7 +17,7 @@ let store = null;
 
 async function load(dump) {
   const started = performance.now();
-  await init({ module_or_path: new URL("./oxigraph/web_bg.wasm", import.meta.url) });
+  const wasm = await init({ module_or_path: new URL("./oxigraph/web_bg.wasm", import.meta.url) });
   const response = await fetch(dump);
   if (!response.ok) throw new Error(`${dump}: ${response.status} ${response.statusText}`);
   const total = Number(response.headers.get("Content-Length")) || 0;
@@ -39,7 +39,7 @@ async function load(dump) {
   store = new Store();
   store.load(new Uint8Array(await bytes.arrayBuffer()), { format: "application/n-quads" });
   store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }");
-  return { ready: true, quads: store.size, ms: Math.round(performance.now() - started) };
+  return { ready: true, quads: store.size, ms: Math.round(performance.now() - started), memory: wasm.memory.buffer.byteLength };
 }
 
 function run(query, accept, maxRows) {
