@@ -4,15 +4,18 @@ served by nginx with the configuration it writes and by ``python -m http.server`
 - its pages are the server's pages (a sample, path by path, with the in-process app), its twins
   the server's twins (the JSON and CSV ones whole);
 - the search of the static site (``static/search-index.js``, under Node.js) ranks as the server's;
-- behind nginx, with curl: each kind of IRI gives Turtle, JSON-LD, N-Triples or RDF/XML by Accept,
-  and a browser the page; behind both servers, in Chromium (``tests/js/site.test.mjs``): the
+- behind nginx and Apache httpd, each with the configuration the site holds, with curl: each
+  kind of IRI gives Turtle, JSON-LD, N-Triples or RDF/XML by Accept, and a browser the page; the
+  w3id.org rules, in an Apache, redirect each IRI to its form on the site;
+- behind nginx and behind ``python -m http.server``, in Chromium (``tests/js/site.test.mjs``): the
   reader's click-through, the searches, every example query against the server's ``/sparql``,
-  a runaway query stopped, nothing from another host, no script error or CSP violation;
+  a runaway query stopped, the row limit, nothing from another host, no script error or CSP
+  violation;
 - a site that cannot be written says why and leaves the last one as it was.
 
 Needs node, ``npm ci --prefix web`` (Oxigraph's WebAssembly) and ``npm ci --prefix tests/js``
-(``make test`` runs both), curl, nginx and Debian's chromium (.ci/run installs them); a missing one
-fails the test."""
+(``make test`` runs both), curl, nginx, Apache httpd and Debian's chromium (.ci/run installs
+them); a missing one fails the test."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -246,25 +250,104 @@ def curl(url: str, accept: str | None) -> tuple[int, str, str]:
     return int(status), media, body
 
 
-def test_nginx_negotiates_each_kind_of_iri(nginx: str, site: Path) -> None:
+class Apache:
+    """Apache httpd over a folder (``AllowOverride All``: its ``.htaccess`` files apply), on a free
+    port, with only the modules the site's ``.htaccess`` names. The folder is a copy in a place
+    Apache's own user can read (it does not serve pages as root)."""
+
+    MODULES = ("mpm_event", "authz_core", "mime", "dir", "rewrite", "headers")
+
+    def __init__(self, root: Path) -> None:
+        binary = tool("apache2")
+        self.folder = Path(tempfile.mkdtemp(prefix="hotline-kg-apache-"))
+        self.folder.chmod(0o755)
+        self.root = self.folder / "root"
+        shutil.copytree(root, self.root)
+        for folder, _, files in os.walk(self.root):  # a copy of a test's private folder is private too
+            Path(folder).chmod(0o755)
+            for name in files:
+                (Path(folder) / name).chmod(0o644)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        modules = "".join(f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so\n" for m in self.MODULES)
+        user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
+        conf = self.folder / "httpd.conf"
+        conf.write_text(
+            f"{user}ServerRoot {self.folder}\nListen 127.0.0.1:{self.port}\nServerName localhost\n"
+            f"PidFile {self.folder / 'httpd.pid'}\nErrorLog {self.folder / 'error.log'}\n{modules}"
+            f"TypesConfig /etc/mime.types\nDocumentRoot {self.root}\nDirectoryIndex index.html\n"
+            f"<Directory {self.root}>\n    AllowOverride All\n    Require all granted\n</Directory>\n"
+        )
+        self.args = [binary, "-f", str(conf)]
+        done = subprocess.run([*self.args, "-k", "start"], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+
+        def up() -> bool:
+            try:
+                httpx.get(self.url + "/", timeout=1)
+                return True
+            except httpx.HTTPError:
+                return False
+
+        wait_for(up, 10, "Apache answering")
+
+    def log(self) -> str:
+        return (self.folder / "error.log").read_text(errors="replace")[-2000:]
+
+    def stop(self) -> None:
+        subprocess.run([*self.args, "-k", "stop"], capture_output=True, check=False)
+        wait_for(lambda: not (self.folder / "httpd.pid").exists(), 10, "Apache stopping")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def apache(site: Path) -> Iterator[str]:
+    """Apache httpd serving the site, with the .htaccess `hotline-kg site` wrote at its root."""
+    server = Apache(site)
+    yield server.url
+    server.stop()
+
+
+@pytest.mark.parametrize("host", ["nginx", "apache"])
+def test_each_configured_host_negotiates_each_kind_of_iri(
+    host: str, request: pytest.FixtureRequest, site: Path
+) -> None:
+    url = request.getfixturevalue(host)
     observation = next((site / "id" / "obs").rglob("*.ttl")).relative_to(site).as_posix().removesuffix(".ttl")
     for path in (*KINDS, "/" + observation):
         for ending, media in formats.RESOURCE_ENDINGS.items():
-            status, got, body = curl(nginx + path, media)
+            status, got, body = curl(url + path, media)
             assert (status, got.split(";")[0]) == (200, media), f"{path} as {media}"
             assert body == (site / (path.lstrip("/") + ending)).read_text(encoding="utf-8"), f"{path} as {media}"
         for accept in ("text/html,application/xhtml+xml,*/*;q=0.8", None, "*/*", "text/turtle;q=0.5, text/html"):
-            status, got, body = curl(nginx + path, accept)
+            status, got, body = curl(url + path, accept)
             assert (status, got.split(";")[0]) == (200, formats.HTML), f"{path} with Accept {accept}"
             assert "<!doctype html>" in body
-    status, got, body = curl(nginx + "/id/nothing-here", "text/turtle")
+    status, got, body = curl(url + "/id/nothing-here", "text/turtle")
     assert status == 404 and "404" in body
-    status, got, _ = curl(nginx + "/catalog", None)
-    assert (status, got.split(";")[0]) == (200, formats.TURTLE.media)
-    headers = httpx.get(nginx + "/id/district/110105").headers
+    for path, media in (("/catalog", formats.TURTLE.media), ("/dumps/SHA256SUMS", formats.TEXT)):
+        status, got, _ = curl(url + path, None)
+        assert (status, got.split(";")[0]) == (200, media), path
+    headers = httpx.get(url + "/id/district/110105").headers
     assert headers["vary"] == "Accept" and "frame-ancestors 'none'" in headers["content-security-policy"]
     assert "'wasm-unsafe-eval'" not in headers["content-security-policy"]
-    assert "'wasm-unsafe-eval'" in httpx.get(nginx + "/query").headers["content-security-policy"]
+    for path in ("/query", "/query/", "/static/sparql-worker.js"):
+        assert "'wasm-unsafe-eval'" in httpx.get(url + path).headers["content-security-policy"], path
+
+
+def test_the_w3id_rules_redirect_each_iri_to_its_form_on_the_site(site: Path, tmp_path: Path) -> None:
+    """w3id.htaccess at hotline-kg/ of an Apache, as on w3id.org: 303 to the site, by Accept."""
+    (tmp_path / "hotline-kg").mkdir()
+    shutil.copy(site / "_hosting" / "w3id.htaccess", tmp_path / "hotline-kg" / ".htaccess")
+    w3id = Apache(tmp_path)
+    try:
+        for path in KINDS:
+            for ending, media in (*formats.RESOURCE_ENDINGS.items(), ("", "text/html"), ("", None)):
+                response = httpx.get(w3id.url + "/hotline-kg" + path, headers={"Accept": media} if media else {})
+                assert response.status_code == 303, (path, media, w3id.log())
+                assert response.headers["location"] == SITE_URL + path.lstrip("/") + ending, (path, media)
+    finally:
+        w3id.stop()
 
 
 def test_an_unconfigured_host_answers_every_iri_with_its_page(http_server: str) -> None:

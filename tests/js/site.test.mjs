@@ -135,6 +135,12 @@ try {
   await page.locator("form.sparql button[type=submit]").click();
   await page.locator("section.results p.summary").waitFor({ timeout: 120000 });
   assert.equal((await page.locator("section.results td").first().textContent()).trim(), "true", "the next query is answered");
+  // the row limit: a query with more rows than the site's limit is refused, naming it
+  await area.fill("SELECT * WHERE { ?s ?p ?o }");
+  await page.locator("form.sparql button[type=submit]").click();
+  const refused = page.locator("section.results p.error");
+  await refused.waitFor({ timeout: 60000 });
+  assert.match(await refused.textContent(), /^413: the result has more than \d+ rows; add a LIMIT/, "the row limit holds");
 
   assert.deepEqual(foreign, [], "no request goes to another host");
   assert.deepEqual(errors, [], "no script error and no Content-Security-Policy violation");

@@ -27,6 +27,8 @@ from hotline_kg.server.views.dumps import BUILD_FILES
 PAGE_TYPES = (formats.HTML, "application/xhtml+xml")
 #: Paths whose answer is negotiated (a regular expression of the path, for nginx and Apache).
 NEGOTIATED = r"^/(id/.+|def/hotline)$"
+#: The query page and its worker: the one policy that allows WebAssembly (Apache: a regular expression).
+QUERY_PAGE = r"^/(query(/|/index\.html)?|static/sparql-worker\.js)$"
 #: Files of the site by their ending, with their media types (the build files at paths of their
 #: own are Turtle; the checksums, text).
 TYPES = {
@@ -111,17 +113,17 @@ def htaccess(headers: Mapping[str, str], query_headers: Mapping[str, str]) -> st
             f"RewriteCond %{{DOCUMENT_ROOT}}/$1{ending} -f\n"
             f"RewriteRule ^((?:id/.+|def/hotline))$ $1{ending} [L]\n"
         )
-    types = "".join(f"AddType {media} {ending}\n" for ending, media in TYPES.items())
+    types = "".join(f'AddType "{media}" {ending}\n' for ending, media in TYPES.items())
     shared = "".join(f'Header always set {k} "{v}"\n' for k, v in headers.items())
     query = "".join(f'    Header always set {k} "{v}"\n' for k, v in query_headers.items())
     bare = "".join(
-        f'<Files "{path.rsplit("/", 1)[1]}">\n    ForceType {media}\n</Files>\n' for path, media in BARE_FILES.items()
+        f'<Files "{path.rsplit("/", 1)[1]}">\n    ForceType "{media}"\n</Files>\n' for path, media in BARE_FILES.items()
     )
     return f"""# hotline-kg static site: Apache (mod_rewrite, mod_headers, mod_mime), at the site's root.
 Options -MultiViews -Indexes
 DirectorySlash Off
 ErrorDocument 404 /404.html
-{types}{bare}{shared}<If "%{{REQUEST_URI}} =~ m#^/query/?$# || %{{REQUEST_URI}} == '/static/sparql-worker.js'">
+{types}{bare}{shared}<If "%{{REQUEST_URI}} =~ m#{QUERY_PAGE}#">
 {query}</If>
 <If "%{{REQUEST_URI}} =~ m#{NEGOTIATED}#">
     Header always append Vary Accept

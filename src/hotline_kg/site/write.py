@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hotline_kg import formats
+from hotline_kg.io import current_umask
 from hotline_kg.rdf.vocab import Site
 from hotline_kg.server import responses
 from hotline_kg.server.responses import QUERY_PAGE_POLICY, SHARED_HEADERS, StaticSite
@@ -82,6 +83,7 @@ def write_site(settings: Settings, out: Path, oxigraph: Path, site_url: str = ""
     out.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        folder.chmod(0o777 & ~current_umask())  # as any folder made here (mkdtemp's is private): a web server reads it
         _write_pages(folder, crawled)
         for name in sorted(sums):  # the dumps, each checked against its checksum as the server does
             _copy(verify(settings.dist, name), folder / "dumps" / name)

@@ -198,13 +198,15 @@ async def report_text(name: str, request: Request) -> Response:
     if request.query_params.get("format") == "txt":
         return static(request, path, formats.with_charset(formats.TEXT))
     text = path.read_text(encoding="utf-8")
-    body = report_page(name, text) if request.method != "HEAD" else ""
+    static_site = getattr(request.app.state, "static_site", None)  # its pages carry their policy
+    body = report_page(name, text, static_site.policy if static_site else "") if request.method != "HEAD" else ""
     return HTMLResponse(body, headers={"Cache-Control": cache_control("build", settings)})
 
 
-def report_page(name: str, text: str) -> str:
+def report_page(name: str, text: str, policy: str = "") -> str:
     """A report text as a page: each line numbered and anchored (``id="L<n>"``), page breaks (form
-    feeds) marked; every text escaped."""
+    feeds) marked; every text escaped. ``policy``: a Content-Security-Policy for a ``<meta>``
+    (the static site's pages carry it: a static host may send no header)."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -218,10 +220,11 @@ def report_page(name: str, text: str) -> str:
             f"<span>{html.escape(line.replace(chr(12), ''))}</span></div>"
         )
     title = html.escape(name)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{html.escape(policy)}">' if policy else ""
     return (
         '<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title} — hotline-kg</title>"
+        f"<title>{title} — hotline-kg</title>{meta}"
         '<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/site.css"></head><body class="report">'
         '<header><a href="/">hotline-kg</a></header>'
         f'<h1>{title} <span lang="en" class="en">report text</span></h1>'
