@@ -135,6 +135,12 @@ try {
   await page.locator("form.sparql button[type=submit]").click();
   await page.locator("section.results p.summary").waitFor({ timeout: 120000 });
   assert.equal((await page.locator("section.results td").first().textContent()).trim(), "true", "the next query is answered");
+  // a shared URL runs its own query
+  const shared = "ASK { ?district <http://www.w3.org/2004/02/skos/core#notation> \"110105\" }";
+  await page.goto(`${site}/query?${new URLSearchParams({ query: shared })}`);
+  await page.locator("section.results p.summary").waitFor({ timeout: 120000 });
+  assert.equal(await area.inputValue(), shared, "the shared URL's query is in the editor");
+  assert.equal((await page.locator("section.results td").first().textContent()).trim(), "true", "and is answered");
   // the row limit: a query with more rows than the site's limit is refused, naming it
   await area.fill("SELECT * WHERE { ?s ?p ?o }");
   await page.locator("form.sparql button[type=submit]").click();

@@ -484,5 +484,9 @@ form.addEventListener("submit", (e) => {
   e.preventDefault();
   run();
 });
+// A shared URL (?query=) runs its query: the server put it in the form; a static page holds an
+// example there, so it is taken from the URL.
+const shared = new URLSearchParams(location.search).get("query");
+if (shared !== null) setQuery(shared);
 sync();
-if (new URLSearchParams(location.search).has("query")) run();
+if (shared !== null) run();
