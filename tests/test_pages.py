@@ -417,3 +417,14 @@ def test_a_page_of_many_observations_stays_small(server, whole_graph):
     page = get(server, "/id/year/2024")
     assert page.status_code == 200 and len(table_rows(page.text)) == 50 and 'rel="next"' in page.text
     assert len(page.content) < 100_000
+
+
+def test_the_vocabularys_version_iri_answers_the_vocabulary(server):
+    """owl:versionIRI of the vocabulary is a link of its page: it answers the vocabulary as it is,
+    in each form; another version, which this build does not hold, is a 404."""
+    page = get(server, "/def/hotline").text
+    versions = re.findall(r'href="(/def/hotline/[^"#]+)"', page)
+    assert versions, "the vocabulary's page links its version IRI"
+    assert get(server, versions[0]).text == page
+    assert server.get(versions[0] + ".ttl").text == server.get("/def/hotline.ttl").text
+    assert server.get("/def/hotline/1900-01-01", headers={"Accept": "text/html"}).status_code == 404

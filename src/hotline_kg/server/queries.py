@@ -118,6 +118,8 @@ SELECT ?file WHERE {{ {iri} hl:report ?report . ?report dct:identifier ?file }}"
 )
 #: A named graph whole (the ontology's, for ``/def/hotline`` and the JSON-LD context).
 GRAPH = "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
+#: Whether an IRI is a version IRI of the vocabulary (its page is the vocabulary's).
+VERSION = "ASK {{ {ontology} <http://www.w3.org/2002/07/owl#versionIRI> {iri} }}"
 
 # --- the home page (views.home) ------------------------------------------------------------------
 
@@ -220,6 +222,14 @@ async def construct(engine: Engine, query: str) -> list[ox.Triple]:
 async def graph(engine: Engine, name: str) -> list[ox.Triple]:
     """The triples of one named graph."""
     return await construct(engine, GRAPH.format(graph=term(name)))
+
+
+async def is_version(engine: Engine, iri: str) -> bool:
+    """Whether ``iri`` is a version IRI of the vocabulary (``owl:versionIRI``)."""
+    answer = await engine.query(
+        VERSION.format(ontology=term(str(ONTOLOGY)), iri=term(iri)), [], [], formats.SPARQL_JSON.media
+    )
+    return bool(json.loads(answer.body)["boolean"])
 
 
 async def link_predicates(engine: Engine) -> str:

@@ -54,6 +54,7 @@ from hotline_kg.server.queries import (
     SKOS_PREF,
     UNIT_MEASURE,
     graph,
+    is_version,
     observation_rows,
     source_file,
     term_labels,
@@ -213,7 +214,13 @@ async def resource(kind: str, request: Request) -> Response:
     # an IRI of the data or of the vocabulary, by its path, whatever host this is
     iri = str(ONTOLOGY) + kind.removeprefix("def/hotline") if kind.startswith("def/") else settings.base + kind
     media = formats.RESOURCE_ENDINGS[forced] if forced else None
-    return await respond(request, request.app.state.engine, iri, settings.base, twin, media)
+    engine = request.app.state.engine
+    if kind.startswith("def/hotline/") and _is_iri(iri):  # a version IRI: the vocabulary as it is
+        try:
+            iri = str(ONTOLOGY) if await is_version(engine, iri) else iri
+        except ENGINE_ERRORS as err:
+            return engine_error(err)
+    return await respond(request, engine, iri, settings.base, twin, media)
 
 
 async def respond(
