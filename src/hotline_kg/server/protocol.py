@@ -13,10 +13,11 @@ from functools import lru_cache
 from pyparsing import ParseException
 from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.term import Variable
 
 from hotline_kg.formats import ALIASES
 from hotline_kg.server.engine.base import checked
-from hotline_kg.server.query_text import FORM_RE, NOISE_RE
+from hotline_kg.server.query_text import FORM_RE, NOISE_RE, nodes
 
 
 class Refused(Exception):
@@ -28,6 +29,7 @@ class Parsed:
     form: str  # SelectQuery, AskQuery, ConstructQuery, DescribeQuery
     from_default: tuple[str, ...]
     from_named: tuple[str, ...]
+    services: tuple[str, ...] = ()  # the endpoint of each SERVICE, in the query's order
 
 
 RISKY_RE = re.compile(
@@ -50,14 +52,21 @@ def parse(query: str, graphs: frozenset[str]) -> Parsed:
     return screen(query) or full_parse(query, graphs)
 
 
-async def check(query: str, graphs: frozenset[str], limit: float) -> Parsed:
+async def check(query: str, graphs: frozenset[str], limit: float, allowed: frozenset[str] = frozenset()) -> Parsed:
     """``parse``, with the full parse (rdflib's: seconds for a long query) in a thread of its own
     rather than in the event loop, which goes on serving meanwhile; QueryTimeout if it takes
-    longer than ``limit`` seconds (the query is not run)."""
+    longer than ``limit`` seconds (the query is not run). A SERVICE may name only an endpoint of
+    ``allowed`` (the whole IRI)."""
     quick = screen(query)
     if quick is not None:
         return quick
-    return await checked(full_parse, query, graphs, limit=limit)
+    parsed = await checked(full_parse, query, graphs, limit=limit)
+    refused = [iri for iri in parsed.services if iri not in allowed]
+    if refused and not allowed:
+        raise Refused("SERVICE is not allowed: this endpoint does not fetch from other services")
+    if refused:
+        raise Refused(f"SERVICE <{refused[0]}> is not allowed: this endpoint reaches only {', '.join(sorted(allowed))}")
+    return parsed
 
 
 @lru_cache(maxsize=4096)
@@ -95,8 +104,6 @@ def full_parse(query: str, graphs: frozenset[str]) -> Parsed:
         # (\U7FFFFFFF), TypeError for a sign before a literal it cannot negate (-"1"^^xsd:decimal) …
         raise Refused(f"this query could not be checked, so it is not run ({type(err).__name__}: {err})") from err
     form = type(body).__name__ if not hasattr(body, "name") else body.name
-    if service:
-        raise Refused("SERVICE is not allowed: this endpoint does not fetch from other services")
     # FROM <data.ttl> and FROM :g as the engine reads them: against the query's BASE and PREFIXes
     default, named = [], []
     try:
@@ -114,7 +121,24 @@ def full_parse(query: str, graphs: frozenset[str]) -> Parsed:
             f"FROM / FROM NAMED may only name this dataset's graphs; not {', '.join(foreign)} "
             "(the endpoint never fetches data from elsewhere)"
         )
-    return Parsed(form, tuple(default), tuple(named))
+    return Parsed(form, tuple(default), tuple(named), _services(body, prologue) if service else ())
+
+
+def _services(body: object, prologue: object) -> tuple[str, ...]:
+    """The endpoint of each SERVICE of a query (in no particular order), resolved against its BASE
+    and PREFIXes; Refused
+    for one named by a variable, or inside another (each is called alone, before the query)."""
+    found = []
+    for node in (n for n in nodes(body) if n.name == "ServiceGraphPattern"):
+        if isinstance(node["term"], Variable):
+            raise Refused("SERVICE with a variable is not allowed: name the endpoint, as an IRI")
+        if any(inner.name == "ServiceGraphPattern" for inner in nodes(node["graph"])):
+            raise Refused("SERVICE inside SERVICE is not run: write each SERVICE on its own")
+        try:
+            found.append(str(prologue.absolutize(node["term"])))  # type: ignore[attr-defined]
+        except Exception as err:  # an undeclared prefix …
+            raise Refused(f"malformed query: {err}") from err
+    return tuple(found)
 
 
 def _nesting(bare: str) -> int:

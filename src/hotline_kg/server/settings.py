@@ -27,7 +27,7 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, create_model
+from pydantic import BeforeValidator, Field, ValidationError, create_model, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline_kg.rdf.vocab import DEFAULT_BASE, DEFAULT_HOST
@@ -123,6 +123,16 @@ class Settings(_Variables):
         "serve",
         metavar="DIR",
     )
+    allow_service: list[str] = _setting(
+        [],
+        "SPARQL endpoints a query's SERVICE may reach, each by its whole IRI (http or https; none: SERVICE "
+        "is refused); this server makes the call, within the query's time limit",
+        "serve",
+        metavar="URL",
+    )
+    service_max_bytes: Bytes = _setting(
+        16 << 20, "bytes of one SERVICE answer (or with a K, M or G suffix); its rows count against --max-rows", "serve"
+    )
     queries: Path = _setting(Path("queries"), "the example queries", "serve", "site", metavar="DIR")
     raw: Path = _setting(
         Path("data/raw"), "the report texts (and sources.csv), served at /reports/", "serve", "site", metavar="DIR"
@@ -172,6 +182,14 @@ class Settings(_Variables):
     body_timeout: float = _setting(10, "seconds to send a request's body (408 past them; 0: no limit)", "serve")
     max_url: int = _setting(65536, "bytes of a request's URL (414 past them; 0: no limit)", "serve")
     max_headers: int = _setting(32768, "bytes of a request's header fields (431 past them; 0: no limit)", "serve")
+
+    @field_validator("allow_service")
+    @classmethod
+    def _endpoints(cls, given: list[str]) -> list[str]:
+        for url in given:
+            if not re.fullmatch(r"https?://[^\s<>\"{}|^`\\]+", url):
+                raise ValueError(f"not an http(s) address: {url!r}")
+        return given
 
     @property
     def base(self) -> str:
@@ -256,8 +274,8 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
         if typing.get_origin(annotation) is Literal:
             kind["choices"] = typing.get_args(annotation)
-        elif typing.get_origin(annotation) is list:
-            kind |= {"nargs": "+", "type": typing.get_args(annotation)[0]}
+        elif typing.get_origin(annotation) is list:  # --data a.nt b.nt, or --data a.nt --data b.nt
+            kind |= {"nargs": "+", "type": typing.get_args(annotation)[0], "action": "extend"}
         elif annotation is not str and annotation is not bool:
             kind["type"] = annotation
         default = field.default

@@ -13,6 +13,7 @@ answers with its Service Description (``service_description``).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,7 +24,7 @@ from starlette.requests import Request
 
 from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL, NAMESPACES, SD
-from hotline_kg.server import cache, protocol
+from hotline_kg.server import cache, federation, protocol
 from hotline_kg.server.engine import Engine
 from hotline_kg.server.queries import editor
 from hotline_kg.server.responses import (
@@ -92,12 +93,12 @@ async def endpoint(scope: Scope, receive: Receive, send: Send, state: State) -> 
     tag = cache.etag(key)
     fresh = "no-cache" in headers.get("cache-control", "").lower()  # bypass: benchmarks compare engines
     out = {"Vary": "Accept", "ETag": tag, "Cache-Control": cache_control("build", settings)}
-    if method == "POST":
+    if method == "POST" or parsed.services:  # another endpoint's data: not fixed by this build
         out = {"Vary": "Accept", "Cache-Control": cache_control("never", settings)}
     elif not fresh and cache.matches(headers.get("if-none-match"), tag):
         return await _send(send, 304, b"", out)
     try:
-        hit, was_cached = await answered(state, key, query, dataset, media, fresh)
+        hit, was_cached = await answered(state, key, query, dataset, media, fresh, len(parsed.services))
     except Refusal as no:
         return await _send_error(send, no.status, no.message, no.headers)
     out["X-Cache"] = "hit" if was_cached else "miss"
@@ -122,7 +123,7 @@ async def checked(state: State, query: str) -> protocol.Parsed:
     if len(query) > settings.max_query:
         raise Refusal(413, f"query longer than {settings.max_query} characters")
     try:
-        return await protocol.check(query, state.graphs, settings.timeout)
+        return await protocol.check(query, state.graphs, settings.timeout, frozenset(settings.allow_service))
     except protocol.Refused as err:
         raise Refusal(400, str(err)) from None
     except ENGINE_ERRORS as err:  # the checks ran out of time
@@ -130,21 +131,39 @@ async def checked(state: State, query: str) -> protocol.Parsed:
 
 
 async def answered(
-    state: State, key: str, query: str, dataset: tuple[list[str], list[str]], media: str, fresh: bool = False
+    state: State,
+    key: str,
+    query: str,
+    dataset: tuple[list[str], list[str]],
+    media: str,
+    fresh: bool = False,
+    services: int = 0,
 ) -> tuple[cache.Cached, bool]:
     """A checked query's answer as ``media`` from the answer cache (unless ``fresh``) or the
-    engine, and whether it came from the cache; Refusal with the status of the engine's error."""
+    engine, and whether it came from the cache; Refusal with the status of the engine's error.
+    A query with ``services`` (how many SERVICE blocks its parse found) has them evaluated first
+    (``federation``), all within the time limit, and its answer is never cached (the other
+    endpoints' data is not this build's)."""
     answers: cache.AnswerCache = state.answers
-    hit = None if fresh else answers.get(key)
+    hit = None if fresh or services else answers.get(key)
     if hit is not None:
         return hit, True
     served: Engine = state.engine
+    settings: Settings = state.settings
     try:
-        answer = await served.query(query, *dataset, media)
+        if services:
+            deadline = time.monotonic() + settings.timeout
+            query = await federation.evaluate(query, services, deadline, settings.max_rows, settings.service_max_bytes)
+            answer = await served.query(query, *dataset, media, timeout=max(deadline - time.monotonic(), 0.001))
+        else:
+            answer = await served.query(query, *dataset, media)
+    except federation.ServiceError as err:
+        raise Refusal(err.status, err.message) from None
     except ENGINE_ERRORS as err:
         raise Refusal(*engine_error_parts(err)) from None
     hit = cache.Cached(answer.body, answer.media_type)
-    answers.put(key, hit)
+    if not services:
+        answers.put(key, hit)
     return hit, False
 
 

@@ -39,7 +39,7 @@ async def query_page(request: Request) -> Response:
             media = formats.N_TRIPLES.media if graph else formats.SPARQL_JSON.media
             dataset = (list(parsed.from_default), list(parsed.from_named))
             key = cache.key(state.build, text, *dataset, media)
-            answer, _ = await sparql.answered(state, key, text, dataset, media)
+            answer, _ = await sparql.answered(state, key, text, dataset, media, services=len(parsed.services))
             context.update(table(answer.body, answer.media_type, settings.base))
         except sparql.Refusal as no:  # the page, with the status the endpoint would answer
             status, context["error"], headers = no.status, no.message, no.headers
