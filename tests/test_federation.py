@@ -275,3 +275,26 @@ def test_a_name_that_resolves_to_a_private_address_is_not_called(monkeypatch: py
         asyncio.run(federation.fetch("https://query.example.org/sparql", "ASK {}", 5, 10, 1000))
     assert refused.value.status == 403 and "10.1.2.3, not a public address" in refused.value.message
     assert tried == []
+
+
+def test_the_federated_examples_run_against_an_allowed_endpoint(server: str, outside: dict[str, object]) -> None:
+    """The examples of queries/ that call Wikidata, with the fictional one in its place: requests
+    per 10 000 residents for each district and report, and the districts' names in other languages."""
+    examples = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "queries").glob("*.rq"))}
+    federated = {name: text for name, text in examples.items() if "SERVICE <" in text}
+    assert set(federated) >= {"15-requests-per-10000-residents", "16-district-names-in-other-languages"}
+    here = {n: t.replace("https://query.wikidata.org/sparql", str(outside["wikidata"])) for n, t in federated.items()}
+    per = ask(server, here["15-requests-per-10000-residents"])
+    assert per.status_code == 200, per.text
+    rows = per.json()["results"]["bindings"]
+    ours = ask(server, OURS).json()["results"]["bindings"]
+    population = fictional_population()
+    expected = sorted(round(float(b["cases"]["value"]) * 100000 / population[b["item"]["value"]]) / 10 for b in ours)
+    assert sorted(float(r["per_10000"]["value"]) for r in rows) == expected
+    names = ask(server, here["16-district-names-in-other-languages"])
+    assert names.status_code == 200, names.text
+    got = {
+        (r["code"]["value"], r["language"]["value"], r["label"]["value"]) for r in names.json()["results"]["bindings"]
+    }
+    assert len(got) == 32 and {lang for _, lang, _ in got} == {"en", "fr"}
+    assert ("110105", "fr", "Chaoyang District (fictif)") in got

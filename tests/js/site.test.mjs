@@ -84,10 +84,17 @@ try {
 
   // every example query, in the browser, against the server's answer
   await page.goto(site + "/query");
-  const examples = await page.locator("ul.examples a").evaluateAll((as) => as.map((a) => ({ title: a.textContent, query: new URL(a.href).searchParams.get("query") })));
+  const examples = await page.locator("ul.examples a").evaluateAll((as) => as.map((a) => ({ title: a.textContent, query: new URL(a.href).searchParams.get("query"), services: a.dataset.services })));
   assert.ok(examples.length > 0, "the query page lists examples");
   let firstMs = 0;
+  const federated = examples.findIndex((x) => x.services);
+  assert.ok(federated >= 0, "an example calls SERVICE");
+  await page.locator("select.picker").selectOption(String(federated));
+  const needs = page.locator("section.results p.error");
+  await needs.waitFor({ timeout: 60000 });
+  assert.match(await needs.textContent(), /need the server/, "a federated example says it needs the server");
   for (const [i, example] of examples.entries()) {
+    if (example.services) continue; // the server's, with an allowed endpoint (tests/test_federation.py)
     // Chromium lets a page start ten downloads in a row, no more (whatever the page does): a new one
     if (i > 0 && i % 8 === 0) await page.goto(site + "/query");
     await page.locator("select.picker").selectOption(String(i));

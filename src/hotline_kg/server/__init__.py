@@ -6,7 +6,8 @@ Where to look:
 - the SPARQL endpoint, ``/sparql``: ``sparql`` (reading the request, negotiation, the answer
   cache ``cache``, the Service Description), with the Protocol's checks in ``protocol`` (a query's
   text, and rdflib's parser in a thread of its own: ``query_text``); paths of zero length written
-  as SPARQL answers them, whatever the engine: ``zero_length``;
+  as SPARQL answers them, whatever the engine: ``zero_length``; SERVICE to the allowed endpoints,
+  each call made by this server, never by the engine: ``federation``;
 - each page is made in ``views/``: ``home`` (``/``), ``query`` (``/query``), ``search``
   (``/search``), ``resource`` (``/id/…``, ``/def/hotline``), ``dumps`` (``/dumps/…``, ``/catalog``,
   ``/reports/…`` …); the queries they run: ``queries``; which observations a resource has (its

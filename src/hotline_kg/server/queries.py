@@ -32,6 +32,7 @@ from hotline_kg.rdf.vocab import (
     Site,
     prologue,
 )
+from hotline_kg.server import federation
 from hotline_kg.server.engine import Engine
 
 RDF_TYPE = str(RDF.type)
@@ -295,10 +296,12 @@ def editor(base: str) -> dict[str, str]:
 
 def examples(folder: Path, base: str) -> list[dict[str, str]]:
     """The example queries of queries/, with the default base replaced by this server's (read
-    once, at start-up, into ``app.state.examples``)."""
+    once, at start-up, into ``app.state.examples``); ``services``: the endpoints an example's
+    SERVICE calls (it runs only where they are allowed), space-separated."""
     out = []
     for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
         text = Site(base).rebase(path.read_text(encoding="utf-8"))
         title = text.splitlines()[0].lstrip("# ").strip() if text.startswith("#") else path.stem
-        out.append({"name": path.stem, "title": title, "text": text})
+        services = " ".join(dict.fromkeys(call.endpoint for call in federation.calls(text, federation.spans(text))))
+        out.append({"name": path.stem, "title": title, "text": text, "services": services})
     return out

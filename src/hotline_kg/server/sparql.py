@@ -270,7 +270,12 @@ async def _service_description_response(
         return await _send_error(send, 406, message)
     if media == formats.HTML:  # a browser: the query form
         first = state.examples[0]["text"] if state.examples else ""
-        context = {"query": first, "examples": state.examples, **editor(state.settings.base)}
+        context = {
+            "query": first,
+            "examples": state.examples,
+            "allowed": state.settings.allow_service,
+            **editor(state.settings.base),
+        }
         page = TEMPLATES.TemplateResponse(Request(scope), "query.html", context)
         return await SharedHeaders(page)(scope, receive, send)
     body = service_description(state.settings, sorted(state.graphs), media)

@@ -329,6 +329,7 @@ async function run() {
   let data;
   try {
     if (IN_BROWSER) {
+      if (/(^|[^\w:?$])SERVICE\s/i.test(query.replace(/#[^\n]*/g, ""))) throw new Error("federated queries (SERVICE) need the server: this site runs queries in your browser only");
       await ready(); // the first query loads the data: not counted in its time
       out.replaceChildren(el("p", { class: "busy", text: "运行中 / running …" }));
       started = performance.now();

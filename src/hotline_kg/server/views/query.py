@@ -30,7 +30,12 @@ async def query_page(request: Request) -> Response:
     state = request.app.state
     settings: Settings = state.settings
     text = request.query_params.get("query")
-    context: dict[str, object] = {"query": text or "", "examples": state.examples, **editor(settings.base)}
+    context: dict[str, object] = {
+        "query": text or "",
+        "examples": state.examples,
+        "allowed": settings.allow_service,
+        **editor(settings.base),
+    }
     status, headers = 200, {}
     if text:
         try:
