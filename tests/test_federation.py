@@ -298,3 +298,18 @@ def test_the_federated_examples_run_against_an_allowed_endpoint(server: str, out
     }
     assert len(got) == 32 and {lang for _, lang, _ in got} == {"en", "fr"}
     assert ("110105", "fr", "Chaoyang District (fictif)") in got
+
+
+def test_the_readmes_pandas_join_runs(built: tuple[object, Path]) -> None:
+    """The README's "Linking" section joins the observations with a table of one's own in pandas:
+    its code runs on a build and gives each district's requests per 10 000 residents."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Linking") :]
+    code = section[section.index("```python\n") + 10 : section.index("```", section.index("```python\n") + 10)]
+    _, dist = built
+    scope: dict[str, object] = {}
+    exec(code.replace('"dist"', repr(str(dist))), scope)
+    joined = scope["joined"]
+    assert sorted(set(joined.code)) == ["110105", "110108"] and len(joined) == 4  # type: ignore[attr-defined]
+    row = joined.iloc[0]  # type: ignore[attr-defined]
+    assert row.per_10000 == float(row.cases) * 10_000 / row.population
