@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 
-.PHONY: install facts build validate serve site test check bench bench-large bench-pages bench-site soak fuzz conformance real-texts lint clean
+.PHONY: install facts build validate serve site test check bench bench-large bench-pages bench-site bench-federation soak fuzz conformance real-texts lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -87,6 +87,11 @@ LABEL ?= after
 ## hotline-kg serve at 8 clients, and the in-browser store at 10k-100k more observations (site.md)
 bench-site: build web/node_modules/.package-lock.json tests/js/node_modules/.package-lock.json
 	$(BIN)/python bench/site.py
+
+## bench-federation: SERVICE as the wrapper evaluates it (VALUES) against the Oxigraph server's own call,
+## same run, same local endpoint (bench/results/federation.md)
+bench-federation: build
+	$(BIN)/python bench/federation.py
 
 bench-pages: build
 	$(BIN)/python bench/pages.py --label $(LABEL) --store-dir
