@@ -27,6 +27,8 @@ from hotline_kg.server import federation
 from serving import ENGINES, REMOTE, engine, free_port, start, stop
 
 ROOT = Path(__file__).resolve().parents[1]
+#: An allowed endpoint at a private address (a connection there would hang until its timeout).
+PRIVATE = "http://10.255.255.1:9/sparql"
 HL = "https://w3id.org/hotline-kg/def/hotline#"
 #: The join users come for: requests per 10 000 residents, by district and year (the endpoint
 #: named by the test).
@@ -169,6 +171,7 @@ def allowed(outside: dict[str, object]) -> list[str]:
     return [
         str(outside["wikidata"]),
         str(outside["down"]),
+        PRIVATE,
         *(f"{fake}/{p}" for p in ("redirect", "slow", "huge", "many", "fail")),
     ]
 
@@ -229,12 +232,13 @@ def test_what_must_fail_fails_and_connects_to_nothing_else(server: str, outside:
         "many rows": (f"SELECT * {{ SERVICE <{fake}/many> {{ ?v ?p ?o }} }}", 502, "rows"),
         "failing": (f"SELECT * {{ SERVICE <{fake}/fail> {{ ?v ?p ?o }} }}", 502, "HTTP 500"),
         "down": (f"SELECT * {{ SERVICE <{down}> {{ ?s ?p ?o }} }}", 502, "cannot be reached"),
+        "private address": (f"SELECT * {{ SERVICE <{PRIVATE}> {{ ?s ?p ?o }} }}", 403, "not a public address"),
     }
     for name, (query, status, reason) in probes.items():
         r = ask(server, query)
         assert (r.status_code, reason in r.text) == (status, True), (name, r.status_code, r.text)
         if name not in ("not allowed", "variable"):
-            assert str(down if name == "down" else fake) in r.text, (name, r.text)
+            assert str({"down": down, "private address": PRIVATE}.get(name, fake)) in r.text, (name, r.text)
     began = time.monotonic()
     slow = ask(server, f"SELECT * {{ SERVICE <{fake}/slow> {{ ?v ?p ?o }} }}")
     took = time.monotonic() - began
