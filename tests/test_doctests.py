@@ -1,7 +1,7 @@
 """The examples in the docstrings of the extractor (hotline_kg.extract), the facts schema, the
-progress lines and the static site's paths run, one test per module: each example of a rule
-quotes the shape of a report's sentence, with figures of its own (a report's figures reach the
-graph only from data/raw), and shows what is read from it."""
+progress lines, the static site's paths and the server's SERVICE and query checks run, one test
+per module: each example of a rule quotes the shape of a report's sentence, with figures of its
+own (a report's figures reach the graph only from data/raw), and shows what is read from it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ MODULES = sorted(
         "hotline_kg.progress",
         "hotline_kg.extract",
         "hotline_kg.site.paths",
+        "hotline_kg.server.federation",
+        "hotline_kg.server.protocol",
         *(f"hotline_kg.extract.{m.name}" for m in pkgutil.iter_modules(hotline_kg.extract.__path__)),
     ]
 )
@@ -38,6 +40,8 @@ WITH_EXAMPLES = {
     "hotline_kg.extract.table",
     "hotline_kg.extract.unclaimed",
     "hotline_kg.site.paths",
+    "hotline_kg.server.federation",
+    "hotline_kg.server.protocol",
 }
 
 
