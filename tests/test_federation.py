@@ -10,6 +10,7 @@ Oxigraph server (the ``oxigraph`` package) and, for the Virtuoso runs, Virtuoso 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import csv
 import http.server
@@ -319,3 +320,13 @@ def test_the_readmes_pandas_join_runs(built: tuple[object, Path]) -> None:
     assert sorted(set(joined.code)) == ["110105", "110108"] and len(joined) == 4  # type: ignore[attr-defined]
     row = joined.iloc[0]  # type: ignore[attr-defined]
     assert row.per_10000 == float(row.cases) * 10_000 / row.population
+
+
+def test_service_calls_count_against_the_clients_queries_at_once(server: str, outside: dict[str, object]) -> None:
+    """A client may have 3 queries running at once (the default): its SERVICE calls count, so a
+    fourth slow federated query is refused with 429 at once, not sent out."""
+    query = f"SELECT * {{ SERVICE <{outside['fake']}/slow> {{ ?v ?p ?o }} }}"
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        answers = [pool.submit(ask, server, query) for _ in range(4)]
+        statuses = sorted(a.result().status_code for a in answers)
+    assert statuses == [429, 504, 504, 504], statuses

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import math
 import time
@@ -169,6 +170,11 @@ class Metered:
     @property
     def timeout(self) -> float:
         return self.engine.timeout
+
+    def counted(self) -> contextlib.AbstractContextManager[None]:
+        """Work done for the current client's query outside the engine (its SERVICE calls),
+        counted against its limit as the engine's work is."""
+        return self.limiter.running(CLIENT.get())
 
     async def query(
         self,

@@ -13,6 +13,7 @@ answers with its Service Description (``service_description``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -24,7 +25,7 @@ from starlette.requests import Request
 
 from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL, NAMESPACES, SD
-from hotline_kg.server import cache, federation, protocol
+from hotline_kg.server import cache, federation, limits, protocol
 from hotline_kg.server.engine import Engine
 from hotline_kg.server.queries import editor
 from hotline_kg.server.responses import (
@@ -151,9 +152,12 @@ async def answered(
     served: Engine = state.engine
     settings: Settings = state.settings
     try:
-        if services:
+        if services:  # the calls count against the client's queries at once, as the engine's work does
             deadline = time.monotonic() + settings.timeout
-            query = await federation.evaluate(query, services, deadline, settings.max_rows, settings.service_max_bytes)
+            with served.counted() if isinstance(served, limits.Metered) else contextlib.nullcontext():
+                query = await federation.evaluate(
+                    query, services, deadline, settings.max_rows, settings.service_max_bytes
+                )
             answer = await served.query(query, *dataset, media, timeout=max(deadline - time.monotonic(), 0.001))
         else:
             answer = await served.query(query, *dataset, media)
