@@ -295,7 +295,7 @@ def site(args: argparse.Namespace) -> int:
         return 2
     for name in ("site_server", "site_url"):
         value = getattr(chosen, name)
-        if value and not re.match(r"https?://[^\s\"'<>]+$", value):
+        if value and not settings.is_web_address(value):
             print(f"error: --{name.replace('_', '-')}: not an http(s) address: {value!r}", file=sys.stderr)
             return 2
     try:

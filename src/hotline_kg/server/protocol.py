@@ -150,8 +150,8 @@ def _parse(query: str) -> object:
 
 def _services(body: object, prologue: object) -> tuple[str, ...]:
     """The endpoint of each SERVICE of a query (in no particular order), resolved against its BASE
-    and PREFIXes; Refused
-    for one named by a variable, or inside another (each is called alone, before the query)."""
+    and PREFIXes; Refused for one named by a variable, or inside another (each is called alone,
+    before the query)."""
     found = []
     for node in (n for n in nodes(body) if n.name == "ServiceGraphPattern"):
         if isinstance(node["term"], Variable):

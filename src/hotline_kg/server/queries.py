@@ -294,6 +294,13 @@ def editor(base: str) -> dict[str, str]:
     return {"base": base, "vocab": str(ONTOLOGY), "canonical": CANONICAL_BASE, "prefixes": json.dumps(prefixes)}
 
 
+def query_form(query: str, examples: list[dict[str, str]], base: str, allowed: list[str]) -> dict[str, object]:
+    """What the query page (``/query``, and ``/sparql`` opened in a browser) shows: the query, the
+    examples (``allowed``: the endpoints a SERVICE may reach, which an example may need) and the
+    editor's data attributes."""
+    return {"query": query, "examples": examples, "allowed": allowed, **editor(base)}
+
+
 def examples(folder: Path, base: str) -> list[dict[str, str]]:
     """The example queries of queries/, with the default base replaced by this server's (read
     once, at start-up, into ``app.state.examples``); ``services``: the endpoints an example's

@@ -187,7 +187,7 @@ class Settings(_Variables):
     @classmethod
     def _endpoints(cls, given: list[str]) -> list[str]:
         for url in given:
-            if not re.fullmatch(r"https?://[^\s<>\"{}|^`\\]+", url):
+            if not is_web_address(url):
                 raise ValueError(f"not an http(s) address: {url!r}")
         return given
 
@@ -216,6 +216,12 @@ class Switches(_Variables):
         "when set, the only limit)",
     )
     debug: bool = _setting(False, "let a failure of the extractor end with its traceback (1, true, yes or on)")
+
+
+def is_web_address(url: str) -> bool:
+    """Whether a setting's value is an http(s) address, with nothing in it a page or a header could
+    take for something else (spaces, quotes, angle brackets)."""
+    return re.fullmatch(r"https?://[^\s<>\"'{}|^`\\]+", url) is not None
 
 
 def env_name(name: str) -> str:

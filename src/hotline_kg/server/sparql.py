@@ -27,7 +27,7 @@ from hotline_kg import formats
 from hotline_kg.rdf.vocab import HL, NAMESPACES, SD
 from hotline_kg.server import cache, federation, limits, protocol
 from hotline_kg.server.engine import Engine
-from hotline_kg.server.queries import editor
+from hotline_kg.server.queries import query_form
 from hotline_kg.server.responses import (
     ENGINE_ERRORS,
     SHARED_RAW,
@@ -274,12 +274,7 @@ async def _service_description_response(
         return await _send_error(send, 406, message)
     if media == formats.HTML:  # a browser: the query form
         first = state.examples[0]["text"] if state.examples else ""
-        context = {
-            "query": first,
-            "examples": state.examples,
-            "allowed": state.settings.allow_service,
-            **editor(state.settings.base),
-        }
+        context = query_form(first, state.examples, state.settings.base, state.settings.allow_service)
         page = TEMPLATES.TemplateResponse(Request(scope), "query.html", context)
         return await SharedHeaders(page)(scope, receive, send)
     body = service_description(state.settings, sorted(state.graphs), media)

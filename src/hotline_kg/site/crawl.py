@@ -46,10 +46,8 @@ class CrawlError(RuntimeError):
 
 @dataclass(frozen=True)
 class Answer:
-    """What the app answered for a path (and query): its status, media type (without parameters)
-    and body."""
+    """What the app answered for a path (and query): its media type (without parameters) and body."""
 
-    status: int
     media: str
     body: bytes
 
@@ -158,7 +156,7 @@ async def _fetch(client: httpx.AsyncClient, path: str, query: str, seed: bool) -
     body = response.content
     if path.startswith("/id/") and path.endswith(tuple(resource.TWINS)) and not query:
         body = await _whole(client, response)
-    return Answer(200, media, body)
+    return Answer(media, body)
 
 
 async def _whole(client: httpx.AsyncClient, first: httpx.Response) -> bytes:

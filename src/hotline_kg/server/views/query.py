@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from hotline_kg import formats
 from hotline_kg.rdf.vocab import XSD, Site
 from hotline_kg.server import cache, sparql
-from hotline_kg.server.queries import editor
+from hotline_kg.server.queries import query_form
 from hotline_kg.server.responses import TEMPLATES
 from hotline_kg.server.settings import Settings
 
@@ -30,12 +30,7 @@ async def query_page(request: Request) -> Response:
     state = request.app.state
     settings: Settings = state.settings
     text = request.query_params.get("query")
-    context: dict[str, object] = {
-        "query": text or "",
-        "examples": state.examples,
-        "allowed": settings.allow_service,
-        **editor(settings.base),
-    }
+    context = query_form(text or "", state.examples, settings.base, settings.allow_service)
     status, headers = 200, {}
     if text:
         try:
